@@ -1,0 +1,142 @@
+"""Replications of one scenario under its contract, and the summary analysts read first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fundsim.contracts.accounting import settle
+from fundsim.contracts.base import ContractContext
+from fundsim.experiment.stats import mean_ci
+from fundsim.ledger import provider_totals
+from fundsim.scenario.models import Scenario
+from fundsim.sim import RunResult, simulate
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything `fundsim run` produces for one scenario."""
+
+    scenario: Scenario
+    contract: str
+    ledger: pd.DataFrame  # locality × month × replication
+    provider: pd.DataFrame  # month × replication, priced under the contract
+    per_replication: pd.DataFrame  # one row per replication: the headline measures
+    summary: pd.DataFrame  # one row per measure: mean and 95% CI
+    events: int
+
+
+#: Headline measures: (column, label, unit). Annual figures are per contract year.
+MEASURES: tuple[tuple[str, str, str], ...] = (
+    ("delivered_activity_per_year", "Delivered activity", "per year"),
+    ("contracted_activity_per_year", "Contracted activity", "per year"),
+    ("over_performance_pct", "Over-performance", "% of contracted"),
+    ("income_gbp_per_year", "Provider income", "GBP per year"),
+    ("cost_gbp_per_year", "Provider cost", "GBP per year"),
+    ("surplus_gbp_per_year", "Provider surplus (deficit < 0)", "GBP per year"),
+    ("absorbed_gbp_per_year", "Cost absorbed by provider", "GBP per year"),
+    ("over_performance_cost_gbp_per_year", "Cost of over-performance", "GBP per year"),
+    ("unpaid_overtime_hours_per_year", "Unpaid overtime", "hours per year"),
+    ("visits_missed_per_year", "Missed visits", "per year"),
+    ("wait_mean_days", "Mean wait for assessment", "days"),
+    ("wait_p90_days", "90th percentile wait", "days"),
+    ("waiting_list_end", "Waiting list at end", "people"),
+    ("admissions_per_year", "Emergency admissions", "per year"),
+    ("admissions_avoided_per_year", "Admissions avoided", "per year"),
+    ("hospital_cost_gbp_per_year", "Hospital cost", "GBP per year"),
+    ("commissioner_spend_gbp_per_year", "Commissioner spend", "GBP per year"),
+)
+
+
+def replication_measures(provider: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
+    """Headline measures of each replication from its priced monthly table."""
+    rows = []
+    for rep, months in provider.groupby("replication", sort=True):
+        years = months["days"].sum() / 365.25
+        tot = months.sum(numeric_only=True)
+        led = ledger[ledger["replication"] == rep]
+        w = led["assessments"].where(led["wait_mean_days"].notna(), 0.0)
+        wait_mean = float((led["wait_mean_days"].fillna(0) * w).sum() / w.sum()) if w.sum() > 0 else np.nan
+        wait_p90 = float((led["wait_p90_days"].fillna(0) * w).sum() / w.sum()) if w.sum() > 0 else np.nan
+        last = months["month"].max()
+        row = {
+            "replication": rep,
+            "delivered_activity_per_year": tot["delivered_activity"] / years,
+            "contracted_activity_per_year": tot["contracted_activity"] / years,
+            "over_performance_pct": 100.0
+            * (tot["delivered_activity"] - tot["contracted_activity"])
+            / tot["contracted_activity"],
+            "wait_mean_days": wait_mean,
+            "wait_p90_days": wait_p90,
+            "waiting_list_end": float(months.loc[months["month"] == last, "waiting_list_end"].sum()),
+        }
+        for col in (
+            "income_gbp",
+            "cost_gbp",
+            "surplus_gbp",
+            "unpaid_overtime_hours",
+            "visits_missed",
+            "admissions",
+            "admissions_avoided",
+            "hospital_cost_gbp",
+            "commissioner_spend_gbp",
+        ):
+            row[f"{col}_per_year"] = tot[col] / years
+        # Absorbed and unfunded cost over the horizon, not the sum of monthly maxima: a provider
+        # carries its deficit over the year, and a good month offsets a bad one.
+        row["absorbed_gbp_per_year"] = max(0.0, tot["cost_gbp"] - tot["income_gbp"]) / years
+        over = max(0.0, tot["delivered_activity"] - tot["contracted_activity"])
+        row["over_performance_cost_gbp_per_year"] = over * tot["cost_gbp"] / tot["delivered_activity"] / years
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean and confidence interval of every headline measure over replications."""
+    rows = []
+    for col, label, unit in MEASURES:
+        m, lo, hi = mean_ci(per_replication[col].to_numpy(), level)
+        rows.append({"measure": col, "label": label, "unit": unit, "mean": m, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def price(ledger: pd.DataFrame, scenario: Scenario, contract: str) -> pd.DataFrame:
+    """The provider's monthly table priced under ``contract`` (which must be configured)."""
+    config = getattr(scenario.contracts, contract)
+    if config is None:
+        raise KeyError(f"contract {contract!r} is not configured in scenario {scenario.name!r}")
+    context = ContractContext(population=scenario.total_population)
+    return settle(provider_totals(ledger), contract, config, context)
+
+
+def run_replications(
+    scenario: Scenario,
+    replications: int | None = None,
+    *,
+    contract: str | None = None,
+    progress: Callable[[RunResult], None] | None = None,
+) -> Results:
+    """Simulate ``replications`` replications (0..n-1) and price them under ``contract``."""
+    n = replications or scenario.simulation.replications
+    contract = contract or scenario.contract
+    runs = []
+    for r in range(n):
+        run = simulate(scenario, r)
+        runs.append(run)
+        if progress is not None:
+            progress(run)
+    ledger = pd.concat([run.ledger for run in runs], ignore_index=True)
+    provider = price(ledger, scenario, contract)
+    per_rep = replication_measures(provider, ledger)
+    return Results(
+        scenario=scenario,
+        contract=contract,
+        ledger=ledger,
+        provider=provider,
+        per_replication=per_rep,
+        summary=summarise(per_rep),
+        events=sum(run.events for run in runs),
+    )

@@ -1,0 +1,118 @@
+"""Monthly accumulators the simulation writes into (one per locality).
+
+The simulation only adds numbers here; turning them into the tidy ledger table is
+:mod:`fundsim.ledger`'s job.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from fundsim.sim.calendar import Calendar
+
+#: Metrics summed over a month. Units are in the names.
+SUM_METRICS = (
+    "referrals",
+    "referrals_urgent",
+    "referrals_declined",
+    "assessments",
+    "assessed_without_wait",
+    "visits_due",
+    "visits_delivered",
+    "visit_deferrals",
+    "visits_missed",
+    "visits_cancelled",
+    "contact_hours",
+    "travel_hours",
+    "rostered_hours",
+    "paid_hours",
+    "overtime_hours",
+    "paid_overtime_hours",
+    "unpaid_overtime_hours",
+    "staff_cost_gbp",
+    "discharges",
+    "episodes_ended_by_admission",
+    "admissions",
+    "admissions_from_caseload",
+    "admissions_from_waiting_list",
+    "admissions_after_discharge",
+    "admissions_declined_referrals",
+    "bed_days",
+    "hospital_cost_gbp",
+    "counterfactual_admissions",
+    "caseload_days",
+    "waiting_list_days",
+    "caseload_entries",
+)
+
+#: Metrics read at the end of a month (a snapshot).
+SNAPSHOT_METRICS = ("caseload_end", "waiting_list_end")
+
+#: Waiting-list bands in weeks, as in NHS England's community services SitRep.
+WAIT_BANDS_WEEKS = (0, 1, 2, 4, 12, 18, 52)
+
+
+def wait_band_names() -> list[str]:
+    """Column names of the waiting-list bands, e.g. ``waiting_4_12_weeks``."""
+    edges = [*WAIT_BANDS_WEEKS, None]
+    return [
+        f"waiting_{lo}_{hi}_weeks" if hi is not None else f"waiting_{lo}_plus_weeks"
+        for lo, hi in itertools.pairwise(edges)
+    ]
+
+
+class MonthlyAccounts:
+    """Per-month sums, snapshots and wait samples for one locality."""
+
+    def __init__(self, calendar: Calendar) -> None:
+        self.calendar = calendar
+        n = calendar.n_months
+        self.sums = {m: np.zeros(n) for m in SUM_METRICS}
+        self.snapshots = {m: np.zeros(n) for m in (*SNAPSHOT_METRICS, *wait_band_names())}
+        self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
+        self._bounds = calendar.month_start_day.astype(float)
+
+    def month_of_time(self, t_days: np.ndarray) -> np.ndarray:
+        """Month index of each time (-1 in warm-up, n_months past the horizon)."""
+        return np.searchsorted(self._bounds, t_days, side="right") - 1
+
+    def add_day(self, metric: str, day: int, value: float) -> None:
+        """Add ``value`` to ``metric`` in the month of integer ``day`` (ignored in warm-up)."""
+        m = self.calendar.month_of_day[day]
+        if m >= 0:
+            self.sums[metric][m] += value
+
+    def add_times(self, metric: str, t_days: np.ndarray, values: np.ndarray | float = 1.0) -> None:
+        """Add ``values`` to ``metric`` in the months of the times ``t_days`` (outside horizon: ignored)."""
+        t_days = np.asarray(t_days, dtype=float)
+        if t_days.size == 0:
+            return
+        months = self.month_of_time(t_days)
+        ok = (months >= 0) & (months < self.calendar.n_months)
+        weights = np.broadcast_to(np.asarray(values, dtype=float), t_days.shape)[ok]
+        np.add.at(self.sums[metric], months[ok], weights)
+
+    def add_area(self, metric: str, start_days: np.ndarray, end_days: np.ndarray) -> None:
+        """Add the person-days of intervals ``[start, end)`` to the months they overlap."""
+        if len(start_days) == 0:
+            return
+        lo = np.maximum(np.asarray(start_days, dtype=float)[:, None], self._bounds[None, :-1])
+        hi = np.minimum(np.asarray(end_days, dtype=float)[:, None], self._bounds[None, 1:])
+        self.sums[metric] += np.clip(hi - lo, 0.0, None).sum(axis=0)
+
+    def add_waits(self, day: int, waits_days: np.ndarray) -> None:
+        """Record waits for assessment completed on ``day``."""
+        m = self.calendar.month_of_day[day]
+        if m >= 0 and len(waits_days):
+            self.waits[m].append(np.asarray(waits_days, dtype=float))
+
+    def snapshot(self, month: int, caseload: int, waiting_ages_days: np.ndarray) -> None:
+        """Month-end snapshot of the lists, with the waiting list by SitRep band."""
+        self.snapshots["caseload_end"][month] = caseload
+        self.snapshots["waiting_list_end"][month] = len(waiting_ages_days)
+        edges = np.array([*WAIT_BANDS_WEEKS, np.inf]) * 7.0
+        counts, _ = np.histogram(waiting_ages_days, bins=edges)
+        for name, c in zip(wait_band_names(), counts, strict=True):
+            self.snapshots[name][month] = c

@@ -1,0 +1,435 @@
+"""One locality's community nursing team: referrals, waiting list, caseload, visits, outcomes.
+
+The team works a day at a time, as district nurses do: at the start of each day it resolves the
+emergency admissions that happened overnight, then allocates the day's due work (urgent
+assessments, due follow-up visits, routine assessments) to the staff on duty, lowest allowed
+grade first, deferring what does not fit; a visit deferred beyond the tolerance is missed. New
+referrals arrive in continuous time during the day. All of it is vectorised over people except
+the allocation itself, which walks the day's work in priority order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fundsim.scenario.models import Scenario
+from fundsim.sim.accounts import MonthlyAccounts
+from fundsim.sim.calendar import Calendar
+from fundsim.sim.hazard import MAX_ADMISSIONS, admissions_on_path
+from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
+from fundsim.sim.roster import Roster, build_roster
+from fundsim.sim.sampling import sample, sample_visit_count
+from fundsim.sim.streams import RandomStreams
+
+MINUTES_PER_HOUR = 60.0
+
+
+def referral_rate_per_day(scenario: Scenario, calendar: Calendar, locality: int) -> np.ndarray:
+    """Expected referrals on each simulation day (the integrated non-homogeneous Poisson rate)."""
+    loc = scenario.localities[locality]
+    demand = scenario.demand
+    base = loc.population / 1000.0 * loc.referral_rate_per_1000_per_year / 365.25
+    growth = (1.0 + demand.growth_per_year) ** calendar.years_from_start
+    season = 1.0 + demand.seasonality.winter_amplitude * np.cos(
+        2.0 * np.pi * (calendar.day_of_year - demand.seasonality.peak_day_of_year) / 365.25
+    )
+    profile = np.asarray(demand.weekday_profile, dtype=float)
+    weekday = profile[calendar.weekday] / profile.mean()
+    return base * growth * season * weekday
+
+
+class LocalityModel:
+    """State and daily behaviour of one locality's team."""
+
+    def __init__(self, scenario: Scenario, calendar: Calendar, locality: int, streams: RandomStreams) -> None:
+        self.scenario = scenario
+        self.calendar = calendar
+        self.index = locality
+        self.accounts = MonthlyAccounts(calendar)
+        self.people = PatientTable()
+        self._rng_arrivals = streams.stream("arrivals", locality)
+        self._rng_patients = streams.stream("patients", locality)
+        self._rng_visits = streams.stream("visits", locality)
+        self._rng_deterioration = streams.stream("deterioration", locality)
+        self._rng_hospital = streams.stream("hospital", locality)
+        self.roster: Roster = build_roster(scenario, calendar, locality, streams.stream("roster", locality))
+
+        grades = scenario.workforce.grades
+        grade_index = {g.name: i for i, g in enumerate(grades)}
+        tiers = scenario.tiers
+        # Cheapest allowed grade first: skill mix is preserved for the visits that need it.
+        self.allowed = [
+            sorted((grade_index[name] for name in t.allowed_grades), key=lambda g: grades[g].hourly_cost_gbp)
+            for t in tiers
+        ]
+        self.base_hazard = np.array([t.daily_admission_hazard for t in tiers])
+        self.interval = np.array([max(1, round(t.interval_days)) for t in tiers], dtype=np.int64)
+        self.planned_days = np.array([t.interval_days for t in tiers])
+        mix0 = np.array([scenario.demand.complexity_mix[t.name] for t in tiers])
+        mix1 = scenario.demand.complexity_mix_end
+        mix1 = np.array([mix1[t.name] for t in tiers]) if mix1 is not None else mix0
+        self.cum_mix = (np.cumsum(mix0), np.cumsum(mix1))
+        self.horizon_days = calendar.n_days - calendar.warmup_days
+
+        # Referral counts per day and their times within the day (an exact NHPP for a day-piecewise rate).
+        self.expected_referrals = referral_rate_per_day(scenario, calendar, locality)
+        self.daily_referrals = self._rng_arrivals.poisson(self.expected_referrals)
+
+        # Flat buffers of visit durations (face-to-face, travel), addressed per person.
+        self._f2f = np.empty(4096)
+        self._travel = np.empty(4096)
+        self._buffer_used = 0
+
+        out = scenario.outcomes
+        self.m_wait = out.waiting_hazard_multiplier
+        self.m_untreated = out.untreated_hazard_multiplier
+        self.m_missed = out.missed_visit_hazard_multiplier
+        self.m_post = out.post_discharge_hazard_multiplier
+        self.missed_effect_days = round(out.missed_visit_effect_days)
+        hosp = scenario.hospital
+        self.tariff = hosp.tariff_gbp
+        self.trim = hosp.trim_point_days
+        self.excess = hosp.excess_bed_day_gbp
+
+    # ------------------------------------------------------------------ arrivals
+
+    def _mix_at(self, t_days: np.ndarray) -> np.ndarray:
+        frac = np.clip((t_days - self.calendar.warmup_days) / self.horizon_days, 0.0, 1.0)[:, None]
+        return (1.0 - frac) * self.cum_mix[0][None, :] + frac * self.cum_mix[1][None, :]
+
+    def _store_visits(self, f2f: np.ndarray, travel: np.ndarray) -> int:
+        n = len(f2f)
+        need = self._buffer_used + n
+        if need > len(self._f2f):
+            size = max(2 * len(self._f2f), need)
+            self._f2f = np.resize(self._f2f, size)
+            self._travel = np.resize(self._travel, size)
+        start = self._buffer_used
+        self._f2f[start:need] = f2f
+        self._travel[start:need] = travel
+        self._buffer_used = need
+        return start
+
+    def arrive(self, day: int) -> np.ndarray:
+        """Create the referrals of ``day`` (times in ``[day, day + 1)``); return the accepted slots."""
+        n = int(self.daily_referrals[day])
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        sc = self.scenario
+        acc = self.accounts
+        rng = self._rng_patients
+        times = day + np.sort(self._rng_arrivals.random(n))
+        u_tier = rng.random(n)
+        tier = (u_tier[:, None] > self._mix_at(times)).sum(axis=1)
+        tier = np.minimum(tier, len(sc.tiers) - 1)
+        urgent = rng.random(n) < sc.demand.urgent_share
+        n_visits = np.zeros(n, dtype=np.int64)
+        assess = np.zeros(n)
+        assess_travel = np.zeros(n)
+        offsets = np.zeros(n, dtype=np.int64)
+        # Draw tier by tier, always in the same order, so the streams stay aligned across runs.
+        for t, spec in enumerate(sc.tiers):
+            who = np.flatnonzero(tier == t)
+            if len(who) == 0:
+                continue
+            n_visits[who] = sample_visit_count(spec.visits, rng, len(who))
+            assess[who] = sample(spec.assessment_minutes, rng, len(who))
+            assess_travel[who] = sample(spec.travel_minutes, rng, len(who))
+            total = int(n_visits[who].sum())
+            f2f = sample(spec.face_to_face_minutes, self._rng_visits, total)
+            travel = sample(spec.travel_minutes, self._rng_visits, total)
+            start = self._store_visits(f2f, travel)
+            offsets[who] = start + np.concatenate(([0], np.cumsum(n_visits[who])[:-1]))
+        budgets = self._rng_deterioration.exponential(1.0, (n, MAX_ADMISSIONS))
+        ends = self._rng_deterioration.random((n, MAX_ADMISSIONS)) < sc.hospital.ends_episode_probability
+        los = sample(sc.hospital.length_of_stay_days, self._rng_hospital, n * MAX_ADMISSIONS).reshape(n, MAX_ADMISSIONS)
+
+        acc.add_times("referrals", times)
+        acc.add_times("referrals_urgent", times[urgent])
+
+        h = self.base_hazard[tier]
+        planned_end = times + n_visits * self.planned_days[tier]
+        window_end = planned_end + sc.outcomes.follow_up_days
+        # Counterfactual: the same people and budgets, no community care at all.
+        for i in range(n):
+            cf = admissions_on_path(
+                times[i], budgets[i, 0], 0,
+                ((planned_end[i], h[i] * self.m_untreated), (window_end[i], h[i] * self.m_post)),
+                budgets[i], ends[i], los[i],
+            )  # fmt: skip
+            if cf:
+                acc.add_times("counterfactual_admissions", np.array([a.time_days for a in cf]))
+
+        accepted = tier >= sc.care.min_accepted_tier
+        declined = np.flatnonzero(~accepted)
+        if len(declined):
+            acc.add_times("referrals_declined", times[declined])
+            for i in declined:
+                # A declined referral gets no care: its admissions are its counterfactual ones.
+                adm = admissions_on_path(
+                    times[i], budgets[i, 0], 0,
+                    ((planned_end[i], h[i] * self.m_untreated), (window_end[i], h[i] * self.m_post)),
+                    budgets[i], ends[i], los[i],
+                )  # fmt: skip
+                self._record_admissions(adm, "admissions_declined_referrals")
+        keep = np.flatnonzero(accepted)
+        slots = self.people.allocate(len(keep))
+        c = self.people.cols
+        c["stage"][slots] = WAITING
+        c["tier"][slots] = tier[keep]
+        c["urgent"][slots] = urgent[keep]
+        c["referral_day"][slots] = times[keep]
+        c["stage_start_day"][slots] = times[keep]
+        c["n_visits"][slots] = n_visits[keep]
+        c["visits_done"][slots] = 0
+        c["interval_days"][slots] = self.interval[tier[keep]]
+        c["visit_offset"][slots] = offsets[keep]
+        c["assessment_minutes"][slots] = assess[keep]
+        c["assessment_travel_minutes"][slots] = assess_travel[keep]
+        c["base_hazard"][slots] = h[keep]
+        c["k"][slots] = 0
+        c["raised_until_day"][slots] = 0
+        c["return_day"][slots] = 0
+        c["window_end_day"][slots] = window_end[keep]
+        self.people.budgets[slots] = budgets[keep]
+        self.people.ends[slots] = ends[keep]
+        self.people.los[slots] = los[keep]
+        self.people.start_hazard(slots, times[keep], self.m_wait)
+        return slots
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _record_admissions(self, admissions: list, metric: str) -> None:
+        if not admissions:
+            return
+        t = np.array([a.time_days for a in admissions])
+        los = np.array([a.length_of_stay_days for a in admissions])
+        acc = self.accounts
+        acc.add_times("admissions", t)
+        acc.add_times(metric, t)
+        acc.add_times("bed_days", t, los)
+        acc.add_times("hospital_cost_gbp", t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+
+    def admit(self, day: int) -> None:
+        """Resolve the emergency admissions that happened before the start of ``day``."""
+        p = self.people
+        c = p.cols
+        due = np.flatnonzero((c["stage"] != FREE) & (c["admission_day"] <= day))
+        if len(due) == 0:
+            return
+        t = c["admission_day"][due]
+        k = c["k"][due].astype(np.int64)
+        los = p.los[due, k]
+        ends = p.ends[due, k]
+        stage = c["stage"][due]
+        acc = self.accounts
+        acc.add_times("admissions", t)
+        acc.add_times("admissions_from_caseload", t[stage == CASELOAD])
+        acc.add_times("admissions_from_waiting_list", t[stage == WAITING])
+        acc.add_times("bed_days", t, los)
+        acc.add_times("hospital_cost_gbp", t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+        # A visit that was due when the person was admitted will not happen as planned.
+        outstanding = (stage == CASELOAD) & (c["next_due_day"][due] <= day)
+        acc.add_times("visits_cancelled", t[outstanding])
+
+        ended = due[ends]
+        if len(ended):
+            self._close_stage(ended, c["admission_day"][ended])
+            acc.add_times("episodes_ended_by_admission", c["admission_day"][ended])
+            p.release(ended)
+        stay = due[~ends]
+        if len(stay):
+            c["k"][stay] += 1
+            back = np.maximum(np.ceil(t[~ends] + los[~ends]).astype(np.int64), day)
+            c["return_day"][stay] = back
+            on_caseload = c["stage"][stay] == CASELOAD
+            c["next_due_day"][stay] = np.where(on_caseload, back, c["next_due_day"][stay])
+            c["due_since_day"][stay] = np.where(on_caseload, back, c["due_since_day"][stay])
+            c["raised_until_day"][stay] = 0
+            p.start_hazard(stay, back.astype(float), np.where(on_caseload, 1.0, self.m_wait))
+
+    def _close_stage(self, slots: np.ndarray, t_end: np.ndarray | float) -> None:
+        """Add the person-days of the current stage of ``slots`` ending at ``t_end``."""
+        c = self.people.cols
+        stage = c["stage"][slots]
+        t_end = np.broadcast_to(np.asarray(t_end, dtype=float), slots.shape)
+        for code, metric in ((WAITING, "waiting_list_days"), (CASELOAD, "caseload_days")):
+            sel = stage == code
+            self.accounts.add_area(metric, c["stage_start_day"][slots[sel]], t_end[sel])
+
+    def restore_hazards(self, day: int) -> None:
+        """End the raised hazard of missed visits whose effect has worn off."""
+        c = self.people.cols
+        back = np.flatnonzero((c["stage"] == CASELOAD) & (c["raised_until_day"] > 0) & (c["raised_until_day"] <= day))
+        if len(back):
+            c["raised_until_day"][back] = 0
+            self.people.set_multiplier(back, float(day), 1.0)
+
+    def discharge(self, slots: np.ndarray, day: int) -> None:
+        """Discharge ``slots`` at ``day`` and follow them to the end of their outcome window."""
+        if len(slots) == 0:
+            return
+        p = self.people
+        c = p.cols
+        self._close_stage(slots, float(day))
+        self.accounts.add_day("discharges", day, float(len(slots)))
+        budget = p.budget_at(slots, float(day))
+        h_post = c["base_hazard"][slots] * self.m_post
+        window_end = c["window_end_day"][slots]
+        k = c["k"][slots]
+        follow = np.flatnonzero((window_end > day) & (h_post > 0))
+        for j in follow:
+            s = slots[j]
+            adm = admissions_on_path(
+                float(day), float(budget[j]), int(k[j]), ((float(window_end[j]), float(h_post[j])),),
+                p.budgets[s], p.ends[s], p.los[s],
+            )  # fmt: skip
+            self._record_admissions(adm, "admissions_after_discharge")
+        p.release(slots)
+
+    # ------------------------------------------------------------------ the working day
+
+    def plan_day(self, day: int, extra_minutes: float = 0.0) -> None:
+        """Allocate the day's due work to the staff on duty; defer or miss what does not fit."""
+        p = self.people
+        c = p.cols
+        acc = self.accounts
+        sc = self.scenario
+        stage = c["stage"]
+        ready = c["return_day"] <= day
+        waiting = np.flatnonzero((stage == WAITING) & ready & (c["referral_day"] < day))
+        follow = np.flatnonzero((stage == CASELOAD) & ready & (c["next_due_day"] <= day))
+
+        acc.add_day("visits_due", day, float(np.count_nonzero(c["due_since_day"][follow] == day)))
+
+        # Priority: urgent assessments (first come, first served), then due visits (most overdue first),
+        # then routine assessments (first come, first served).
+        ref = c["referral_day"][waiting]
+        urgent = c["urgent"][waiting] if sc.care.urgent_assessment_first else np.zeros(len(waiting), bool)
+        w_order = waiting[np.lexsort((ref, ~urgent))]
+        n_urgent = int(np.count_nonzero(urgent))
+        f_order = follow[np.lexsort((-c["tier"][follow], c["due_since_day"][follow]))]
+        order = np.concatenate((w_order[:n_urgent], f_order, w_order[n_urgent:]))
+        is_assessment = np.concatenate(
+            (np.ones(n_urgent, bool), np.zeros(len(f_order), bool), np.ones(len(w_order) - n_urgent, bool))
+        )
+        f2f = np.empty(len(order))
+        travel = np.empty(len(order))
+        a = order[is_assessment]
+        f2f[is_assessment] = c["assessment_minutes"][a]
+        travel[is_assessment] = c["assessment_travel_minutes"][a]
+        v = order[~is_assessment]
+        pos = c["visit_offset"][v] + c["visits_done"][v]
+        f2f[~is_assessment] = self._f2f[pos]
+        travel[~is_assessment] = self._travel[pos]
+        minutes = (f2f + travel).tolist()
+        tiers = c["tier"][order].tolist()
+
+        rostered = self.roster.visit_minutes[day]
+        remaining = (rostered + self.roster.overtime_minutes_cap[day]).tolist()
+        allowed = self.allowed
+        done = np.zeros(len(order), dtype=bool)
+        left = sum(remaining)
+        smallest = min(minutes) if minutes else 0.0
+        for i, (m, t) in enumerate(zip(minutes, tiers, strict=True)):
+            if left < smallest:
+                break  # nobody can take anything more today
+            for g in allowed[t]:
+                if remaining[g] >= m:
+                    remaining[g] -= m
+                    left -= m
+                    done[i] = True
+                    break
+        used = rostered + self.roster.overtime_minutes_cap[day] - np.array(remaining)
+        overtime_h = np.maximum(0.0, used - rostered).sum() / MINUTES_PER_HOUR
+        unpaid_h = overtime_h * sc.workforce.unpaid_overtime_share
+        ot_by_grade = np.maximum(0.0, used - rostered) / MINUTES_PER_HOUR
+        paid_ot_cost = (
+            (ot_by_grade * self.roster.hourly_cost_gbp).sum()
+            * (1.0 - sc.workforce.unpaid_overtime_share)
+            * sc.workforce.overtime_premium
+        )
+        staff_cost = float((self.roster.paid_hours_per_day * self.roster.hourly_cost_gbp).sum()) + paid_ot_cost
+        for metric, value in (
+            ("contact_hours", f2f[done].sum() / MINUTES_PER_HOUR),
+            ("travel_hours", travel[done].sum() / MINUTES_PER_HOUR),
+            ("rostered_hours", self.roster.on_duty_hours[day].sum()),
+            ("paid_hours", self.roster.paid_hours_per_day.sum()),
+            ("overtime_hours", overtime_h),
+            ("paid_overtime_hours", overtime_h - unpaid_h),
+            ("unpaid_overtime_hours", unpaid_h),
+            ("staff_cost_gbp", staff_cost),
+        ):
+            acc.add_day(metric, day, float(value))
+
+        self._complete_assessments(order[is_assessment & done], day)
+        self._complete_visits(order[~is_assessment & done], day)
+        self._defer_visits(order[~is_assessment & ~done], day)
+
+    def _complete_assessments(self, slots: np.ndarray, day: int) -> None:
+        if len(slots) == 0:
+            return
+        c = self.people.cols
+        acc = self.accounts
+        waits = day - c["referral_day"][slots]
+        acc.add_waits(day, waits)
+        acc.add_day("assessments", day, float(len(slots)))
+        self._close_stage(slots, float(day))
+        acc.add_day("caseload_entries", day, float(len(slots)))
+        c["stage"][slots] = CASELOAD
+        c["stage_start_day"][slots] = day
+        self.people.set_multiplier(slots, float(day), 1.0)
+        nxt = day + c["interval_days"][slots]
+        c["next_due_day"][slots] = nxt
+        c["due_since_day"][slots] = nxt
+        self.discharge(slots[c["n_visits"][slots] == 0], day)
+
+    def _complete_visits(self, slots: np.ndarray, day: int) -> None:
+        if len(slots) == 0:
+            return
+        c = self.people.cols
+        self.accounts.add_day("visits_delivered", day, float(len(slots)))
+        c["visits_done"][slots] += 1
+        nxt = day + c["interval_days"][slots]
+        c["next_due_day"][slots] = nxt
+        c["due_since_day"][slots] = nxt
+        self.discharge(slots[c["visits_done"][slots] >= c["n_visits"][slots]], day)
+
+    def _defer_visits(self, slots: np.ndarray, day: int) -> None:
+        if len(slots) == 0:
+            return
+        c = self.people.cols
+        acc = self.accounts
+        late = day - c["due_since_day"][slots] >= self.scenario.care.deferral_tolerance_days
+        missed = slots[late]
+        acc.add_day("visit_deferrals", day, float(len(slots) - len(missed)))
+        if len(missed) == 0:
+            return
+        acc.add_day("visits_missed", day, float(len(missed)))
+        c["visits_done"][missed] += 1
+        nxt = np.maximum(day + 1, c["due_since_day"][missed] + c["interval_days"][missed])
+        c["next_due_day"][missed] = nxt
+        c["due_since_day"][missed] = nxt
+        if self.missed_effect_days > 0:
+            c["raised_until_day"][missed] = day + self.missed_effect_days
+            self.people.set_multiplier(missed, float(day), self.m_missed)
+        finished = missed[c["visits_done"][missed] >= c["n_visits"][missed]]
+        self.discharge(finished, day)
+
+    # ------------------------------------------------------------------ month end
+
+    def close_month(self, month: int, day: int) -> None:
+        """Month-end snapshot of the lists (``day`` is the first day of the next month)."""
+        c = self.people.cols
+        caseload = int(np.count_nonzero(c["stage"] == CASELOAD))
+        waiting = np.flatnonzero(c["stage"] == WAITING)
+        self.accounts.snapshot(month, caseload, day - c["referral_day"][waiting])
+
+    def close_run(self, end_day: float) -> None:
+        """Add the person-days of everyone still on a list at the end of the run."""
+        live = np.flatnonzero(self.people.cols["stage"] != FREE)
+        self._close_stage(live, end_day)
+
+    def live_people(self) -> int:
+        """People on the waiting list or caseload."""
+        return self.people.live_count()
