@@ -584,7 +584,7 @@ def _drop_union_noise(errors: list[tuple[ErrorDetails, _Resolved]]) -> list[tupl
             best = min(meant.values(), key=lambda errs: (sum(e["type"] in _STRUCTURAL for e, _ in errs), len(errs)))
             kept.extend(best)
         else:
-            first_err, first_resolved = next(iter(branches.values()))[0]
+            first_err, _ = next(iter(branches.values()))[0]
             messages = list(dict.fromkeys(e["msg"] for errs in branches.values() for e, _ in errs))
             combined = {
                 "type": "union_mismatch",

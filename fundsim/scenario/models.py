@@ -217,6 +217,13 @@ class Care(Model):
         2, ge=0, le=60, description="A visit deferred for more than this many days is missed."
     )
     urgent_assessment_first: bool = Field(True, description="Urgent assessments before all other work.")
+    assessment_capacity_share: Probability = Field(
+        0.10,
+        description=(
+            "Share of each day's rostered visit time reserved for routine assessments before due visits, "
+            "so new patients keep being seen when the caseload could fill the day."
+        ),
+    )
     min_accepted_tier: int = Field(
         0, ge=0, le=20, description="Referrals of tiers below this index are declined (0: accept all)."
     )

@@ -6,6 +6,7 @@ The simulation only adds numbers here; turning them into the tidy ledger table i
 
 from __future__ import annotations
 
+import bisect
 import itertools
 
 import numpy as np
@@ -73,6 +74,7 @@ class MonthlyAccounts:
         self.snapshots = {m: np.zeros(n) for m in (*SNAPSHOT_METRICS, *wait_band_names())}
         self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
         self._bounds = calendar.month_start_day.astype(float)
+        self._bounds_list = self._bounds.tolist()
 
     def month_of_time(self, t_days: np.ndarray) -> np.ndarray:
         """Month index of each time (-1 in warm-up, n_months past the horizon)."""
@@ -102,11 +104,23 @@ class MonthlyAccounts:
         hi = np.minimum(np.asarray(end_days, dtype=float)[:, None], self._bounds[None, 1:])
         self.sums[metric] += np.clip(hi - lo, 0.0, None).sum(axis=0)
 
-    def add_waits(self, day: int, waits_days: np.ndarray) -> None:
-        """Record waits for assessment completed on ``day``."""
-        m = self.calendar.month_of_day[day]
-        if m >= 0 and len(waits_days):
-            self.waits[m].append(np.asarray(waits_days, dtype=float))
+    def _month_of(self, t_days: float) -> int:
+        # bisect on a list: far cheaper than numpy for one scalar (the continuous path calls this per visit)
+        return bisect.bisect_right(self._bounds_list, t_days) - 1
+
+    def add_at(self, metric: str, t_days: float, value: float) -> None:
+        """Add ``value`` to ``metric`` in the month of time ``t_days`` (outside the horizon: ignored)."""
+        m = self._month_of(t_days)
+        if 0 <= m < self.calendar.n_months:
+            self.sums[metric][m] += value
+
+    def add_waits(self, t_days: float, waits_days: np.ndarray) -> None:
+        """Record waits for assessment that ended at time ``t_days``."""
+        m = self._month_of(t_days)
+        if 0 <= m < self.calendar.n_months and len(waits_days):
+            waits = np.asarray(waits_days, dtype=float)
+            self.waits[m].append(waits)
+            self.sums["assessed_without_wait"][m] += np.count_nonzero(waits <= 0.0)
 
     def snapshot(self, month: int, caseload: int, waiting_ages_days: np.ndarray) -> None:
         """Month-end snapshot of the lists, with the waiting list by SitRep band."""

@@ -265,14 +265,14 @@ class LocalityModel:
             c["raised_until_day"][back] = 0
             self.people.set_multiplier(back, float(day), 1.0)
 
-    def discharge(self, slots: np.ndarray, day: int) -> None:
-        """Discharge ``slots`` at ``day`` and follow them to the end of their outcome window."""
+    def discharge(self, slots: np.ndarray, day: float) -> None:
+        """Discharge ``slots`` at time ``day`` and follow them to the end of their outcome window."""
         if len(slots) == 0:
             return
         p = self.people
         c = p.cols
         self._close_stage(slots, float(day))
-        self.accounts.add_day("discharges", day, float(len(slots)))
+        self.accounts.add_at("discharges", day, float(len(slots)))
         budget = p.budget_at(slots, float(day))
         h_post = c["base_hazard"][slots] * self.m_post
         window_end = c["window_end_day"][slots]
@@ -302,17 +302,22 @@ class LocalityModel:
 
         acc.add_day("visits_due", day, float(np.count_nonzero(c["due_since_day"][follow] == day)))
 
-        # Priority: urgent assessments (first come, first served), then due visits (most overdue first),
-        # then routine assessments (first come, first served).
+        # Priority: urgent assessments (first come, first served), routine assessments up to the
+        # reserved share of capacity, due visits (most overdue first), then the other routine assessments.
         ref = c["referral_day"][waiting]
         urgent = c["urgent"][waiting] if sc.care.urgent_assessment_first else np.zeros(len(waiting), bool)
         w_order = waiting[np.lexsort((ref, ~urgent))]
         n_urgent = int(np.count_nonzero(urgent))
         f_order = follow[np.lexsort((-c["tier"][follow], c["due_since_day"][follow]))]
-        order = np.concatenate((w_order[:n_urgent], f_order, w_order[n_urgent:]))
-        is_assessment = np.concatenate(
-            (np.ones(n_urgent, bool), np.zeros(len(f_order), bool), np.ones(len(w_order) - n_urgent, bool))
-        )
+        # Routine assessments within the reserved share of the day go before the due visits, so the
+        # service keeps taking new patients even when its caseload alone could fill the day.
+        routine = w_order[n_urgent:]
+        reserve = sc.care.assessment_capacity_share * float(self.roster.visit_minutes[day].sum())
+        routine_minutes = c["assessment_minutes"][routine] + c["assessment_travel_minutes"][routine]
+        n_reserved = int(np.searchsorted(np.cumsum(routine_minutes), reserve, side="right"))
+        order = np.concatenate((w_order[: n_urgent + n_reserved], f_order, routine[n_reserved:]))
+        is_assessment = np.ones(len(order), dtype=bool)
+        is_assessment[n_urgent + n_reserved : n_urgent + n_reserved + len(f_order)] = False
         f2f = np.empty(len(order))
         travel = np.empty(len(order))
         a = order[is_assessment]
@@ -326,21 +331,12 @@ class LocalityModel:
         tiers = c["tier"][order].tolist()
 
         rostered = self.roster.visit_minutes[day]
-        remaining = (rostered + self.roster.overtime_minutes_cap[day]).tolist()
-        allowed = self.allowed
+        overtime_cap = self.roster.overtime_minutes_cap[day]
         done = np.zeros(len(order), dtype=bool)
-        left = sum(remaining)
-        smallest = min(minutes) if minutes else 0.0
-        for i, (m, t) in enumerate(zip(minutes, tiers, strict=True)):
-            if left < smallest:
-                break  # nobody can take anything more today
-            for g in allowed[t]:
-                if remaining[g] >= m:
-                    remaining[g] -= m
-                    left -= m
-                    done[i] = True
-                    break
-        used = rostered + self.roster.overtime_minutes_cap[day] - np.array(remaining)
+        # Rostered time first, across every allowed grade; only then do staff stay on (overtime).
+        spare = _allocate(minutes, tiers, self.allowed, rostered.tolist(), done)
+        spare_ot = _allocate(minutes, tiers, self.allowed, overtime_cap.tolist(), done)
+        used = rostered - np.array(spare) + overtime_cap - np.array(spare_ot)
         overtime_h = np.maximum(0.0, used - rostered).sum() / MINUTES_PER_HOUR
         unpaid_h = overtime_h * sc.workforce.unpaid_overtime_share
         ot_by_grade = np.maximum(0.0, used - rostered) / MINUTES_PER_HOUR
@@ -362,38 +358,39 @@ class LocalityModel:
         ):
             acc.add_day(metric, day, float(value))
 
-        self._complete_assessments(order[is_assessment & done], day)
-        self._complete_visits(order[~is_assessment & done], day)
+        self.complete_assessments(order[is_assessment & done], float(day))
+        self.complete_visits(order[~is_assessment & done], float(day))
         self._defer_visits(order[~is_assessment & ~done], day)
 
-    def _complete_assessments(self, slots: np.ndarray, day: int) -> None:
+    def complete_assessments(self, slots: np.ndarray, t_days: float) -> None:
+        """Assess ``slots`` at ``t_days``: they move from the waiting list to the caseload."""
         if len(slots) == 0:
             return
         c = self.people.cols
         acc = self.accounts
-        waits = day - c["referral_day"][slots]
-        acc.add_waits(day, waits)
-        acc.add_day("assessments", day, float(len(slots)))
-        self._close_stage(slots, float(day))
-        acc.add_day("caseload_entries", day, float(len(slots)))
+        acc.add_waits(t_days, t_days - c["referral_day"][slots])
+        acc.add_at("assessments", t_days, float(len(slots)))
+        self._close_stage(slots, t_days)
+        acc.add_at("caseload_entries", t_days, float(len(slots)))
         c["stage"][slots] = CASELOAD
-        c["stage_start_day"][slots] = day
-        self.people.set_multiplier(slots, float(day), 1.0)
-        nxt = day + c["interval_days"][slots]
+        c["stage_start_day"][slots] = t_days
+        self.people.set_multiplier(slots, t_days, 1.0)
+        nxt = int(t_days) + c["interval_days"][slots]
         c["next_due_day"][slots] = nxt
         c["due_since_day"][slots] = nxt
-        self.discharge(slots[c["n_visits"][slots] == 0], day)
+        self.discharge(slots[c["n_visits"][slots] == 0], t_days)
 
-    def _complete_visits(self, slots: np.ndarray, day: int) -> None:
+    def complete_visits(self, slots: np.ndarray, t_days: float) -> None:
+        """Record a delivered follow-up visit for ``slots`` at ``t_days``; discharge finished plans."""
         if len(slots) == 0:
             return
         c = self.people.cols
-        self.accounts.add_day("visits_delivered", day, float(len(slots)))
+        self.accounts.add_at("visits_delivered", t_days, float(len(slots)))
         c["visits_done"][slots] += 1
-        nxt = day + c["interval_days"][slots]
+        nxt = int(t_days) + c["interval_days"][slots]
         c["next_due_day"][slots] = nxt
         c["due_since_day"][slots] = nxt
-        self.discharge(slots[c["visits_done"][slots] >= c["n_visits"][slots]], day)
+        self.discharge(slots[c["visits_done"][slots] >= c["n_visits"][slots]], t_days)
 
     def _defer_visits(self, slots: np.ndarray, day: int) -> None:
         if len(slots) == 0:
@@ -433,3 +430,28 @@ class LocalityModel:
     def live_people(self) -> int:
         """People on the waiting list or caseload."""
         return self.people.live_count()
+
+
+def _allocate(
+    minutes: list[float], tiers: list[int], allowed: list[list[int]], capacity: list[float], done: np.ndarray
+) -> list[float]:
+    """Give each not-yet-done item, in priority order, to the first allowed grade with time left.
+
+    Marks ``done`` in place and returns the minutes left per grade. Items that do not fit are
+    skipped (a later, shorter one may still fit: nurses fill gaps in the day).
+    """
+    remaining = list(capacity)
+    left = sum(remaining)
+    smallest = min(minutes) if minutes else 0.0
+    for i, (m, t) in enumerate(zip(minutes, tiers, strict=True)):
+        if left < smallest:
+            break  # nobody can take anything more today
+        if done[i]:
+            continue
+        for g in allowed[t]:
+            if remaining[g] >= m:
+                remaining[g] -= m
+                left -= m
+                done[i] = True
+                break
+    return remaining

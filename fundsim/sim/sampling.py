@@ -12,10 +12,10 @@ def sample(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
     if n == 0:
         return np.empty(0)
     mean, cv = dist.mean, dist.cv
+    if dist.distribution == "exponential" and mean > 0.0:
+        return rng.exponential(mean, n)
     if dist.distribution == "fixed" or cv == 0.0 or mean == 0.0:
         return np.full(n, float(mean))
-    if dist.distribution == "exponential":
-        return rng.exponential(mean, n)
     if dist.distribution == "gamma":
         shape = 1.0 / cv**2
         return rng.gamma(shape, mean / shape, n)

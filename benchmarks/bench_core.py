@@ -1,0 +1,219 @@
+"""Benchmark one replication of fundsim against a plain SimPy M/M/c baseline.
+
+For each scenario it reports one replication's wall time, simulated events per second
+(``RunResult.events / wall``), visits per second (ledger ``contacts`` summed / wall; contacts are
+assessments + visits), peak live people and the peak resident memory of the process, and the
+ratio of visits/s to the SimPy M/M/c baseline's customers/s measured in the same run.
+
+Each case runs in its own fresh Python process, so peak RSS is per case and no case warms
+another's caches. With ``--repeat N`` every case runs N times and the fastest run is reported
+(the usual way to discount other load on the machine); every wall time is kept in ``--json``.
+
+    python benchmarks/bench_core.py              # example.yaml and large.yaml
+    python benchmarks/bench_core.py --quick      # example.yaml only (smoke run)
+    python benchmarks/bench_core.py --repeat 3 --json results/bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = {"example": ROOT / "scenarios" / "example.yaml", "large": ROOT / "scenarios" / "large.yaml"}
+
+#: Baseline settings (the issue's): 20 servers at 90% utilisation, 200,000 customers.
+BASELINE = {"n_customers": 200_000, "c": 20, "utilisation": 0.9}
+
+#: Keep numpy's thread pools to one thread so "one core" means one core.
+_ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (Linux reports ru_maxrss in KiB)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024.0 if sys.platform != "darwin" else rss / 2**20
+
+
+# --------------------------------------------------------------------------- workers (child processes)
+
+
+def _work_fundsim(scenario_file: str, replication: int) -> dict:
+    """Load ``scenario_file`` and time one replication of it."""
+    import fundsim
+
+    t0 = time.perf_counter()
+    scenario = fundsim.load_scenario(scenario_file)
+    load_s = time.perf_counter() - t0
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    result = fundsim.simulate(scenario, replication)
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    ledger = result.ledger
+    return {
+        "population": scenario.total_population,
+        "load_s": load_s,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "events": int(result.events),
+        "contacts": float(ledger["contacts"].sum()),
+        "visits_delivered": float(ledger["visits_delivered"].sum()),
+        "peak_live_people": int(result.peak_live_people),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _work_baseline() -> dict:
+    """Time the M/M/c baseline."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from mmc_simpy import baseline_rate
+
+    cpu0 = time.process_time()
+    out = baseline_rate(BASELINE["n_customers"], BASELINE["c"], BASELINE["utilisation"])
+    out["cpu_s"] = time.process_time() - cpu0
+    out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+def _run_child(args: list[str]) -> dict:
+    """Run this file as a worker in a fresh interpreter and return its JSON answer."""
+    env = {**os.environ, **_ONE_THREAD}
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {args} failed ({proc.returncode}):\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def _best(runs: list[dict]) -> dict:
+    """The fastest run, with every run's wall time attached."""
+    best = dict(min(runs, key=lambda r: r["wall_s"]))
+    best["wall_s_all"] = [round(r["wall_s"], 3) for r in runs]
+    best["peak_rss_mb_max"] = max(r["peak_rss_mb"] for r in runs)
+    return best
+
+
+def machine_info() -> dict:
+    """Where the benchmark ran."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import numpy
+    import simpy
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "simpy": simpy.__version__,
+        "numpy": numpy.__version__,
+        "load_average_at_start": list(os.getloadavg()),
+    }
+
+
+def run_benchmark(cases: list[str], repeat: int, replication: int = 0) -> dict:
+    """Run the baseline and every case ``repeat`` times (interleaved); return the results."""
+    info = machine_info()
+    base_runs: list[dict] = []
+    case_runs: dict[str, list[dict]] = {name: [] for name in cases}
+    for _ in range(repeat):
+        base_runs.append(_run_child(["baseline"]))
+        for name in cases:
+            case_runs[name].append(_run_child(["fundsim", str(SCENARIOS[name]), str(replication)]))
+    baseline = _best(base_runs)
+    rows = []
+    for name in cases:
+        best = _best(case_runs[name])
+        visits_per_s = best["contacts"] / best["wall_s"]
+        rows.append(
+            {
+                "case": name,
+                **best,
+                "events_per_s": best["events"] / best["wall_s"],
+                "visits_per_s": visits_per_s,
+                "ratio_vs_mmc": visits_per_s / baseline["customers_per_s"],
+            }
+        )
+    info["load_average_at_end"] = list(os.getloadavg())
+    return {"machine": info, "repeat": repeat, "replication": replication, "baseline": baseline, "cases": rows}
+
+
+def format_table(result: dict) -> str:
+    """Plain-text table of a benchmark result."""
+    m = result["machine"]
+    b = result["baseline"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, SimPy {m['simpy']}, numpy {m['numpy']}",
+        f"load average at start {m['load_average_at_start'][0]:.2f}, at end {m['load_average_at_end'][0]:.2f}; "
+        f"best of {result['repeat']} run(s), replication {result['replication']}",
+        "",
+        f"baseline SimPy M/M/{b['c']} (rho {b['utilisation']}): {b['customers']:,} customers in {b['wall_s']:.2f} s "
+        f"(cpu {b['cpu_s']:.2f} s) = {b['customers_per_s']:,.0f} customers/s, {b['events_per_s']:,.0f} events/s, "
+        f"peak RSS {b['peak_rss_mb']:.0f} MiB (walls {b['wall_s_all']})",
+        "",
+    ]
+    header = (
+        f"{'case':<8} {'people':>10} {'wall s':>7} {'cpu s':>7} {'events':>10} {'events/s':>10} "
+        f"{'contacts':>10} {'visits/s':>10} {'peak live':>9} {'RSS MiB':>8} {'x M/M/c':>8}"
+    )
+    lines += [header, "-" * len(header)]
+    for r in result["cases"]:
+        lines.append(
+            f"{r['case']:<8} {r['population']:>10,} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {r['events']:>10,} "
+            f"{r['events_per_s']:>10,.0f} {r['contacts']:>10,.0f} {r['visits_per_s']:>10,.0f} "
+            f"{r['peak_live_people']:>9,} {r['peak_rss_mb']:>8.0f} {r['ratio_vs_mmc']:>8.2f}"
+        )
+    lines.append("")
+    lines += [f"{r['case']}: wall times of all runs {r['wall_s_all']} s" for r in result["cases"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--worker":
+        kind, *rest = argv[1:]
+        out = _work_baseline() if kind == "baseline" else _work_fundsim(rest[0], int(rest[1]))
+        print(json.dumps(out))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="example.yaml only (a smoke run)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each case; the fastest is reported")
+    parser.add_argument("--replication", type=int, default=0, help="replication index to simulate")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    cases = ["example"] if args.quick else ["example", "large"]
+    result = run_benchmark(cases, args.repeat, args.replication)
+    print(format_table(result))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Continuous-time scheduling: every visit queues for a staff member, one SimPy process per person.
+
+This is the validation path. With staff on duty round the clock, one visit per episode,
+exponential times and no deterioration it is exactly an M/M/c queue, so its waits can be checked
+against Erlang C. It shares referrals, care plans, hazards and the ledger with the daily model;
+it ignores grade restrictions, overtime and deferral (a queue waits instead), and resolves
+emergency admissions at day boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+import simpy
+
+from fundsim.sim.calendar import Calendar
+from fundsim.sim.locality import LocalityModel
+
+MINUTES_PER_DAY = 1440.0
+MINUTES_PER_HOUR = 60.0
+
+
+def staff_on_duty(team: LocalityModel) -> int:
+    """Servers of the continuous queue: the mean number of staff on duty, rounded (at least one)."""
+    return max(1, round(float(team.roster.present_fte.mean(axis=0).sum())))
+
+
+def _person(
+    env: simpy.Environment, team: LocalityModel, staff: simpy.PriorityResource, slot: int
+) -> Generator[simpy.Event, object, None]:
+    """One person's episode: wait for assessment, then visits at the planned interval."""
+    c = team.people.cols
+    uid = int(c["uid"][slot])
+    one = np.array([slot])
+    arrival = float(c["referral_day"][slot])
+    if arrival > env.now:
+        yield env.timeout(arrival - env.now)
+
+    def still_here() -> bool:
+        return int(c["uid"][slot]) == uid
+
+    visit = -1  # -1 is the assessment
+    while still_here():
+        back = float(c["return_day"][slot])
+        if back > env.now:  # in hospital: the plan resumes on return
+            yield env.timeout(back - env.now)
+            continue
+        with staff.request(priority=0 if (visit < 0 and c["urgent"][slot]) else 1) as req:
+            yield req
+            if not still_here():
+                return
+            if visit < 0:
+                minutes = float(c["assessment_minutes"][slot] + c["assessment_travel_minutes"][slot])
+                f2f = float(c["assessment_minutes"][slot])
+            else:
+                pos = int(c["visit_offset"][slot] + c["visits_done"][slot])
+                f2f = float(team._f2f[pos])
+                minutes = f2f + float(team._travel[pos])
+            start = env.now
+            team.accounts.add_at("contact_hours", start, f2f / MINUTES_PER_HOUR)
+            team.accounts.add_at("travel_hours", start, (minutes - f2f) / MINUTES_PER_HOUR)
+            if visit < 0:
+                team.complete_assessments(one, start)
+            else:
+                team.complete_visits(one, start)
+            yield env.timeout(minutes / MINUTES_PER_DAY)
+        visit += 1
+        if not still_here():
+            return
+        yield env.timeout(float(c["interval_days"][slot]))
+
+
+def _days(
+    env: simpy.Environment,
+    teams: list[LocalityModel],
+    staff: list[simpy.PriorityResource],
+    calendar: Calendar,
+    stats: dict,
+) -> Generator[simpy.Event, object, None]:
+    month_end_days = set(calendar.month_start_day[1:].tolist())
+    month = 0
+    for day in range(calendar.n_days):
+        for team, servers in zip(teams, staff, strict=True):
+            team.admit(day)
+            team.restore_hazards(day)
+            r = team.roster
+            team.accounts.add_day("rostered_hours", day, float(r.on_duty_hours[day].sum()))
+            team.accounts.add_day("paid_hours", day, float(r.paid_hours_per_day.sum()))
+            team.accounts.add_day("staff_cost_gbp", day, float((r.paid_hours_per_day * r.hourly_cost_gbp).sum()))
+            for slot in team.arrive(day).tolist():
+                env.process(_person(env, team, servers, slot))
+        if day + 1 in month_end_days:
+            for team in teams:
+                team.close_month(month, day + 1)
+            month += 1
+        stats["peak_live_people"] = max(stats["peak_live_people"], sum(t.live_people() for t in teams))
+        yield env.timeout(1)
+
+
+def run_continuous(env: simpy.Environment, teams: list[LocalityModel], calendar: Calendar, stats: dict) -> None:
+    """Run the continuous-time model to the end of the horizon."""
+    staff = [simpy.PriorityResource(env, capacity=staff_on_duty(team)) for team in teams]
+    env.process(_days(env, teams, staff, calendar, stats))
+    env.run(until=calendar.n_days)

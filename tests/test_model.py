@@ -1,0 +1,145 @@
+"""Behaviour of the daily model: reproducibility, common random numbers, Poisson demand, Little's law."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import build, modified, small_dict
+from scipy import stats
+
+from fundsim import simulate
+
+
+@pytest.fixture(scope="module")
+def small() -> dict:
+    return small_dict()
+
+
+@pytest.fixture(scope="module")
+def base_run(small: dict) -> pd.DataFrame:
+    return simulate(build(small), 0).ledger
+
+
+def test_same_seed_same_ledger(small: dict, base_run: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(simulate(build(small), 0).ledger, base_run)
+
+
+def test_different_seed_or_replication_differs(small: dict, base_run: pd.DataFrame) -> None:
+    other_rep = simulate(build(small), 1).ledger
+    other_seed = simulate(build(modified(small, **{"simulation.seed": 99})), 0).ledger
+    assert not other_rep["referrals"].equals(base_run["referrals"])
+    assert not other_seed["referrals"].equals(base_run["referrals"])
+
+
+def test_counterfactual_unchanged_by_staffing(small: dict, base_run: pd.DataFrame) -> None:
+    """Common random numbers: the same people deteriorate the same way whatever the staffing."""
+    d = modified(small)
+    for g in d["workforce"]["grades"]:
+        g["fte"] = g["fte"] * 0.6
+    short = simulate(build(d), 0).ledger
+    np.testing.assert_array_equal(short["referrals"], base_run["referrals"])
+    np.testing.assert_array_equal(short["counterfactual_admissions"], base_run["counterfactual_admissions"])
+    # ...while the care actually delivered, and so the admissions, do change.
+    assert short["contacts"].sum() < base_run["contacts"].sum()
+    assert short["visits_missed"].sum() > base_run["visits_missed"].sum()
+    assert short["admissions"].sum() > base_run["admissions"].sum()
+
+
+def test_fewer_staff_longer_waits(small: dict, base_run: pd.DataFrame) -> None:
+    d = modified(small)
+    for g in d["workforce"]["grades"]:
+        g["fte"] = g["fte"] * 0.8
+    short = simulate(build(d), 0).ledger
+    assert short["waiting_list_mean"].mean() > base_run["waiting_list_mean"].mean()
+
+
+def test_ample_staff_nothing_missed_or_waiting_long(small: dict) -> None:
+    d = modified(small)
+    for g in d["workforce"]["grades"]:
+        g["fte"] = g["fte"] * 4
+    led = simulate(build(d), 0).ledger
+    assert led["visits_missed"].sum() == 0
+    assert led["overtime_hours"].sum() == 0
+    # Referrals arriving during a day are seen the next day: with ample staff nobody waits past it,
+    # except for weekends staffed at half strength.
+    assert led["wait_p90_days"].max() < 3.0
+
+
+def _expected_referrals_per_month(d: dict) -> pd.DataFrame:
+    """Integrate the referral rate day by day from the scenario's own words (independent of fundsim)."""
+    sim, dem = d["simulation"], d["demand"]
+    start = dt.date.fromisoformat(str(sim["start_date"]))
+    months = round(sim["horizon_years"] * 12)
+    end = (pd.Timestamp(start) + pd.DateOffset(months=months)).date()
+    days = pd.date_range(start, end - dt.timedelta(days=1), freq="D")
+    years = (days - pd.Timestamp(start)).days / 365.25
+    profile = np.array(dem.get("weekday_profile", [1] * 7), dtype=float)
+    season = dem.get("seasonality", {})
+    amp, peak = season.get("winter_amplitude", 0.1), season.get("peak_day_of_year", 15)
+    rows = []
+    for loc in d["localities"]:
+        rate = (
+            loc["population"] / 1000 * loc["referral_rate_per_1000_per_year"] / 365.25
+            * (1 + dem["growth_per_year"]) ** years
+            * (1 + amp * np.cos(2 * np.pi * (days.dayofyear - peak) / 365.25))
+            * profile[days.day_of_week] / profile.mean()
+        )  # fmt: skip
+        per_month = pd.Series(rate, index=days).groupby(days.to_period("M")).sum()
+        rows.append(
+            pd.DataFrame(
+                {"locality": loc["name"], "month": per_month.index.to_timestamp(), "expected": per_month.values}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_referrals_are_poisson_with_the_integrated_rate() -> None:
+    """Monthly referral counts over several replications: chi-square against the integrated rate."""
+    d = small_dict(population=60_000, years=2.0, warmup_days=0)
+    scenario = build(d)
+    expected = _expected_referrals_per_month(d)
+    observed = pd.concat([simulate(scenario, r).ledger for r in range(3)])
+    merged = observed.merge(expected, on=["locality", "month"], how="left", validate="many_to_one")
+    assert merged["expected"].notna().all()
+    chi2 = (((merged["referrals"] - merged["expected"]) ** 2) / merged["expected"]).sum()
+    dof = len(merged)
+    # Under H0 chi2 ~ chi-square(dof): a 0.1% test in each tail (too good a fit is also suspicious).
+    assert stats.chi2.ppf(0.001, dof) < chi2 < stats.chi2.ppf(0.999, dof)
+    # Dispersion: Poisson counts have variance = mean, so a shifted rate would show in the total too.
+    total_z = (merged["referrals"].sum() - merged["expected"].sum()) / np.sqrt(merged["expected"].sum())
+    assert abs(total_z) < 3.29
+
+
+def test_littles_law_on_caseload(base_run: pd.DataFrame) -> None:
+    """Time-average caseload = entry rate x mean time on the caseload (a long steady stretch)."""
+    led = base_run
+    days = led["days"].sum()
+    mean_caseload = led["caseload_days"].sum() / days
+    entries_per_day = led["caseload_entries"].sum() / days
+    # Mean sojourn from the same person-days divided by entries is circular; instead check the
+    # snapshot average (month-end counts), measured independently of the integrated areas.
+    snapshot_mean = led["caseload_end"].mean()
+    assert mean_caseload == pytest.approx(snapshot_mean, rel=0.05)
+    assert entries_per_day > 0
+
+
+def test_ledger_identities(base_run: pd.DataFrame) -> None:
+    led = base_run
+    np.testing.assert_allclose(led["contacts"], led["assessments"] + led["visits_delivered"])
+    np.testing.assert_allclose(led["overtime_hours"], led["paid_overtime_hours"] + led["unpaid_overtime_hours"])
+    np.testing.assert_allclose(
+        led["admissions"],
+        led["admissions_from_caseload"]
+        + led["admissions_from_waiting_list"]
+        + led["admissions_after_discharge"]
+        + led["admissions_declined_referrals"],
+    )
+    np.testing.assert_allclose(led["admissions_avoided"], led["counterfactual_admissions"] - led["admissions"])
+    bands = [c for c in led.columns if c.startswith("waiting_") and c.endswith("_weeks")]
+    np.testing.assert_allclose(led[bands].sum(axis=1), led["waiting_list_end"])
+    assert (led[["referrals", "visits_delivered", "contact_hours", "staff_cost_gbp"]] >= 0).all().all()
+    # Contact and travel time fit in rostered patient-facing time plus overtime.
+    assert (led["contact_hours"] + led["travel_hours"] <= led["rostered_hours"] + led["overtime_hours"] + 1e-6).all()
