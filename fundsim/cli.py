@@ -141,7 +141,8 @@ def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
         ci = "–" if row.ci_low != row.ci_low else f"{_fmt(row.ci_low, row.unit)} – {_fmt(row.ci_high, row.unit)}"
         table.add_row(row.label, row.unit.replace("GBP", "£"), _fmt(row.mean, row.unit), ci)
     console.print(table)
-    console.print(f"Wrote {out_dir}/ (ledger.parquet, summary.csv, manifest.json) in {wall_s:.1f} s.")
+    files = "ledger.parquet, provider.parquet, replications.csv, summary.csv, manifest.json"
+    console.print(f"Wrote {out_dir}/ ({files}) in {wall_s:.1f} s.")
 
 
 if __name__ == "__main__":  # pragma: no cover

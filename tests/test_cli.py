@@ -72,16 +72,19 @@ def test_existing_output_refused_then_overwritten(small_file: Path, tmp_path: Pa
     keep.write_text("do not lose me")
     code, text = _invoke("run", str(small_file), "-r", "1", "-o", str(out), "-q")
     assert code == 2
-    assert "--overwrite" in text and "Traceback" not in text
+    assert "--overwrite" in text
+    assert "Traceback" not in text
     assert keep.read_text() == "do not lose me"
     code, _ = _invoke("run", str(small_file), "-r", "1", "-o", str(out), "-q", "--overwrite")
     assert code == 0
-    assert not keep.exists() and (out / "manifest.json").exists()
+    assert not keep.exists()
+    assert (out / "manifest.json").exists()
 
 
 def test_validate_example_and_schema() -> None:
     code, text = _invoke("validate", str(EXAMPLE))
-    assert code == 0 and "valid scenario 'example'" in text
+    assert code == 0
+    assert "valid scenario 'example'" in text
     code, text = _invoke("schema")
     assert code == 0
     schema = json.loads(text)
@@ -132,13 +135,16 @@ def test_bad_input_exit_2_located_nothing_written(
 def test_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, out = _invoke("run", "nope.yaml")
-    assert code == 2 and "nope.yaml" in out and "Traceback" not in out
+    assert code == 2
+    assert "nope.yaml" in out
+    assert "Traceback" not in out
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_option_value() -> None:
     code, out = _invoke("run", str(EXAMPLE), "--replications", "0")
-    assert code == 2 and "replications" in out.lower()
+    assert code == 2
+    assert "replications" in out.lower()
 
 
 def test_unknown_bad_value_line_and_column(tmp_path: Path) -> None:

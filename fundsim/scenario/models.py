@@ -199,6 +199,9 @@ class Workforce(Model):
     overtime_premium: float = Field(
         1.5, ge=1.0, le=5.0, allow_inf_nan=False, description="Pay multiple for paid overtime."
     )
+    pay_uplift_per_year: float = Field(
+        0.0, ge=-0.5, le=1.0, allow_inf_nan=False, description="Annual pay award applied at each contract year."
+    )
 
     @field_validator("grades")
     @classmethod

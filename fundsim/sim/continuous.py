@@ -87,7 +87,7 @@ def _days(
             r = team.roster
             team.accounts.add_day("rostered_hours", day, float(r.on_duty_hours[day].sum()))
             team.accounts.add_day("paid_hours", day, float(r.paid_hours_per_day.sum()))
-            team.accounts.add_day("staff_cost_gbp", day, float((r.paid_hours_per_day * r.hourly_cost_gbp).sum()))
+            team.accounts.add_day("staff_cost_gbp", day, r.staff_cost_gbp(day))
             for slot in team.arrive(day).tolist():
                 env.process(_person(env, team, servers, slot))
         if day + 1 in month_end_days:

@@ -289,7 +289,7 @@ class LocalityModel:
 
     # ------------------------------------------------------------------ the working day
 
-    def plan_day(self, day: int, extra_minutes: float = 0.0) -> None:
+    def plan_day(self, day: int) -> None:
         """Allocate the day's due work to the staff on duty; defer or miss what does not fit."""
         p = self.people
         c = p.cols
@@ -344,8 +344,9 @@ class LocalityModel:
             (ot_by_grade * self.roster.hourly_cost_gbp).sum()
             * (1.0 - sc.workforce.unpaid_overtime_share)
             * sc.workforce.overtime_premium
+            * self.roster.pay_index[day]
         )
-        staff_cost = float((self.roster.paid_hours_per_day * self.roster.hourly_cost_gbp).sum()) + paid_ot_cost
+        staff_cost = self.roster.staff_cost_gbp(day) + paid_ot_cost
         for metric, value in (
             ("contact_hours", f2f[done].sum() / MINUTES_PER_HOUR),
             ("travel_hours", travel[done].sum() / MINUTES_PER_HOUR),

@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 REPLICATIONS = 2
 
 
-def example_summary():  # noqa: ANN201
+def example_summary():
     """The example's per-replication headline measures (seed from the scenario)."""
     scenario = fundsim.load_scenario(HERE.parents[1] / "scenarios" / "example.yaml")
     return fundsim.run_scenario(scenario, REPLICATIONS).per_replication
