@@ -156,3 +156,12 @@ def test_unknown_bad_value_line_and_column(tmp_path: Path) -> None:
     code, out = _invoke("validate", str(path))
     assert code == 2
     assert f"example.yaml:{line}:12: workforce.grades[1].fte: must be >= 0, got -2" in out
+
+
+def test_semantic_check_min_accepted_tier(tmp_path: Path) -> None:
+    path = tmp_path / "example.yaml"
+    path.write_text(BASE.replace("  min_accepted_tier: 0", "  min_accepted_tier: 3"))
+    code, out = _invoke("validate", str(path))
+    assert code == 2
+    assert "care.min_accepted_tier" in out
+    assert "below the number of tiers (3)" in out

@@ -301,6 +301,8 @@ class Scenario(Model):
     def _cross_checks(self) -> Scenario:
         tier_names = [t.name for t in self.tiers]
         grade_names = {g.name for g in self.workforce.grades}
+        if len(set(tier_names)) != len(tier_names):
+            raise ValueError("tier names must be unique")
         for mix_name in ("complexity_mix", "complexity_mix_end"):
             mix = getattr(self.demand, mix_name)
             if mix is not None and set(mix) != set(tier_names):
@@ -311,8 +313,11 @@ class Scenario(Model):
                 raise ValueError(
                     f"tiers[{i}].allowed_grades names unknown grade(s) {unknown}; grades are {sorted(grade_names)}"
                 )
-        if len(set(tier_names)) != len(tier_names):
-            raise ValueError("tier names must be unique")
+        if self.care.min_accepted_tier >= len(self.tiers):
+            raise ValueError(
+                f"care.min_accepted_tier is {self.care.min_accepted_tier}, which would decline every referral; "
+                f"it must be below the number of tiers ({len(self.tiers)})"
+            )
         loc_names = [loc.name for loc in self.localities]
         if len(set(loc_names)) != len(loc_names):
             raise ValueError("locality names must be unique")
