@@ -105,6 +105,7 @@ def _best(runs: list[dict]) -> dict:
     """The fastest run, with every run's wall time attached."""
     best = dict(min(runs, key=lambda r: r["wall_s"]))
     best["wall_s_all"] = [round(r["wall_s"], 3) for r in runs]
+    best["cpu_s_all"] = [round(r["cpu_s"], 3) for r in runs]
     best["peak_rss_mb_max"] = max(r["peak_rss_mb"] for r in runs)
     return best
 
@@ -122,7 +123,14 @@ def machine_info() -> dict:
     import numpy
     import simpy
 
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
     return {
+        "commit": commit,
         "cpu": cpu,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -165,7 +173,8 @@ def format_table(result: dict) -> str:
     m = result["machine"]
     b = result["baseline"]
     lines = [
-        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, SimPy {m['simpy']}, numpy {m['numpy']}",
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, SimPy {m['simpy']}, numpy {m['numpy']}; "
+        f"fundsim at {m['commit']}",
         f"load average at start {m['load_average_at_start'][0]:.2f}, at end {m['load_average_at_end'][0]:.2f}; "
         f"best of {result['repeat']} run(s), replication {result['replication']}",
         "",
