@@ -143,3 +143,13 @@ def test_ledger_identities(base_run: pd.DataFrame) -> None:
     assert (led[["referrals", "visits_delivered", "contact_hours", "staff_cost_gbp"]] >= 0).all().all()
     # Contact and travel time fit in rostered patient-facing time plus overtime.
     assert (led["contact_hours"] + led["travel_hours"] <= led["rostered_hours"] + led["overtime_hours"] + 1e-6).all()
+
+
+def test_referral_sources_add_up(base_run: pd.DataFrame, small: dict) -> None:
+    cols = [f"referrals_from_{s}" for s in small["demand"]["sources"]]
+    np.testing.assert_allclose(base_run[cols].sum(axis=1), base_run["referrals"])
+    # Shares match the scenario's mix within binomial noise (99.9% two-sided).
+    n = base_run["referrals"].sum()
+    for s, share in small["demand"]["sources"].items():
+        got = base_run[f"referrals_from_{s}"].sum()
+        assert abs(got - n * share) <= 3.29 * np.sqrt(n * share * (1 - share))

@@ -55,6 +55,11 @@ SNAPSHOT_METRICS = ("caseload_end", "waiting_list_end")
 WAIT_BANDS_WEEKS = (0, 1, 2, 4, 12, 18, 52)
 
 
+def source_columns(sources: tuple[str, ...]) -> list[str]:
+    """Ledger columns counting referrals by source, e.g. ``referrals_from_gp``."""
+    return [f"referrals_from_{s}" for s in sources]
+
+
 def wait_band_names() -> list[str]:
     """Column names of the waiting-list bands, e.g. ``waiting_4_12_weeks``."""
     edges = [*WAIT_BANDS_WEEKS, None]
@@ -67,10 +72,11 @@ def wait_band_names() -> list[str]:
 class MonthlyAccounts:
     """Per-month sums, snapshots and wait samples for one locality."""
 
-    def __init__(self, calendar: Calendar) -> None:
+    def __init__(self, calendar: Calendar, sources: tuple[str, ...] = ()) -> None:
         self.calendar = calendar
         n = calendar.n_months
-        self.sums = {m: np.zeros(n) for m in SUM_METRICS}
+        self.sources = sources
+        self.sums = {m: np.zeros(n) for m in (*SUM_METRICS, *source_columns(sources))}
         self.snapshots = {m: np.zeros(n) for m in (*SNAPSHOT_METRICS, *wait_band_names())}
         self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
         self._bounds = calendar.month_start_day.astype(float)

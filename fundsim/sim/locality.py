@@ -45,7 +45,9 @@ class LocalityModel:
         self.scenario = scenario
         self.calendar = calendar
         self.index = locality
-        self.accounts = MonthlyAccounts(calendar)
+        self.sources = tuple(scenario.demand.sources)
+        self.cum_sources = np.cumsum([scenario.demand.sources[s] for s in self.sources])
+        self.accounts = MonthlyAccounts(calendar, self.sources)
         self.people = PatientTable()
         self._rng_arrivals = streams.stream("arrivals", locality)
         self._rng_patients = streams.stream("patients", locality)
@@ -144,8 +146,12 @@ class LocalityModel:
         ends = self._rng_deterioration.random((n, MAX_ADMISSIONS)) < sc.hospital.ends_episode_probability
         los = sample(sc.hospital.length_of_stay_days, self._rng_hospital, n * MAX_ADMISSIONS).reshape(n, MAX_ADMISSIONS)
 
+        # Drawn last so that adding the source left every earlier draw where it was.
+        source = np.minimum(np.searchsorted(self.cum_sources, rng.random(n), side="right"), len(self.sources) - 1)
         acc.add_times("referrals", times)
         acc.add_times("referrals_urgent", times[urgent])
+        for s, name in enumerate(self.sources):
+            acc.add_times(f"referrals_from_{name}", times[source == s])
 
         h = self.base_hazard[tier]
         planned_end = times + n_visits * self.planned_days[tier]
