@@ -156,7 +156,10 @@ class LocalityModel:
         h = self.base_hazard[tier]
         planned_end = times + n_visits * self.planned_days[tier]
         window_end = planned_end + sc.outcomes.follow_up_days
-        # Counterfactual: the same people and budgets, no community care at all.
+        accepted = tier >= sc.care.min_accepted_tier
+        acc.add_times("referrals_declined", times[~accepted])
+        # Counterfactual: the same people and budgets, no community care at all. A declined
+        # referral gets no care either, so the same path is its actual outcome too.
         for i in range(n):
             cf = admissions_on_path(
                 times[i], budgets[i, 0], 0,
@@ -165,19 +168,8 @@ class LocalityModel:
             )  # fmt: skip
             if cf:
                 acc.add_times("counterfactual_admissions", np.array([a.time_days for a in cf]))
-
-        accepted = tier >= sc.care.min_accepted_tier
-        declined = np.flatnonzero(~accepted)
-        if len(declined):
-            acc.add_times("referrals_declined", times[declined])
-            for i in declined:
-                # A declined referral gets no care: its admissions are its counterfactual ones.
-                adm = admissions_on_path(
-                    times[i], budgets[i, 0], 0,
-                    ((planned_end[i], h[i] * self.m_untreated), (window_end[i], h[i] * self.m_post)),
-                    budgets[i], ends[i], los[i],
-                )  # fmt: skip
-                self._record_admissions(adm, "admissions_declined_referrals")
+                if not accepted[i]:
+                    self._record_admissions(cf, "admissions_declined_referrals")
         keep = np.flatnonzero(accepted)
         slots = self.people.allocate(len(keep))
         c = self.people.cols
