@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from fundsim.scenario.models import Scenario
-from fundsim.sim.accounts import SNAPSHOT_METRICS, SUM_METRICS, MonthlyAccounts, source_columns, wait_band_names
+from fundsim.sim.accounts import (
+    SNAPSHOT_METRICS,
+    SUM_METRICS,
+    MonthlyAccounts,
+    source_columns,
+    tier_columns,
+    wait_band_names,
+)
 from fundsim.sim.calendar import Calendar
 
 #: Columns identifying a ledger row.
@@ -41,7 +48,7 @@ def build_ledger(
             "days": days,
             "population": float(loc.population),
         }
-        for metric in (*SUM_METRICS, *source_columns(acc.sources)):
+        for metric in (*SUM_METRICS, *source_columns(acc.sources), *tier_columns(acc.tiers)):
             data[metric] = acc.sums[metric]
         for metric in (*SNAPSHOT_METRICS, *wait_band_names()):
             data[metric] = acc.snapshots[metric]

@@ -16,26 +16,31 @@ from fundsim.contracts.base import ContractConfig, ContractContext
 def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context: ContractContext) -> pd.DataFrame:
     """Price the provider's monthly ledger under ``contract`` and derive the money columns.
 
-    Adds: ``contract``, ``income_gbp``, ``cost_gbp`` (staff cost), ``surplus_gbp`` (income − cost),
+    Adds: ``contract``, ``income_gbp``, ``hospital_cost_borne_gbp`` (hospital cost the provider
+    pays: 0 unless the contract hands it the acute budget), ``cost_gbp`` (staff cost + hospital cost
+    borne), ``surplus_gbp`` (income − cost),
     ``absorbed_gbp`` (max(0, cost − income): the cost the provider carries unfunded),
     ``contracted_activity``, ``delivered_activity``, ``over_performance_activity``
-    (max(0, delivered − contracted)), ``unit_cost_gbp`` (cost ÷ delivered),
+    (max(0, delivered − contracted)), ``unit_cost_gbp`` (staff cost ÷ delivered),
     ``over_performance_cost_gbp`` (over-performance × unit cost) and ``commissioner_spend_gbp``
-    (contract payments + hospital cost).
+    (contract payments + the hospital cost the commissioner still pays directly).
     """
     payments = REGISTRY[contract].pay(periods, config, context)
     out = periods.copy()
     out.insert(0, "contract", contract)
     for col in ("income_gbp", "contracted_activity", "delivered_activity"):
         out[col] = payments[col].to_numpy(dtype=float)
-    out["cost_gbp"] = out["staff_cost_gbp"]
+    borne = payments["hospital_cost_borne_gbp"] if "hospital_cost_borne_gbp" in payments else 0.0
+    out["hospital_cost_borne_gbp"] = np.asarray(borne, dtype=float) * np.ones(len(out))
+    out["cost_gbp"] = out["staff_cost_gbp"] + out["hospital_cost_borne_gbp"]
     out["surplus_gbp"] = out["income_gbp"] - out["cost_gbp"]
     out["absorbed_gbp"] = np.maximum(0.0, out["cost_gbp"] - out["income_gbp"])
     out["over_performance_activity"] = np.maximum(0.0, out["delivered_activity"] - out["contracted_activity"])
     delivered = out["delivered_activity"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        unit = np.where(delivered > 0, out["cost_gbp"].to_numpy() / delivered, np.nan)
+        # Community unit cost: the acute budget some contracts hand over is not a cost of a contact.
+        unit = np.where(delivered > 0, out["staff_cost_gbp"].to_numpy() / delivered, np.nan)
     out["unit_cost_gbp"] = unit
     out["over_performance_cost_gbp"] = np.nan_to_num(out["over_performance_activity"].to_numpy() * unit)
-    out["commissioner_spend_gbp"] = out["income_gbp"] + out["hospital_cost_gbp"]
+    out["commissioner_spend_gbp"] = out["income_gbp"] + out["hospital_cost_gbp"] - out["hospital_cost_borne_gbp"]
     return out

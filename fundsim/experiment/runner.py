@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from fundsim.contracts.accounting import settle
-from fundsim.contracts.base import ContractContext
 from fundsim.experiment.stats import mean_ci
 from fundsim.ledger import provider_totals
 from fundsim.scenario.models import Scenario
@@ -108,8 +107,7 @@ def price(ledger: pd.DataFrame, scenario: Scenario, contract: str) -> pd.DataFra
     config = getattr(scenario.contracts, contract)
     if config is None:
         raise KeyError(f"contract {contract!r} is not configured in scenario {scenario.name!r}")
-    context = ContractContext(population=scenario.total_population)
-    return settle(provider_totals(ledger), contract, config, context)
+    return settle(provider_totals(ledger), contract, config, scenario.contract_context())
 
 
 def run_replications(

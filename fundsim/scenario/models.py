@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from fundsim.contracts import REGISTRY
+from fundsim.contracts.base import ContractContext
 
 #: Tolerance when checking that a probability mix sums to one.
 MIX_TOLERANCE = 1e-6
@@ -339,6 +340,15 @@ class Scenario(Model):
     def total_population(self) -> int:
         """Total population across localities."""
         return sum(loc.population for loc in self.localities)
+
+    def contract_context(self) -> ContractContext:
+        """What a payment rule may know about this service besides the ledger."""
+        return ContractContext(
+            population=self.total_population,
+            locality_populations={loc.name: loc.population for loc in self.localities},
+            tier_names=tuple(t.name for t in self.tiers),
+            expected_tier_mix={t.name: float(self.demand.complexity_mix[t.name]) for t in self.tiers},
+        )
 
     def staff_shares(self) -> list[float]:
         """Share of each grade's FTE working in each locality (population share by default)."""

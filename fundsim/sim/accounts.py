@@ -46,7 +46,18 @@ SUM_METRICS = (
     "caseload_days",
     "waiting_list_days",
     "caseload_entries",
+    "urgent_assessments",
+    "urgent_assessed_within_2_days",
 )
+
+#: Per-tier metrics, one column per tier: ``<metric>_tier_<tier name>``. Contracts priced by tier
+#: (cost and volume) and risk adjustment by case mix (outcomes) read these.
+TIER_METRICS = ("referrals", "contacts", "contact_hours", "episodes")
+
+#: An urgent referral assessed within this many days of referral meets the urgent-response KPI.
+#: (The daily model resolves days, not hours, so the 2-hour urgent community response standard
+#: becomes "by the end of the next working day or the one after".)
+URGENT_KPI_DAYS = 2
 
 #: Metrics read at the end of a month (a snapshot).
 SNAPSHOT_METRICS = ("caseload_end", "waiting_list_end")
@@ -58,6 +69,11 @@ WAIT_BANDS_WEEKS = (0, 1, 2, 4, 12, 18, 52)
 def source_columns(sources: tuple[str, ...]) -> list[str]:
     """Ledger columns counting referrals by source, e.g. ``referrals_from_gp``."""
     return [f"referrals_from_{s}" for s in sources]
+
+
+def tier_columns(tiers: tuple[str, ...]) -> list[str]:
+    """Ledger columns of the per-tier metrics, e.g. ``contacts_tier_high``."""
+    return [f"{metric}_tier_{t}" for metric in TIER_METRICS for t in tiers]
 
 
 def wait_band_names() -> list[str]:
@@ -72,11 +88,12 @@ def wait_band_names() -> list[str]:
 class MonthlyAccounts:
     """Per-month sums, snapshots and wait samples for one locality."""
 
-    def __init__(self, calendar: Calendar, sources: tuple[str, ...] = ()) -> None:
+    def __init__(self, calendar: Calendar, sources: tuple[str, ...] = (), tiers: tuple[str, ...] = ()) -> None:
         self.calendar = calendar
         n = calendar.n_months
         self.sources = sources
-        self.sums = {m: np.zeros(n) for m in (*SUM_METRICS, *source_columns(sources))}
+        self.tiers = tiers
+        self.sums = {m: np.zeros(n) for m in (*SUM_METRICS, *source_columns(sources), *tier_columns(tiers))}
         self.snapshots = {m: np.zeros(n) for m in (*SNAPSHOT_METRICS, *wait_band_names())}
         self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
         self._bounds = calendar.month_start_day.astype(float)
@@ -101,6 +118,16 @@ class MonthlyAccounts:
         ok = (months >= 0) & (months < self.calendar.n_months)
         weights = np.broadcast_to(np.asarray(values, dtype=float), t_days.shape)[ok]
         np.add.at(self.sums[metric], months[ok], weights)
+
+    def add_day_by_tier(self, metric: str, day: int, tiers: np.ndarray, values: np.ndarray | None = None) -> None:
+        """Add ``values`` (default 1 each) to ``<metric>_tier_<t>`` by each item's tier index, on ``day``."""
+        m = self.calendar.month_of_day[day]
+        if m < 0 or len(tiers) == 0:
+            return
+        totals = np.bincount(tiers, weights=values, minlength=len(self.tiers))
+        for t, name in enumerate(self.tiers):
+            if totals[t]:
+                self.sums[f"{metric}_tier_{name}"][m] += totals[t]
 
     def add_area(self, metric: str, start_days: np.ndarray, end_days: np.ndarray) -> None:
         """Add the person-days of intervals ``[start, end)`` to the months they overlap."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from fundsim.scenario.models import Scenario
-from fundsim.sim.accounts import MonthlyAccounts
+from fundsim.sim.accounts import URGENT_KPI_DAYS, MonthlyAccounts
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.hazard import MAX_ADMISSIONS, admissions_on_path
 from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
@@ -47,7 +47,7 @@ class LocalityModel:
         self.index = locality
         self.sources = tuple(scenario.demand.sources)
         self.cum_sources = np.cumsum([scenario.demand.sources[s] for s in self.sources])
-        self.accounts = MonthlyAccounts(calendar, self.sources)
+        self.accounts = MonthlyAccounts(calendar, self.sources, tuple(t.name for t in scenario.tiers))
         self.people = PatientTable()
         self._rng_arrivals = streams.stream("arrivals", locality)
         self._rng_patients = streams.stream("patients", locality)
@@ -152,6 +152,8 @@ class LocalityModel:
         acc.add_times("referrals_urgent", times[urgent])
         for s, name in enumerate(self.sources):
             acc.add_times(f"referrals_from_{name}", times[source == s])
+        for t, spec in enumerate(sc.tiers):
+            acc.add_times(f"referrals_tier_{spec.name}", times[tier == t])
 
         h = self.base_hazard[tier]
         planned_end = times + n_visits * self.planned_days[tier]
@@ -357,6 +359,9 @@ class LocalityModel:
         ):
             acc.add_day(metric, day, float(value))
 
+        done_tiers = c["tier"][order[done]].astype(np.int64)
+        acc.add_day_by_tier("contacts", day, done_tiers)
+        acc.add_day_by_tier("contact_hours", day, done_tiers, f2f[done] / MINUTES_PER_HOUR)
         self.complete_assessments(order[is_assessment & done], float(day))
         self.complete_visits(order[~is_assessment & done], float(day))
         self._defer_visits(order[~is_assessment & ~done], day)
@@ -371,6 +376,12 @@ class LocalityModel:
         acc.add_at("assessments", t_days, float(len(slots)))
         self._close_stage(slots, t_days)
         acc.add_at("caseload_entries", t_days, float(len(slots)))
+        acc.add_day_by_tier("episodes", int(t_days), c["tier"][slots].astype(np.int64))
+        urgent = c["urgent"][slots]
+        if urgent.any():
+            waits = t_days - c["referral_day"][slots[urgent]]
+            acc.add_at("urgent_assessments", t_days, float(len(waits)))
+            acc.add_at("urgent_assessed_within_2_days", t_days, float(np.count_nonzero(waits <= URGENT_KPI_DAYS)))
         c["stage"][slots] = CASELOAD
         c["stage_start_day"][slots] = t_days
         self.people.set_multiplier(slots, t_days, 1.0)
