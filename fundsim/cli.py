@@ -81,10 +81,19 @@ def schema() -> None:
 @click.option(
     "--overwrite", is_flag=True, help="Replace an existing output folder (only once the new one is complete)."
 )
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 1024), default=1, show_default=True, help="Replications run in parallel."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_friendly_errors
 def run(
-    scenario_file: Path, replications: int | None, seed: int | None, out_dir: Path | None, overwrite: bool, quiet: bool
+    scenario_file: Path,
+    replications: int | None,
+    seed: int | None,
+    out_dir: Path | None,
+    overwrite: bool,
+    jobs: int,
+    quiet: bool,
 ) -> None:
     """Simulate SCENARIO_FILE under its contract and show what the provider absorbs."""
     from fundsim.api import run_scenario, write_run
@@ -95,35 +104,225 @@ def run(
     out_dir = out_dir or Path("results") / scenario.name
     check_output_dir(out_dir, overwrite)  # refuse before hours of work, not after
     n = replications or scenario.simulation.replications
-    console = Console(stderr=True)
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with _progress_bar(quiet) as bar:
         task = bar.add_task(f"{scenario.name}: replications", total=n)
-        results = run_scenario(scenario, n, seed=seed, progress=lambda _run: bar.advance(task))
+        results = run_scenario(scenario, n, seed=seed, jobs=jobs, progress=lambda _run: bar.advance(task))
     wall = time.perf_counter() - started
     write_run(results, out_dir, scenario_file=scenario_file, wall_time_s=wall, overwrite=overwrite)
     _print_summary(results, out_dir, wall)
 
 
+def _progress_bar(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=True,
+    )
+
+
+def _parse_contracts(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise click.BadParameter("give at least one contract name, e.g. block,capitation", param_hint="--contracts")
+    return names
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("-c", "--contracts", help="Comma-separated contracts to compare [default: every contract configured].")
+@click.option("-r", "--replications", type=click.IntRange(1, 10_000), help="Replications [default: from the scenario].")
+@click.option("-s", "--seed", type=click.IntRange(0, 2**63 - 1), help="Master seed [default: from the scenario].")
+@click.option("-j", "--jobs", type=click.IntRange(1, 1024), help="Parallel simulations [default: CPUs available].")
+@click.option(
+    "-o", "--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: results/<name>-compare]."
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an existing output folder (only once the new one is complete)."
+)
+@click.option("--risk/--no-risk", default=True, show_default=True, help="Run the scenario's risk_view (demand growth).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_friendly_errors
+def compare(
+    scenario_file: Path,
+    contracts: str | None,
+    replications: int | None,
+    seed: int | None,
+    jobs: int | None,
+    out_dir: Path | None,
+    overwrite: bool,
+    risk: bool,
+    quiet: bool,
+) -> None:
+    """Run SCENARIO_FILE under every funding model with common random numbers and compare them."""
+    from fundsim.api import compare_scenario, write_comparison
+    from fundsim.experiment.compare import configured_contracts
+    from fundsim.experiment.executor import default_jobs
+    from fundsim.experiment.store import check_output_dir
+    from fundsim.scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    names = _parse_contracts(contracts)
+    available = configured_contracts(scenario)
+    unknown = [c for c in names or [] if c not in available]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} not configured in {scenario_file}; configured: {', '.join(available)}",
+            param_hint="--contracts",
+        )
+    out_dir = out_dir or Path("results") / f"{scenario.name}-compare"
+    check_output_dir(out_dir, overwrite)
+    jobs = jobs or default_jobs()
+    started = time.perf_counter()
+    with _progress_bar(quiet) as bar:
+        task = bar.add_task(f"{scenario.name}: simulations", total=None)
+        result = compare_scenario(
+            scenario,
+            names,
+            replications,
+            seed=seed,
+            jobs=jobs,
+            risk=risk,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    wall = time.perf_counter() - started
+    files = write_comparison(
+        result, out_dir, scenario_file=scenario_file, wall_time_s=wall, jobs=jobs, overwrite=overwrite
+    )
+    _print_comparison(result)
+    Console().print(f"Wrote {out_dir}/ ({', '.join(files)}) in {wall:.1f} s; {result.simulations} simulation(s).")
+
+
+#: Measures of the comparison table, in the order analysts read them.
+COMPARE_ROWS = (
+    "income_gbp_per_year",
+    "cost_gbp_per_year",
+    "surplus_gbp_per_year",
+    "absorbed_gbp_per_year",
+    "over_performance_activity_per_year",
+    "over_performance_cost_gbp_per_year",
+    "delivered_activity_per_year",
+    "paid_hours_per_year",
+    "unpaid_overtime_hours_per_year",
+    "wait_mean_days",
+    "wait_p90_days",
+    "visits_missed_per_year",
+    "referrals_declined_per_year",
+    "admissions_per_year",
+    "admissions_avoided_per_year",
+    "hospital_cost_gbp_per_year",
+    "commissioner_spend_gbp_per_year",
+)
+
+
+def _pm(mean: float, lo: float, hi: float, unit: str) -> str:
+    """``mean ± half-width`` (compact enough for one terminal column per contract)."""
+    if lo != lo:  # NaN: a single replication has no interval
+        return _fmt(mean, unit)
+    return f"{_fmt(mean, unit)} ± {_fmt((hi - lo) / 2.0, unit)}"
+
+
+def _print_comparison(result: Any) -> None:
+    console = Console()
+    summary = result.summary.set_index(["measure", "contract"])
+    table = Table(
+        title=(
+            f"{result.scenario.name}: {len(result.contracts)} contract(s) × {result.replications} replication(s), "
+            f"provider policy {result.scenario.provider_policy.mode}. Mean ± 95% CI half-width; "
+            f"Δ = paired difference from {result.baseline} ± 95% CI half-width"
+        ),
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("measure")
+    for contract in result.contracts:
+        table.add_column(contract, justify="right")
+    for measure in COMPARE_ROWS:
+        first = summary.loc[(measure, result.contracts[0])]
+        cells = []
+        for contract in result.contracts:
+            row = summary.loc[(measure, contract)]
+            text = _pm(row["mean"], row["ci_low"], row["ci_high"], row["unit"])
+            if contract != result.baseline:
+                diff = _pm(row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"], row["unit"])
+                text += f"\n[dim]Δ {diff}[/dim]"
+            cells.append(text)
+        table.add_row(f"{first['label']}\n[dim]{first['unit'].replace('GBP', '£')}[/dim]", *cells)
+    console.print(table)
+    if result.risk is not None:
+        risk = result.risk.set_index(["demand_growth_per_year", "contract", "measure"])["mean"]
+        view = Table(
+            title="Who bears the risk: provider surplus / commissioner spend (£ per year) by demand growth",
+            title_justify="left",
+        )
+        view.add_column("demand growth")
+        for contract in result.contracts:
+            view.add_column(contract, justify="right")
+        for growth in result.scenario.risk_view.demand_growth_per_year:
+            cells = [
+                f"{_fmt(risk[(growth, c, 'surplus_gbp_per_year')], 'GBP')} / "
+                f"{_fmt(risk[(growth, c, 'commissioner_spend_gbp_per_year')], 'GBP')}"
+                for c in result.contracts
+            ]
+            view.add_row(f"{growth:.1%} a year", *cells)
+        console.print(view)
+    if result.outcomes is not None:
+        _print_observability(console, result.outcomes, result.wrong_way)
+
+
+def _print_observability(console: Console, years: Any, wrong_way: Any) -> None:
+    from fundsim.experiment.stats import mean_ci
+
+    table = Table(
+        title="Outcomes contract: what it can observe vs what the simulation knows (per contract year)",
+        title_justify="left",
+    )
+    table.add_column("quantity")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI over replication-years", justify="right")
+    for col, label in (
+        ("expected", "Expected admissions (risk model, E)"),
+        ("observed", "Observed admissions (O)"),
+        ("oe_ratio", "O/E"),
+        ("true_avoided", "True admissions avoided (vs no care)"),
+    ):
+        m, lo, hi = mean_ci(years[col].to_numpy())
+        fmt = "{:,.3f}" if col == "oe_ratio" else "{:,.0f}"
+        table.add_row(label, fmt.format(m), "" if lo != lo else f"{fmt.format(lo)} – {fmt.format(hi)}")
+    table.add_row("Years rewarded", f"{years['rewarded'].mean():.0%}", "")
+    console.print(table)
+    ww = Table(title="Probability the outcomes contract pays the wrong way round, by population", title_justify="left")
+    for col in ("population", "E per year", "P(wrong way)", "seen in runs"):
+        ww.add_column(col, justify="right")
+    for row in wrong_way.itertuples():
+        seen = (
+            ""
+            if row.observed_wrong_way_share != row.observed_wrong_way_share
+            else f"{row.observed_wrong_way_share:.0%}"
+        )
+        ww.add_row(f"{row.population:,}", f"{row.expected_per_year:,.0f}", f"{row.p_wrong_way:.0%}", seen)
+    console.print(ww)
+
+
 def _fmt(value: float, unit: str) -> str:
     if value != value:  # NaN
         return "–"
+    sign = "-" if value < 0 and round(abs(value), 1 if unit == "days" else 0) > 0 else ""
+    value = abs(value)
     if "GBP" in unit:
-        return f"£{value / 1e6:,.2f}m" if abs(value) >= 1e6 else f"£{value:,.0f}"
+        return f"{sign}£{value / 1e6:,.2f}m" if value >= 1e6 else f"{sign}£{value:,.0f}"
     if unit == "days":
-        return f"{value:,.1f}"
+        return f"{sign}{value:,.1f}"
     if "%" in unit:
-        return f"{value:,.1f}%"
-    return f"{value:,.0f}"
+        return f"{sign}{value:,.1f}%"
+    return f"{sign}{value:,.0f}"
 
 
 def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:

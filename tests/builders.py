@@ -28,10 +28,24 @@ def small_dict(population: int = 40_000, years: float = 1.0, warmup_days: int = 
     d["localities"] = [{**loc, "population": population, "staff_share": 1.0}]
     for g in d["workforce"]["grades"]:
         g["fte"] = round(g["fte"] * scale, 2)
-    block = d["contracts"]["block"]
-    block["annual_value_gbp"] *= scale
-    block["contracted_activity_per_year"] *= scale
+    for config in d["contracts"].values():
+        for key in SCALED_CONTRACT_KEYS:
+            if config.get(key) is not None:
+                config[key] *= scale
     return d
+
+
+#: Contract parameters that are totals for the whole population (per-head rates and prices are not).
+SCALED_CONTRACT_KEYS = (
+    "annual_value_gbp",
+    "contracted_activity_per_year",
+    "baseline_volume_per_year",
+    "floor_gbp_per_year",
+    "cap_gbp_per_year",
+    "reference_activity_per_year",
+    "fixed_gbp_per_year",
+    "agreed_activity_per_year",
+)
 
 
 def mmc_dict(servers: int, arrivals_per_hour: float, service_minutes: float, days: float = 240.0) -> dict[str, Any]:

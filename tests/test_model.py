@@ -84,7 +84,7 @@ def _expected_referrals_per_month(d: dict) -> pd.DataFrame:
         rate = (
             loc["population"] / 1000 * loc["referral_rate_per_1000_per_year"] / 365.25
             * (1 + dem["growth_per_year"]) ** years
-            * (1 + amp * np.cos(2 * np.pi * (days.dayofyear - peak) / 365.25))
+            * (1 + amp * np.cos(2 * np.pi * (days.day_of_year - peak) / 365.25))
             * profile[days.day_of_week] / profile.mean()
         )  # fmt: skip
         per_month = pd.Series(rate, index=days).groupby(days.to_period("M")).sum()

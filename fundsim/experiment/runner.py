@@ -12,7 +12,7 @@ from fundsim.contracts.accounting import settle
 from fundsim.experiment.stats import mean_ci
 from fundsim.ledger import provider_totals
 from fundsim.scenario.models import Scenario
-from fundsim.sim import RunResult, simulate
+from fundsim.sim import RunResult
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,15 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("cost_gbp_per_year", "Provider cost", "GBP per year"),
     ("surplus_gbp_per_year", "Provider surplus (deficit < 0)", "GBP per year"),
     ("absorbed_gbp_per_year", "Cost absorbed by provider", "GBP per year"),
+    ("over_performance_activity_per_year", "Unfunded activity (over contract)", "per year"),
     ("over_performance_cost_gbp_per_year", "Cost of over-performance", "GBP per year"),
+    ("paid_hours_per_year", "Paid staff hours", "hours per year"),
     ("unpaid_overtime_hours_per_year", "Unpaid overtime", "hours per year"),
     ("visits_missed_per_year", "Missed visits", "per year"),
     ("wait_mean_days", "Mean wait for assessment", "days"),
     ("wait_p90_days", "90th percentile wait", "days"),
     ("waiting_list_end", "Waiting list at end", "people"),
+    ("referrals_declined_per_year", "Referrals declined", "per year"),
     ("admissions_per_year", "Emergency admissions", "per year"),
     ("admissions_avoided_per_year", "Admissions avoided", "per year"),
     ("hospital_cost_gbp_per_year", "Hospital cost", "GBP per year"),
@@ -76,8 +79,10 @@ def replication_measures(provider: pd.DataFrame, ledger: pd.DataFrame) -> pd.Dat
             "income_gbp",
             "cost_gbp",
             "surplus_gbp",
+            "paid_hours",
             "unpaid_overtime_hours",
             "visits_missed",
+            "referrals_declined",
             "admissions",
             "admissions_avoided",
             "hospital_cost_gbp",
@@ -88,6 +93,7 @@ def replication_measures(provider: pd.DataFrame, ledger: pd.DataFrame) -> pd.Dat
         # carries its deficit over the year, and a good month offsets a bad one.
         row["absorbed_gbp_per_year"] = max(0.0, tot["cost_gbp"] - tot["income_gbp"]) / years
         over = max(0.0, tot["delivered_activity"] - tot["contracted_activity"])
+        row["over_performance_activity_per_year"] = over / years
         row["over_performance_cost_gbp_per_year"] = over * tot["cost_gbp"] / tot["delivered_activity"] / years
         rows.append(row)
     return pd.DataFrame(rows)
@@ -115,17 +121,23 @@ def run_replications(
     replications: int | None = None,
     *,
     contract: str | None = None,
+    jobs: int = 1,
     progress: Callable[[RunResult], None] | None = None,
 ) -> Results:
-    """Simulate ``replications`` replications (0..n-1) and price them under ``contract``."""
+    """Simulate ``replications`` replications (0..n-1) under ``contract`` and price them.
+
+    Under a responsive provider policy the provider manages to ``contract`` during the simulation.
+    ``jobs`` > 1 runs replications on a local process pool; the numbers do not depend on it.
+    """
+    from fundsim.experiment.executor import SimTask, run_tasks  # local: the executor imports this module's deps
+
     n = replications or scenario.simulation.replications
     contract = contract or scenario.contract
-    runs = []
-    for r in range(n):
-        run = simulate(scenario, r)
-        runs.append(run)
-        if progress is not None:
-            progress(run)
+    if contract != scenario.contract:
+        scenario = scenario.model_copy(update={"contract": contract})
+    tasks = [SimTask(r, scenario, r) for r in range(n)]
+    done = run_tasks(tasks, jobs, None if progress is None else (lambda _key, run: progress(run)))
+    runs = [done[r] for r in range(n)]
     ledger = pd.concat([run.ledger for run in runs], ignore_index=True)
     provider = price(ledger, scenario, contract)
     per_rep = replication_measures(provider, ledger)

@@ -275,10 +275,116 @@ def _contracts_model() -> type[BaseModel]:
 Contracts = _contracts_model()
 
 
-class ProviderPolicy(Model):
-    """How the provider responds to its contract (issue #4 adds the behavioural rules)."""
+class Hiring(Model):
+    """Hiring when more activity pays its way (or surplus allows) and the service is under pressure."""
 
-    mode: Literal["passive"] = "passive"
+    step_share: float = Field(
+        0.02, ge=0.0, le=0.5, allow_inf_nan=False, description="FTE added at one review, as a share of initial FTE."
+    )
+    lag_months: int = Field(3, ge=0, le=24, description="Months from the decision to hire to staff starting work.")
+    max_growth_per_year: float = Field(
+        0.10,
+        ge=0.0,
+        le=2.0,
+        allow_inf_nan=False,
+        description="Workforce-supply limit: FTE that can be recruited in any 12 months, as a share of initial FTE.",
+    )
+    min_margin_share: float = Field(
+        0.0,
+        ge=-1.0,
+        le=5.0,
+        allow_inf_nan=False,
+        description="Hire when the marginal income of a contact is at least unit cost × (1 + this).",
+    )
+    surplus_headroom_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Also hire when the year-to-date surplus exceeds this share of income (spare money).",
+    )
+
+
+class Shedding(Model):
+    """Shedding staff (by not replacing leavers) when in deficit and activity does not pay."""
+
+    step_share: float = Field(
+        0.01, ge=0.0, le=0.5, allow_inf_nan=False, description="FTE removed at one review, share of initial FTE."
+    )
+    lag_months: int = Field(1, ge=0, le=24, description="Months from the decision to the FTE leaving.")
+    floor_share: Probability = Field(0.8, description="FTE never falls below this share of the initial FTE.")
+
+
+class OvertimeResponse(Model):
+    """Absorbing pressure by staff working longer unpaid."""
+
+    max_unpaid_share: Probability = Field(0.9, description="Highest share of overtime worked unpaid.")
+    step: Probability = Field(0.05, description="Change in the unpaid share at one review.")
+
+
+class Rationing(Model):
+    """Rationing care when the service is under pressure and more activity would not be paid for."""
+
+    max_level: int = Field(3, ge=0, le=10, description="Most rationing steps the provider will take.")
+    interval_stretch_per_level: float = Field(
+        0.05, ge=0.0, le=2.0, allow_inf_nan=False, description="Intervals between visits grow by this share per level."
+    )
+    visit_shortening_per_level: float = Field(
+        0.03,
+        ge=0.0,
+        le=0.3,
+        allow_inf_nan=False,
+        description="Face-to-face time shrinks by this share per level (task-focused care).",
+    )
+    hazard_increase_per_level: float = Field(
+        0.05,
+        ge=0.0,
+        le=5.0,
+        allow_inf_nan=False,
+        description="Admission hazard on the caseload rises by this share per level (the clinical cost of rationing).",
+    )
+    lowest_tier_decline_share_per_level: Probability = Field(
+        0.05, description="Share of referrals of the lowest accepted tier declined, per level (tighter acceptance)."
+    )
+
+
+class ProviderPolicy(Model):
+    """How the provider manages its service in response to its contract (a monthly review).
+
+    ``passive`` switches every response off: the contract then moves money and nothing else.
+    ``responsive`` applies the rules in :mod:`fundsim.sim.policy` (documented in docs/model.md).
+    """
+
+    mode: Literal["passive", "responsive"] = "responsive"
+    pressure_waiting_weeks: float = Field(
+        4.0,
+        ge=0.0,
+        le=520,
+        allow_inf_nan=False,
+        description="Under pressure when the waiting list exceeds this many weeks of assessments.",
+    )
+    pressure_missed_share: Probability = Field(
+        0.01, description="Under pressure when more than this share of due visits are missed."
+    )
+    pressure_deferral_share: Probability = Field(
+        0.15, description="Under pressure when more than this share of due visits are deferred."
+    )
+    hiring: Hiring = Hiring()
+    shedding: Shedding = Shedding()
+    deficit_tolerance_share: Probability = Field(
+        0.02, description="Year-to-date deficit, as a share of income, the provider tolerates before shedding staff."
+    )
+    overtime: OvertimeResponse = OvertimeResponse()
+    rationing: Rationing = Rationing()
+
+
+class RiskView(Model):
+    """The 'who bears the risk' view: `fundsim compare` repeated across a range of demand growth."""
+
+    demand_growth_per_year: list[Annotated[float, Field(ge=-0.5, le=2.0, allow_inf_nan=False)]] = Field(
+        min_length=2, max_length=12, description="Values of demand.growth_per_year to compare the contracts at."
+    )
+    replications: int = Field(3, ge=1, le=1000, description="Replications at each growth value.")
 
 
 class Scenario(Model):
@@ -297,6 +403,7 @@ class Scenario(Model):
     contracts: Contracts = Field(description="Configured funding models.")  # type: ignore[valid-type]
     contract: str = Field("block", description="The contract `fundsim run` pays the provider under.")
     provider_policy: ProviderPolicy = ProviderPolicy()
+    risk_view: RiskView | None = Field(None, description="Demand-growth range for the 'who bears the risk' view.")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

@@ -61,6 +61,11 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
         run_continuous(env, teams, calendar, stats)
     else:
         env.process(_working_days(env, teams, calendar, stats))
+        if scenario.provider_policy.mode == "responsive":
+            from fundsim.sim.management import ProviderManager
+
+            manager = ProviderManager(scenario, calendar, teams, replication)
+            env.process(manager.run(env))
         env.run(until=calendar.n_days)
     for team in teams:
         team.close_run(float(calendar.n_days))

@@ -93,6 +93,16 @@ class LocalityModel:
         self.trim = hosp.trim_point_days
         self.excess = hosp.excess_bed_day_gbp
 
+        # What provider management can change (fundsim.sim.management); the scenario sets the start.
+        self.fte_scale = 1.0  # staff relative to the initial establishment
+        self.unpaid_overtime_share = scenario.workforce.unpaid_overtime_share
+        self.min_accepted_tier = scenario.care.min_accepted_tier
+        self.ration_level = 0
+        self.decline_share = 0.0  # share of the lowest accepted tier declined (rises with rationing)
+        self.m_care = 1.0  # hazard multiplier on the caseload (rises with rationing)
+        self.visit_time_factor = 1.0  # face-to-face time of follow-up visits (falls with rationing)
+        self.interval_now = self.interval.copy()  # days between visits per tier (grows with rationing)
+
     # ------------------------------------------------------------------ arrivals
 
     def _mix_at(self, t_days: np.ndarray) -> np.ndarray:
@@ -122,7 +132,8 @@ class LocalityModel:
         rng = self._rng_patients
         times = day + np.sort(self._rng_arrivals.random(n))
         u_tier = rng.random(n)
-        tier = (u_tier[:, None] > self._mix_at(times)).sum(axis=1)
+        cum_mix = self._mix_at(times)
+        tier = (u_tier[:, None] > cum_mix).sum(axis=1)
         tier = np.minimum(tier, len(sc.tiers) - 1)
         urgent = rng.random(n) < sc.demand.urgent_share
         n_visits = np.zeros(n, dtype=np.int64)
@@ -158,7 +169,16 @@ class LocalityModel:
         h = self.base_hazard[tier]
         planned_end = times + n_visits * self.planned_days[tier]
         window_end = planned_end + sc.outcomes.follow_up_days
-        accepted = tier >= sc.care.min_accepted_tier
+        accepted = tier >= self.min_accepted_tier
+        if self.decline_share > 0:
+            # Rationing declines a share of the lowest accepted tier. Who is declined follows from
+            # where the person's tier draw fell within its tier's band (uniform on [0, 1) and
+            # independent of everything else), so no extra draw shifts the streams.
+            t0 = self.min_accepted_tier
+            hi = cum_mix[:, t0]
+            lo = cum_mix[:, t0 - 1] if t0 > 0 else np.zeros(n)
+            within = (u_tier - lo) / np.maximum(hi - lo, 1e-300)
+            accepted &= ~((tier == t0) & (within < self.decline_share))
         acc.add_times("referrals_declined", times[~accepted])
         # Counterfactual: the same people and budgets, no community care at all. A declined
         # referral gets no care either, so the same path is its actual outcome too.
@@ -182,7 +202,7 @@ class LocalityModel:
         c["stage_start_day"][slots] = times[keep]
         c["n_visits"][slots] = n_visits[keep]
         c["visits_done"][slots] = 0
-        c["interval_days"][slots] = self.interval[tier[keep]]
+        c["interval_days"][slots] = self.interval_now[tier[keep]]
         c["visit_offset"][slots] = offsets[keep]
         c["assessment_minutes"][slots] = assess[keep]
         c["assessment_travel_minutes"][slots] = assess_travel[keep]
@@ -246,7 +266,7 @@ class LocalityModel:
             c["next_due_day"][stay] = np.where(on_caseload, back, c["next_due_day"][stay])
             c["due_since_day"][stay] = np.where(on_caseload, back, c["due_since_day"][stay])
             c["raised_until_day"][stay] = 0
-            p.start_hazard(stay, back.astype(float), np.where(on_caseload, 1.0, self.m_wait))
+            p.start_hazard(stay, back.astype(float), np.where(on_caseload, self.m_care, self.m_wait))
 
     def _close_stage(self, slots: np.ndarray, t_end: np.ndarray | float) -> None:
         """Add the person-days of the current stage of ``slots`` ending at ``t_end``."""
@@ -263,7 +283,7 @@ class LocalityModel:
         back = np.flatnonzero((c["stage"] == CASELOAD) & (c["raised_until_day"] > 0) & (c["raised_until_day"] <= day))
         if len(back):
             c["raised_until_day"][back] = 0
-            self.people.set_multiplier(back, float(day), 1.0)
+            self.people.set_multiplier(back, float(day), self.m_care)
 
     def discharge(self, slots: np.ndarray, day: float) -> None:
         """Discharge ``slots`` at time ``day`` and follow them to the end of their outcome window."""
@@ -312,7 +332,8 @@ class LocalityModel:
         # Routine assessments within the reserved share of the day go before the due visits, so the
         # service keeps taking new patients even when its caseload alone could fill the day.
         routine = w_order[n_urgent:]
-        reserve = sc.care.assessment_capacity_share * float(self.roster.visit_minutes[day].sum())
+        rostered = self.roster.visit_minutes[day] * self.fte_scale
+        reserve = sc.care.assessment_capacity_share * float(rostered.sum())
         routine_minutes = c["assessment_minutes"][routine] + c["assessment_travel_minutes"][routine]
         n_reserved = int(np.searchsorted(np.cumsum(routine_minutes), reserve, side="right"))
         order = np.concatenate((w_order[: n_urgent + n_reserved], f_order, routine[n_reserved:]))
@@ -325,33 +346,32 @@ class LocalityModel:
         travel[is_assessment] = c["assessment_travel_minutes"][a]
         v = order[~is_assessment]
         pos = c["visit_offset"][v] + c["visits_done"][v]
-        f2f[~is_assessment] = self._f2f[pos]
+        f2f[~is_assessment] = self._f2f[pos] * self.visit_time_factor
         travel[~is_assessment] = self._travel[pos]
         minutes = (f2f + travel).tolist()
         tiers = c["tier"][order].tolist()
 
-        rostered = self.roster.visit_minutes[day]
-        overtime_cap = self.roster.overtime_minutes_cap[day]
+        overtime_cap = self.roster.overtime_minutes_cap[day] * self.fte_scale
         done = np.zeros(len(order), dtype=bool)
         # Rostered time first, across every allowed grade; only then do staff stay on (overtime).
         spare = _allocate(minutes, tiers, self.allowed, rostered.tolist(), done)
         spare_ot = _allocate(minutes, tiers, self.allowed, overtime_cap.tolist(), done)
         used = rostered - np.array(spare) + overtime_cap - np.array(spare_ot)
         overtime_h = np.maximum(0.0, used - rostered).sum() / MINUTES_PER_HOUR
-        unpaid_h = overtime_h * sc.workforce.unpaid_overtime_share
+        unpaid_h = overtime_h * self.unpaid_overtime_share
         ot_by_grade = np.maximum(0.0, used - rostered) / MINUTES_PER_HOUR
         paid_ot_cost = (
             (ot_by_grade * self.roster.hourly_cost_gbp).sum()
-            * (1.0 - sc.workforce.unpaid_overtime_share)
+            * (1.0 - self.unpaid_overtime_share)
             * sc.workforce.overtime_premium
             * self.roster.pay_index[day]
         )
-        staff_cost = self.roster.staff_cost_gbp(day) + paid_ot_cost
+        staff_cost = self.roster.staff_cost_gbp(day) * self.fte_scale + paid_ot_cost
         for metric, value in (
             ("contact_hours", f2f[done].sum() / MINUTES_PER_HOUR),
             ("travel_hours", travel[done].sum() / MINUTES_PER_HOUR),
-            ("rostered_hours", self.roster.on_duty_hours[day].sum()),
-            ("paid_hours", self.roster.paid_hours_per_day.sum()),
+            ("rostered_hours", self.roster.on_duty_hours[day].sum() * self.fte_scale),
+            ("paid_hours", self.roster.paid_hours_per_day.sum() * self.fte_scale),
             ("overtime_hours", overtime_h),
             ("paid_overtime_hours", overtime_h - unpaid_h),
             ("unpaid_overtime_hours", unpaid_h),
@@ -384,7 +404,7 @@ class LocalityModel:
             acc.add_at("urgent_assessed_within_2_days", t_days, float(np.count_nonzero(waits <= URGENT_KPI_DAYS)))
         c["stage"][slots] = CASELOAD
         c["stage_start_day"][slots] = t_days
-        self.people.set_multiplier(slots, t_days, 1.0)
+        self.people.set_multiplier(slots, t_days, self.m_care)
         nxt = int(t_days) + c["interval_days"][slots]
         c["next_due_day"][slots] = nxt
         c["due_since_day"][slots] = nxt
@@ -422,6 +442,37 @@ class LocalityModel:
             self.people.set_multiplier(missed, float(day), self.m_missed)
         finished = missed[c["visits_done"][missed] >= c["n_visits"][missed]]
         self.discharge(finished, day)
+
+    # ------------------------------------------------------------------ management levers
+
+    def change_fte(self, share_of_initial: float) -> None:
+        """Add (or, negative, remove) staff: a share of the initial establishment, every grade alike."""
+        self.fte_scale = max(0.0, self.fte_scale + share_of_initial)
+
+    def set_unpaid_overtime_share(self, share: float) -> None:
+        """Share of overtime hours worked unpaid from now on."""
+        self.unpaid_overtime_share = share
+
+    def set_ration_level(self, level: int, day: int) -> None:
+        """Apply rationing ``level`` from ``day``: intervals, visit length, hazard and acceptance."""
+        if level == self.ration_level:
+            return
+        r = self.scenario.provider_policy.rationing
+        self.ration_level = level
+        self.interval_now = np.maximum(1, np.rint(self.interval * (1.0 + r.interval_stretch_per_level * level))).astype(
+            np.int64
+        )
+        self.visit_time_factor = 1.0 - r.visit_shortening_per_level * level
+        self.decline_share = min(1.0, r.lowest_tier_decline_share_per_level * level)
+        self.m_care = 1.0 + r.hazard_increase_per_level * level
+        c = self.people.cols
+        live = np.flatnonzero(c["stage"] != FREE)
+        c["interval_days"][live] = self.interval_now[c["tier"][live]]
+        # People on the caseload at the usual hazard move to the new one; raised hazards (after a
+        # missed visit) and the waiting list keep theirs until they next change.
+        usual = (c["stage"][live] == CASELOAD) & (c["raised_until_day"][live] == 0) & (c["return_day"][live] <= day)
+        normal = live[usual]
+        self.people.set_multiplier(normal, float(day), self.m_care)
 
     # ------------------------------------------------------------------ month end
 

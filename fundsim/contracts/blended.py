@@ -1,0 +1,119 @@
+"""Blended payment: a fixed element for agreed activity, a variable element, and a quality incentive.
+
+For a month of contract year y, with g = 1 + cost uplift − efficiency, price_y = unit_price × g^(y − 1),
+fixed_y = fixed_gbp_per_year × g^(y − 1) and delivered activity v:
+
+    fixed_gbp     = fixed_y / 12
+    variable_gbp  = max(variable_share × price_y × (v − agreed_activity_per_year / 12), −fixed_gbp)
+    incentive_gbp = quality_incentive_share × fixed_gbp × (weight of the quality targets met in the year
+                                                            / total weight; 1 when there are no targets)
+    income_gbp    = fixed_gbp + variable_gbp + incentive_gbp
+
+The variable element is linear in activity, so the months of a year add up to the annual settlement
+variable_share × price_y × (annual activity − agreed activity); the deduction in a month is limited to
+that month's fixed element (it binds only when variable_share × price × agreed activity exceeds the fixed
+element), so income is never negative. The quality incentive is assessed per (replication, contract
+year) and shown in every month of the year as its share of the final figure (CQUIN is paid monthly in
+advance and reconciled).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.kpi import KpiTarget, annual_kpis, per_row, target_met
+
+
+class QualityTarget(KpiTarget):
+    """A quality (CQUIN-style) target; the incentive is earned in proportion to the weight of targets met."""
+
+    weight: float = Field(1.0, gt=0, le=100, allow_inf_nan=False, description="Relative weight of this target.")
+
+
+class BlendedContract(ContractConfig):
+    """A fixed element for an agreed activity, a variable element at a share of unit price, and a quality incentive."""
+
+    fixed_gbp_per_year: float = Field(
+        gt=0, le=1e11, allow_inf_nan=False, description="Fixed element in contract year 1 (£ a year)."
+    )
+    agreed_activity_per_year: float = Field(
+        gt=0, le=1e9, allow_inf_nan=False, description="Activity the fixed element pays for each year (units)."
+    )
+    activity_unit: Literal["contacts", "contact_hours"] = Field(
+        "contacts", description="What activity is counted in: contacts, or face-to-face hours."
+    )
+    unit_price_gbp: float = Field(
+        gt=0, le=1e6, allow_inf_nan=False, description="Unit price in contract year 1 (£ per unit)."
+    )
+    variable_share_of_unit_price: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Share of the unit price paid for activity above, or deducted below, the agreed level.",
+    )
+    quality_incentive_share: float = Field(
+        0.0125,
+        ge=0,
+        le=0.2,
+        allow_inf_nan=False,
+        description="Most the quality incentive can earn in a year (share of the fixed element).",
+    )
+    quality_targets: tuple[QualityTarget, ...] = Field(
+        (), max_length=50, description="Quality targets; none = the incentive is paid in full."
+    )
+    cost_uplift_per_year: float = Field(
+        0.029, ge=-0.5, le=1.0, allow_inf_nan=False, description="Annual cost uplift applied to fixed and price."
+    )
+    efficiency_per_year: float = Field(
+        0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
+    )
+
+
+def quality_achievement(periods: pd.DataFrame, config: BlendedContract) -> np.ndarray:
+    """Share (0–1) of the quality targets' weight met in each row's contract year; 1 when there are no targets."""
+    if not config.quality_targets:
+        return np.ones(len(periods))
+    kpis = annual_kpis(periods)
+    earned = pd.Series(0.0, index=kpis.index)
+    for target in config.quality_targets:
+        earned = earned + target_met(kpis, target).astype(float) * target.weight
+    total = sum(t.weight for t in config.quality_targets)
+    return per_row(periods, earned / total)
+
+
+def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext) -> pd.DataFrame:
+    """Blended payments (fixed + variable + incentive) for each row of the provider's monthly ledger."""
+    months = float(context.months_per_year)
+    year = periods["contract_year"].to_numpy(dtype=float)
+    growth = (1.0 + config.cost_uplift_per_year - config.efficiency_per_year) ** (year - 1.0)
+    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    agreed = config.agreed_activity_per_year / months
+    fixed = config.fixed_gbp_per_year * growth / months
+    variable = config.variable_share_of_unit_price * config.unit_price_gbp * growth * (delivered - agreed)
+    variable = np.maximum(variable, -fixed)
+    incentive = config.quality_incentive_share * fixed * quality_achievement(periods, config)
+    return pd.DataFrame(
+        {
+            "income_gbp": fixed + variable + incentive,
+            "contracted_activity": agreed,
+            "delivered_activity": delivered,
+            "fixed_gbp": fixed,
+            "variable_gbp": variable,
+            "incentive_gbp": incentive,
+        },
+        index=periods.index,
+    )
+
+
+CONTRACT = ContractType(
+    "blended",
+    BlendedContract,
+    pay,
+    "fixed element for agreed activity, variable element at a share of unit price, and a quality incentive",
+)

@@ -1,0 +1,179 @@
+"""Cost and volume: a price per unit of activity, with a tolerance band around a baseline volume.
+
+Activity is counted in ``unit`` (contacts, face-to-face hours or episodes started). With
+``tier_prices_gbp`` each unit of tier *t* counts price_t / price_gbp units (case-mix weighted
+activity, as NHS baselines are set in weighted activity); without it, weighted activity = activity.
+
+For a weighted volume V against a baseline B, with band share t, marginal rates a (above) and
+b (below), the volume paid for is
+
+    E(V, B) = V                                  if B(1 − t) ≤ V ≤ B(1 + t)
+            = B(1 + t) + a·(V − B(1 + t))         if V > B(1 + t)
+            = B(1 − t) − b·(B(1 − t) − V)         if V < B(1 − t)
+
+and the settlement is clip(price_y × E, floor, cap), price_y = price × (1 + uplift − efficiency)^(year − 1).
+
+Reconciliation is year to date: after the k-th month of a contract year the cumulative settlement
+S_k uses the year-to-date volume against the pro-rata baseline B·k/12 (floor and cap pro rata too),
+and the month is paid S_k − S_(k−1). The monthly payments of a year therefore sum to the annual
+settlement, and since S_k never falls as k rises, no month is negative.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.kpi import YEAR_KEYS
+
+#: The ledger column counting each unit, and the prefix of its per-tier columns.
+UNIT_COLUMNS: dict[str, tuple[str, str]] = {
+    "contacts": ("contacts", "contacts_tier_"),
+    "contact_hours": ("contact_hours", "contact_hours_tier_"),
+    "episodes": ("caseload_entries", "episodes_tier_"),
+}
+
+Price = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+
+
+class CostAndVolumeContract(ContractConfig):
+    """A price per unit of activity, paid in full inside a tolerance band and at a marginal rate beyond it."""
+
+    unit: Literal["contacts", "contact_hours", "episodes"] = Field(
+        "contacts", description="What is priced: contacts, face-to-face hours, or episodes started."
+    )
+    price_gbp: float = Field(
+        gt=0, le=1e6, allow_inf_nan=False, description="Price per unit in contract year 1 (£ per unit)."
+    )
+    tier_prices_gbp: dict[str, Price] | None = Field(
+        None,
+        description="Optional price per unit by complexity tier in year 1 (£ per unit); tiers left out use price_gbp.",
+    )
+    baseline_volume_per_year: float = Field(
+        gt=0, le=1e9, allow_inf_nan=False, description="Baseline (planned) weighted volume per contract year (units)."
+    )
+    tolerance_band_share: float = Field(
+        0.03,
+        ge=0,
+        le=0.5,
+        allow_inf_nan=False,
+        description="Half-width of the band around the baseline in which volume is paid at full price (share).",
+    )
+    marginal_rate_above: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Share of the price paid for volume above the band (share of price).",
+    )
+    marginal_rate_below: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description=(
+            "Share of the price deducted for each unit of shortfall below the band floor (share of price): "
+            "1 pays actual volume, 0 pays the band floor whatever the shortfall."
+        ),
+    )
+    floor_gbp_per_year: float | None = Field(
+        None, ge=0, le=1e11, allow_inf_nan=False, description="Least paid in a contract year (£ a year)."
+    )
+    cap_gbp_per_year: float | None = Field(
+        None, gt=0, le=1e11, allow_inf_nan=False, description="Most paid in a contract year (£ a year)."
+    )
+    cost_uplift_per_year: float = Field(
+        0.029, ge=-0.5, le=1.0, allow_inf_nan=False, description="Annual cost uplift applied to the prices (share)."
+    )
+    efficiency_per_year: float = Field(
+        0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
+    )
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> CostAndVolumeContract:
+        if self.floor_gbp_per_year is not None and self.cap_gbp_per_year is not None:
+            if self.floor_gbp_per_year > self.cap_gbp_per_year:
+                raise ValueError(
+                    f"floor_gbp_per_year ({self.floor_gbp_per_year}) exceeds cap_gbp_per_year ({self.cap_gbp_per_year})"
+                )
+        return self
+
+
+def paid_volume(volume: np.ndarray, baseline: np.ndarray, config: CostAndVolumeContract) -> np.ndarray:
+    """The volume paid for, E(V, B): full inside the band, marginal rates outside (non-decreasing in V and B)."""
+    low = baseline * (1.0 - config.tolerance_band_share)
+    high = baseline * (1.0 + config.tolerance_band_share)
+    above = high + config.marginal_rate_above * (volume - high)
+    below = low - config.marginal_rate_below * (low - volume)
+    return np.where(volume > high, above, np.where(volume < low, below, volume))
+
+
+def weighted_activity(periods: pd.DataFrame, config: CostAndVolumeContract) -> np.ndarray:
+    """Each row's activity in ``config.unit``, each tier's units weighted by its price relative to price_gbp."""
+    total_col, prefix = UNIT_COLUMNS[config.unit]
+    volume = periods[total_col].to_numpy(dtype=float).copy()
+    for tier, price in (config.tier_prices_gbp or {}).items():
+        volume += (price / config.price_gbp - 1.0) * periods[prefix + tier].to_numpy(dtype=float)
+    return volume
+
+
+def _check_tiers(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractContext) -> None:
+    unknown = sorted(set(config.tier_prices_gbp or {}) - set(context.tier_names))
+    if unknown:
+        raise ValueError(
+            f"cost_and_volume.tier_prices_gbp names unknown tier(s) {unknown}; tiers are {list(context.tier_names)}"
+        )
+    prefix = UNIT_COLUMNS[config.unit][1]
+    missing = [prefix + t for t in config.tier_prices_gbp or {} if prefix + t not in periods.columns]
+    if missing:
+        raise ValueError(f"cost_and_volume.tier_prices_gbp needs the ledger column(s) {missing}")
+
+
+def _price(contract_year: pd.Series, config: CostAndVolumeContract) -> np.ndarray:
+    """Default price per unit in each row's contract year: year-1 price × (1 + uplift − efficiency)^(year − 1)."""
+    net = 1.0 + config.cost_uplift_per_year - config.efficiency_per_year
+    return config.price_gbp * net ** (contract_year.to_numpy(dtype=float) - 1.0)
+
+
+def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractContext) -> pd.DataFrame:
+    """Cost-and-volume payments for each row of the provider's monthly ledger (year-to-date reconciliation)."""
+    _check_tiers(periods, config, context)
+    months = float(context.months_per_year)
+    df = periods[[*YEAR_KEYS, "month"]].reset_index(drop=True)
+    df["volume"] = weighted_activity(periods, config)
+    df = df.sort_values([*YEAR_KEYS, "month"], kind="stable")
+    grouped = df.groupby(YEAR_KEYS, sort=False)
+    k = grouped.cumcount().to_numpy(dtype=float) + 1.0  # month number within the contract year
+    ytd_volume = grouped["volume"].cumsum().to_numpy(dtype=float)
+    settled = _price(df["contract_year"], config) * paid_volume(
+        ytd_volume, config.baseline_volume_per_year * k / months, config
+    )
+    if config.floor_gbp_per_year is not None:
+        settled = np.maximum(settled, config.floor_gbp_per_year * k / months)
+    if config.cap_gbp_per_year is not None:
+        settled = np.minimum(settled, config.cap_gbp_per_year * k / months)
+    df["settled"] = settled
+    income = df["settled"] - df.groupby(YEAR_KEYS, sort=False)["settled"].shift(1, fill_value=0.0)
+    df["income"] = np.maximum(income, 0.0)  # only rounding can make S_k − S_(k−1) negative
+    df = df.sort_index()
+    return pd.DataFrame(
+        {
+            "income_gbp": df["income"].to_numpy(dtype=float),
+            "contracted_activity": config.baseline_volume_per_year / months,
+            "delivered_activity": df["volume"].to_numpy(dtype=float),
+            "full_price_gbp": _price(periods["contract_year"], config) * df["volume"].to_numpy(dtype=float),
+        },
+        index=periods.index,
+    )
+
+
+CONTRACT = ContractType(
+    "cost_and_volume",
+    CostAndVolumeContract,
+    pay,
+    "price per unit of activity, full price inside a tolerance band and a marginal rate beyond it",
+)

@@ -1,0 +1,217 @@
+"""Every funding model side by side, with common random numbers.
+
+Under ``provider_policy.mode: passive`` the contract cannot change what happens clinically, so
+each replication is simulated once and its ledger priced under every contract. Under a
+responsive policy the provider manages to its contract, so each (contract, replication) is
+simulated; the random streams are keyed by (seed, replication, purpose, locality), so every
+contract sees the same people, care plans, visit durations and deterioration draws. Differences
+between contracts are therefore paired by replication, and their confidence intervals are those
+of the paired differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from fundsim.experiment.executor import SimTask, run_tasks
+from fundsim.experiment.runner import MEASURES, price, replication_measures
+from fundsim.experiment.stats import mean_ci
+from fundsim.scenario.models import Scenario
+from fundsim.sim import RunResult
+
+#: Measures shown in the "who bears the risk" view.
+RISK_MEASURES = ("surplus_gbp_per_year", "commissioner_spend_gbp_per_year", "absorbed_gbp_per_year")
+
+#: Task key of the main comparison: (growth, contract, replication); growth None = the scenario's own;
+#: contract "*" = one simulation priced under every contract (passive policy).
+TaskKey = tuple[float | None, str, int]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What `fundsim compare` produces."""
+
+    scenario: Scenario
+    contracts: tuple[str, ...]
+    baseline: str
+    replications: int
+    ledger: pd.DataFrame  # contract × replication × locality × month (clinical and cost columns)
+    provider: pd.DataFrame  # contract × replication × month, priced
+    per_replication: pd.DataFrame  # contract × replication: the headline measures
+    summary: pd.DataFrame  # contract × measure: mean, CI, and the paired difference from the baseline
+    risk: pd.DataFrame | None  # growth × contract × measure: mean and CI
+    outcomes: pd.DataFrame | None  # outcomes contract: observed vs expected per replication × year
+    wrong_way: pd.DataFrame | None  # outcomes contract: P(paying the wrong way round) by population
+    simulations: int
+    events: int
+
+
+def configured_contracts(scenario: Scenario) -> tuple[str, ...]:
+    """The contracts configured in ``scenario``, in registry order."""
+    return tuple(name for name, config in scenario.contracts if config is not None)
+
+
+def _variant(scenario: Scenario, contract: str | None, growth: float | None) -> Scenario:
+    update: dict[str, object] = {}
+    if contract is not None:
+        update["contract"] = contract
+    if growth is not None:
+        update["demand"] = scenario.demand.model_copy(update={"growth_per_year": growth})
+    return scenario.model_copy(update=update) if update else scenario
+
+
+def plan_tasks(
+    scenario: Scenario, contracts: Sequence[str], replications: int, growths: Sequence[float | None]
+) -> list[SimTask]:
+    """The simulations a comparison needs: one per replication if passive, else one per contract too."""
+    passive = scenario.provider_policy.mode == "passive"
+    tasks = []
+    for growth in growths:
+        n = replications if growth is None else scenario.risk_view.replications  # type: ignore[union-attr]
+        for contract in ["*"] if passive else contracts:
+            variant = _variant(scenario, None if contract == "*" else contract, growth)
+            tasks.extend(SimTask((growth, contract, r), variant, r) for r in range(n))
+    return tasks
+
+
+def _priced(
+    scenario: Scenario, runs: dict[Hashable, RunResult], contracts: Sequence[str], growth: float | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Ledger, priced provider table and per-replication measures of every contract at ``growth``."""
+    ledgers, providers, measures = [], [], []
+    for contract in contracts:
+        keys = sorted(k for k in runs if k[0] == growth and k[1] in (contract, "*"))
+        ledger = pd.concat([runs[k].ledger for k in keys], ignore_index=True)
+        provider = price(ledger, _variant(scenario, contract, growth), contract)
+        per_rep = replication_measures(provider, ledger)
+        ledger.insert(0, "contract", contract)  # settle() has already labelled the provider table
+        per_rep.insert(0, "contract", contract)
+        ledgers.append(ledger)
+        providers.append(provider)
+        measures.append(per_rep)
+    return (
+        pd.concat(ledgers, ignore_index=True),
+        pd.concat(providers, ignore_index=True),
+        pd.concat(measures, ignore_index=True),
+    )
+
+
+def summarise_comparison(per_replication: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
+    """Mean and CI of every measure per contract, and the paired difference from ``baseline``.
+
+    Differences are taken replication by replication (common random numbers), then averaged.
+    """
+    base = per_replication[per_replication["contract"] == baseline].set_index("replication").sort_index()
+    rows = []
+    for contract, group in per_replication.groupby("contract", sort=False):
+        g = group.set_index("replication").sort_index()
+        for col, label, unit in MEASURES:
+            m, lo, hi = mean_ci(g[col].to_numpy(), level)
+            diff = (g[col] - base[col]).to_numpy()
+            dm, dlo, dhi = mean_ci(diff, level)
+            rows.append(
+                {
+                    "contract": contract,
+                    "measure": col,
+                    "label": label,
+                    "unit": unit,
+                    "mean": m,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "baseline": baseline,
+                    "diff_mean": dm,
+                    "diff_ci_low": dlo,
+                    "diff_ci_high": dhi,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def risk_table(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean and CI of the risk measures per (demand growth, contract)."""
+    rows = []
+    for (growth, contract), group in per_replication.groupby(["demand_growth_per_year", "contract"], sort=False):
+        for col in RISK_MEASURES:
+            m, lo, hi = mean_ci(group[col].to_numpy(), level)
+            label = next(lbl for c, lbl, _ in MEASURES if c == col)
+            rows.append(
+                {
+                    "demand_growth_per_year": growth,
+                    "contract": contract,
+                    "measure": col,
+                    "label": label,
+                    "mean": m,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def compare(
+    scenario: Scenario,
+    contracts: Sequence[str] | None = None,
+    replications: int | None = None,
+    *,
+    jobs: int = 1,
+    risk: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run ``scenario`` under each of ``contracts`` (default: all configured) with common random numbers.
+
+    ``progress(done, total)`` is called after each simulation. With ``risk`` and a
+    ``risk_view`` in the scenario, the comparison is also run at each demand-growth value.
+    """
+    available = configured_contracts(scenario)
+    contracts = tuple(contracts) if contracts else available
+    missing = [c for c in contracts if c not in available]
+    if missing:
+        raise KeyError(f"contract(s) {missing} not configured in scenario {scenario.name!r}; configured: {available}")
+    n = replications or scenario.simulation.replications
+    growths: list[float | None] = [None]
+    if risk and scenario.risk_view is not None:
+        growths += list(scenario.risk_view.demand_growth_per_year)
+    tasks = plan_tasks(scenario, contracts, n, growths)
+    done = 0
+
+    def _advance(_key: Hashable, _run: RunResult) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(tasks))
+
+    runs = run_tasks(tasks, jobs, _advance)
+    baseline = "block" if "block" in contracts else contracts[0]
+    ledger, provider, per_rep = _priced(scenario, runs, contracts, None)
+    risk_frame = None
+    if len(growths) > 1:
+        frames = []
+        for growth in growths[1:]:
+            _, _, at = _priced(scenario, runs, contracts, growth)
+            at.insert(0, "demand_growth_per_year", growth)
+            frames.append(at)
+        risk_frame = risk_table(pd.concat(frames, ignore_index=True))
+    outcomes = wrong_way = None
+    if "outcomes" in contracts:
+        from fundsim.experiment.observability import outcome_years, wrong_way_table
+
+        outcomes = outcome_years(provider[provider["contract"] == "outcomes"], scenario)
+        wrong_way = wrong_way_table(outcomes, scenario)
+    return Comparison(
+        scenario=scenario,
+        contracts=tuple(contracts),
+        baseline=baseline,
+        replications=n,
+        ledger=ledger,
+        provider=provider,
+        per_replication=per_rep,
+        summary=summarise_comparison(per_rep, baseline),
+        risk=risk_frame,
+        outcomes=outcomes,
+        wrong_way=wrong_way,
+        simulations=len(tasks),
+        events=int(sum(run.events for run in runs.values())),
+    )

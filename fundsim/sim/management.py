@@ -1,0 +1,150 @@
+"""Provider management: a monthly SimPy process that reads the contract's signals and responds.
+
+At the start of each month of the horizon it prices the contract year so far under the
+scenario's contract (the same pure payment function the results use), works out the marginal
+income of one more contact, reads last month's costs and lists, and applies the decision of
+:func:`fundsim.sim.policy.decide` to every locality's team. Staffing changes start after their
+lag as their own SimPy processes. Under ``provider_policy.mode: passive`` none of this runs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from fundsim.contracts import REGISTRY
+from fundsim.ledger import add_derived_columns
+from fundsim.scenario.models import Scenario
+from fundsim.sim.calendar import Calendar
+from fundsim.sim.locality import LocalityModel
+from fundsim.sim.policy import Decision, Signals, State, decide
+
+#: Ledger columns that grow with activity: scaled together to price "one more contact".
+ACTIVITY_COLUMNS = ("contacts", "contact_hours", "assessments", "visits_delivered", "caseload_entries", "discharges")
+ACTIVITY_TIER_METRICS = ("contacts", "contact_hours", "episodes")
+
+#: Relative size of the activity perturbation used for the marginal income.
+MARGINAL_STEP = 0.01
+
+DAYS_PER_MONTH = 365.25 / 12.0
+
+
+class ProviderManager:
+    """The provider's monthly review across all its localities."""
+
+    def __init__(self, scenario: Scenario, calendar: Calendar, teams: list[LocalityModel], replication: int) -> None:
+        self.scenario = scenario
+        self.calendar = calendar
+        self.teams = teams
+        self.replication = replication
+        self.policy = scenario.provider_policy
+        self.contract = REGISTRY[scenario.contract]
+        self.config = getattr(scenario.contracts, scenario.contract)
+        self.context = scenario.contract_context()
+        base = scenario.workforce.unpaid_overtime_share
+        self.base_unpaid_share = base
+        self.state = State(unpaid_overtime_share=base)
+        self._recent_hires: deque[float] = deque(maxlen=12)
+        self.decisions: list[tuple[int, Decision]] = []
+
+    # -- signals -------------------------------------------------------------------------
+
+    def month_frame(self, months: range) -> pd.DataFrame:
+        """Provider-wide ledger rows (localities summed) for ``months`` (indices into the horizon)."""
+        cal = self.calendar
+        metrics = self.teams[0].accounts.sums.keys()
+        rows = []
+        for m in months:
+            row: dict[str, object] = {
+                "replication": self.replication,
+                "month": pd.Timestamp(cal.month_starts[m]),
+                "contract_year": m // 12 + 1,
+                "days": float(cal.month_start_day[m + 1] - cal.month_start_day[m]),
+                "population": float(self.scenario.total_population),
+            }
+            for metric in metrics:
+                row[metric] = float(sum(t.accounts.sums[metric][m] for t in self.teams))
+            for metric in ("caseload_end", "waiting_list_end"):
+                row[metric] = float(sum(t.accounts.snapshots[metric][m] for t in self.teams))
+            waits = [w for t in self.teams for w in t.accounts.waits[m]]
+            row["wait_mean_days"] = float(np.concatenate(waits).mean()) if waits else np.nan
+            rows.append(row)
+        return add_derived_columns(pd.DataFrame(rows))
+
+    def _income(self, frame: pd.DataFrame) -> float:
+        return float(self.contract.pay(frame, self.config, self.context)["income_gbp"].sum())
+
+    def signals(self, month: int) -> Signals:
+        """What the provider sees after closing ``month``."""
+        year_start = (month // 12) * 12
+        ytd = self.month_frame(range(year_start, month + 1))
+        income = self._income(ytd)
+        last = ytd.iloc[-1]
+        # One more contact of the current mix: scale last month's activity columns by (1 + step).
+        bumped = ytd.copy()
+        tiers = self.context.tier_names
+        cols = [*ACTIVITY_COLUMNS, *(f"{m}_tier_{t}" for m in ACTIVITY_TIER_METRICS for t in tiers)]
+        cols = [c for c in cols if c in bumped.columns]
+        bumped.loc[bumped.index[-1], cols] = last[cols].to_numpy(dtype=float) * (1.0 + MARGINAL_STEP)
+        extra_contacts = float(last["contacts"]) * MARGINAL_STEP
+        marginal = (self._income(bumped) - income) / extra_contacts if extra_contacts > 0 else 0.0
+        cost = float(ytd["staff_cost_gbp"].sum())
+        borne = self.contract.pay(ytd, self.config, self.context)
+        if "hospital_cost_borne_gbp" in borne:
+            cost += float(borne["hospital_cost_borne_gbp"].sum())
+        contacts = float(last["contacts"])
+        return Signals(
+            income_ytd_gbp=income,
+            cost_ytd_gbp=cost,
+            marginal_income_per_contact_gbp=marginal,
+            unit_cost_per_contact_gbp=float(last["staff_cost_gbp"]) / contacts if contacts > 0 else np.inf,
+            waiting_list=float(last["waiting_list_end"]),
+            assessments_per_month=float(last["assessments"]),
+            visits_due=float(last["visits_due"]),
+            visits_missed=float(last["visits_missed"]),
+            visit_deferrals=float(last["visit_deferrals"]),
+        )
+
+    # -- the process -----------------------------------------------------------------------
+
+    def run(self, env: simpy.Environment) -> Generator[simpy.Event, None, None]:
+        """Review at the start of every month after the first of the horizon."""
+        cal = self.calendar
+        for month in range(cal.n_months):
+            review_day = int(cal.month_start_day[month + 1])
+            if review_day >= cal.n_days:
+                return
+            yield env.timeout(review_day - env.now)
+            self.review(env, month, review_day)
+
+    def review(self, env: simpy.Environment, month: int, day: int) -> Decision:
+        """Decide on the signals of ``month`` and apply the decision from ``day``."""
+        decision = decide(self.signals(month), self.state, self.policy, self.base_unpaid_share)
+        self.decisions.append((month, decision))
+        self._recent_hires.append(decision.hire_share)
+        self.state = State(
+            fte_share=self.state.fte_share + decision.fte_change_share,
+            hired_last_12_months_share=float(sum(self._recent_hires)),
+            unpaid_overtime_share=decision.unpaid_overtime_share,
+            ration_level=decision.ration_level,
+        )
+        for team in self.teams:
+            team.set_unpaid_overtime_share(decision.unpaid_overtime_share)
+            team.set_ration_level(decision.ration_level, day)
+        if decision.hire_share > 0:
+            lag = round(self.policy.hiring.lag_months * DAYS_PER_MONTH)
+            env.process(self._change_staff(env, lag, decision.hire_share))
+        if decision.shed_share > 0:
+            lag = round(self.policy.shedding.lag_months * DAYS_PER_MONTH)
+            env.process(self._change_staff(env, lag, -decision.shed_share))
+        return decision
+
+    def _change_staff(self, env: simpy.Environment, lag_days: int, share: float) -> Generator[simpy.Event]:
+        # Its own process: the change lands at the start of a day, before that day's planning.
+        yield env.timeout(lag_days)
+        for team in self.teams:
+            team.change_fte(share)

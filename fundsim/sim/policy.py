@@ -1,0 +1,135 @@
+"""The provider's management rules: what it decides at each monthly review.
+
+Pure functions of the signals the provider can see (no SimPy, no randomness), so every rule can
+be tested with hand-made numbers. :mod:`fundsim.sim.management` gathers the signals from the
+running simulation and applies the decision.
+
+The rules, in the order they are checked (parameters in ``provider_policy``):
+
+1. **Pressure**: the service is under pressure when its waiting list is longer than
+   ``pressure_waiting_weeks`` weeks of assessments, or more than ``pressure_missed_share`` of due
+   visits were missed, or more than ``pressure_deferral_share`` were deferred, last month.
+2. **Hire** when under pressure and either one more contact earns at least its unit cost
+   (× (1 + ``hiring.min_margin_share``)) or the year-to-date surplus exceeds
+   ``hiring.surplus_headroom_share`` of income; ``hiring.step_share`` of the initial FTE starts
+   after ``hiring.lag_months``, within ``hiring.max_growth_per_year`` (workforce supply).
+3. **Shed** staff when the year-to-date deficit exceeds ``deficit_tolerance_share`` of income and a
+   contact earns less than it costs: ``shedding.step_share`` of the initial FTE leaves after
+   ``shedding.lag_months``, never below ``shedding.floor_share``.
+4. **Absorb**: under pressure and not hiring, staff work a larger share of their overtime unpaid
+   (up by ``overtime.step`` to ``overtime.max_unpaid_share``); without pressure the share returns
+   towards the scenario's ``workforce.unpaid_overtime_share``.
+5. **Ration**: under pressure, not hiring, and a contact earns less than it costs, the rationing
+   level rises by one (to ``rationing.max_level``): longer intervals, shorter visits, a higher
+   admission hazard, and a growing share of the lowest accepted tier declined. Without pressure the
+   level falls by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fundsim.scenario.models import ProviderPolicy
+
+#: Weeks in a month, to turn monthly assessments into a weekly rate.
+WEEKS_PER_MONTH = 365.25 / 12.0 / 7.0
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the provider sees at a review: its contract's money, its costs and its lists."""
+
+    income_ytd_gbp: float  # contract income in the contract year so far
+    cost_ytd_gbp: float  # provider cost in the contract year so far
+    marginal_income_per_contact_gbp: float  # income of one more contact of the current mix
+    unit_cost_per_contact_gbp: float  # staff cost ÷ contacts, last month
+    waiting_list: float  # people waiting for assessment at month end
+    assessments_per_month: float  # last month
+    visits_due: float  # last month
+    visits_missed: float  # last month
+    visit_deferrals: float  # last month
+
+    @property
+    def waiting_weeks(self) -> float:
+        """The waiting list in weeks of assessments (infinite when nobody was assessed)."""
+        weekly = self.assessments_per_month / WEEKS_PER_MONTH
+        if weekly <= 0:
+            return float("inf") if self.waiting_list > 0 else 0.0
+        return self.waiting_list / weekly
+
+    @property
+    def surplus_share(self) -> float:
+        """Year-to-date surplus as a share of income (negative: deficit)."""
+        if self.income_ytd_gbp <= 0:
+            return -1.0 if self.cost_ytd_gbp > 0 else 0.0
+        return (self.income_ytd_gbp - self.cost_ytd_gbp) / self.income_ytd_gbp
+
+
+@dataclass(frozen=True)
+class State:
+    """The provider's management state between reviews."""
+
+    fte_share: float = 1.0  # FTE relative to the initial establishment, including changes in the pipeline
+    hired_last_12_months_share: float = 0.0  # hires decided in the last 12 reviews, share of initial FTE
+    unpaid_overtime_share: float = 0.6
+    ration_level: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one review decides. FTE changes are shares of the initial FTE."""
+
+    pressure: bool
+    pays_its_way: bool
+    hire_share: float
+    shed_share: float
+    unpaid_overtime_share: float
+    ration_level: int
+
+    @property
+    def fte_change_share(self) -> float:
+        """Net FTE change (share of the initial FTE)."""
+        return self.hire_share - self.shed_share
+
+
+def under_pressure(signals: Signals, policy: ProviderPolicy) -> bool:
+    """Whether the service is visibly failing to keep up with demand."""
+    due = max(signals.visits_due, 1.0)
+    return (
+        signals.waiting_weeks > policy.pressure_waiting_weeks
+        or signals.visits_missed / due > policy.pressure_missed_share
+        or signals.visit_deferrals / due > policy.pressure_deferral_share
+    )
+
+
+def decide(signals: Signals, state: State, policy: ProviderPolicy, base_unpaid_share: float) -> Decision:
+    """The review's decision under ``policy`` (see the module docstring for the rules)."""
+    pressure = under_pressure(signals, policy)
+    pays = signals.marginal_income_per_contact_gbp >= signals.unit_cost_per_contact_gbp * (
+        1.0 + policy.hiring.min_margin_share
+    )
+    surplus = signals.surplus_share
+
+    hire = 0.0
+    if pressure and (pays or surplus > policy.hiring.surplus_headroom_share):
+        room = policy.hiring.max_growth_per_year - state.hired_last_12_months_share
+        hire = max(0.0, min(policy.hiring.step_share, room))
+    shed = 0.0
+    if hire == 0.0 and surplus < -policy.deficit_tolerance_share and not pays:
+        room = state.fte_share - policy.shedding.floor_share
+        shed = max(0.0, min(policy.shedding.step_share, room))
+
+    ot = policy.overtime
+    if pressure and hire == 0.0:
+        unpaid = min(ot.max_unpaid_share, state.unpaid_overtime_share + ot.step)
+    elif state.unpaid_overtime_share > base_unpaid_share:
+        unpaid = max(base_unpaid_share, state.unpaid_overtime_share - ot.step)
+    else:
+        unpaid = state.unpaid_overtime_share
+
+    level = state.ration_level
+    if pressure and hire == 0.0 and not pays:
+        level = min(policy.rationing.max_level, level + 1)
+    elif not pressure:
+        level = max(0, level - 1)
+    return Decision(pressure, pays, hire, shed, unpaid, level)
