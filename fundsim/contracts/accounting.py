@@ -23,13 +23,19 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
     ``contracted_activity``, ``delivered_activity``, ``over_performance_activity``
     (max(0, delivered − contracted)), ``unit_cost_gbp`` (staff cost ÷ delivered),
     ``over_performance_cost_gbp`` (over-performance × unit cost) and ``commissioner_spend_gbp``
-    (contract payments + the hospital cost the commissioner still pays directly).
+    (contract payments + the hospital cost the commissioner still pays directly). Any other column
+    the payment function returns (the parts of a payment) is kept as ``pay_<column>``.
     """
     payments = REGISTRY[contract].pay(periods, config, context)
     out = periods.copy()
     out.insert(0, "contract", contract)
     for col in ("income_gbp", "contracted_activity", "delivered_activity"):
         out[col] = payments[col].to_numpy(dtype=float)
+    # Extra columns a contract reports (e.g. blended fixed/variable/incentive) are kept, prefixed
+    # with "pay_" so that they can never shadow a ledger column.
+    for col in payments.columns:
+        if col not in ("income_gbp", "contracted_activity", "delivered_activity", "hospital_cost_borne_gbp"):
+            out[f"pay_{col}"] = payments[col].to_numpy()
     borne = payments["hospital_cost_borne_gbp"] if "hospital_cost_borne_gbp" in payments else 0.0
     out["hospital_cost_borne_gbp"] = np.asarray(borne, dtype=float) * np.ones(len(out))
     out["cost_gbp"] = out["staff_cost_gbp"] + out["hospital_cost_borne_gbp"]

@@ -23,7 +23,13 @@ from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
 
 #: Measures shown in the "who bears the risk" view.
-RISK_MEASURES = ("surplus_gbp_per_year", "commissioner_spend_gbp_per_year", "absorbed_gbp_per_year")
+RISK_MEASURES = (
+    "income_gbp_per_year",
+    "surplus_gbp_per_year",
+    "commissioner_spend_gbp_per_year",
+    "absorbed_gbp_per_year",
+    "delivered_activity_per_year",
+)
 
 #: Task key of the main comparison: (growth, contract, replication); growth None = the scenario's own;
 #: contract "*" = one simulation priced under every contract (passive policy).

@@ -434,12 +434,38 @@ class Scenario(Model):
             if any(s is None for s in shares):
                 raise ValueError("localities: give staff_share for every locality or for none")
             _check_mix({loc.name: float(loc.staff_share) for loc in self.localities}, "localities staff_share")
+        self._check_contract_names(tier_names, loc_names)
         if getattr(self.contracts, self.contract, None) is None:
             configured = [k for k, v in self.contracts if v is not None]
             raise ValueError(f"contract '{self.contract}' is not configured under contracts; configured: {configured}")
         if self.simulation.horizon_years * 365.25 < 28:
             raise ValueError("simulation.horizon_years must cover at least one month")
         return self
+
+    def _check_contract_names(self, tier_names: list[str], loc_names: list[str]) -> None:
+        """Contract parameters keyed by tier or locality must name tiers or localities that exist.
+
+        By convention a contract config field whose name contains ``tier`` and holds a mapping is
+        keyed by tier name, and one containing ``locality`` by locality name.
+        """
+        for contract, config in self.contracts:
+            if config is None:
+                continue
+            for field, value in config:
+                if not isinstance(value, dict):
+                    continue
+                if "tier" in field or field == "expected_admissions_per_referral":
+                    known, what = tier_names, "tiers"
+                elif "locality" in field:
+                    known, what = loc_names, "localities"
+                else:
+                    continue
+                unknown = sorted(set(value) - set(known))
+                missing = [t for t in known if t not in value]
+                if field == "expected_admissions_per_referral" and missing:
+                    raise ValueError(f"contracts.{contract}.{field} must give a rate for every tier; missing {missing}")
+                if unknown:
+                    raise ValueError(f"contracts.{contract}.{field} names unknown {what} {unknown}; {what} are {known}")
 
     # -- derived helpers (no state) --------------------------------------------------
 
