@@ -6,13 +6,27 @@ The public API::
     scenario = load_scenario("scenarios/example.yaml")
     one = simulate(scenario, replication=0)          # RunResult with the monthly ledger
     results = run_scenario(scenario, replications=5)  # priced under the scenario's contract
+    both = compare_scenario(scenario, ["block", "cost_and_volume"], replications=5, jobs=2)
 """
 
 __version__ = "0.1.0"
 
-from fundsim.api import run_scenario, write_run
+from fundsim.api import compare_scenario, run_scenario, write_comparison, write_run
+from fundsim.experiment.compare import Comparison
 from fundsim.experiment.runner import Results
 from fundsim.scenario import Scenario, load_scenario
 from fundsim.sim import RunResult, simulate
 
-__all__ = ["Results", "RunResult", "Scenario", "__version__", "load_scenario", "run_scenario", "simulate", "write_run"]
+__all__ = [
+    "Comparison",
+    "Results",
+    "RunResult",
+    "Scenario",
+    "__version__",
+    "compare_scenario",
+    "load_scenario",
+    "run_scenario",
+    "simulate",
+    "write_comparison",
+    "write_run",
+]

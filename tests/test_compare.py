@@ -144,7 +144,14 @@ def test_cli_compare_writes_tidy_tables_and_manifest(tmp_path, small: dict) -> N
         main, ["compare", str(scenario), "-r", "2", "-j", "1", "-o", str(out), "-q", "-c", "block,outcomes"]
     )
     assert result.exit_code == 0, result.output
-    for name in ("comparison.parquet", "comparison.csv", "replications.csv", "risk.csv", "outcomes.csv", "manifest.json"):
+    for name in (
+        "comparison.parquet",
+        "comparison.csv",
+        "replications.csv",
+        "risk.csv",
+        "outcomes.csv",
+        "manifest.json",
+    ):
         assert (out / name).is_file(), name
     table = pd.read_csv(out / "comparison.csv")
     assert set(table["contract"]) == {"block", "outcomes"}

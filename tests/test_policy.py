@@ -24,6 +24,8 @@ def signals(**kw: float) -> Signals:
         "visits_due": 10_000.0,
         "visits_missed": 0.0,
         "visit_deferrals": 0.0,
+        "funded_activity_ytd": 100_000.0,
+        "delivered_activity_ytd": 110_000.0,
     }
     base.update(kw)
     return Signals(**base)
@@ -72,6 +74,15 @@ def test_block_under_pressure_absorbs_then_rations() -> None:
     d = decide(signals(visits_missed=500.0), top, POLICY, 0.6)
     assert d.unpaid_overtime_share == POLICY.overtime.max_unpaid_share
     assert d.ration_level == POLICY.rationing.max_level
+
+
+def test_no_rationing_within_funded_activity() -> None:
+    within = signals(visits_missed=500.0, delivered_activity_ytd=90_000.0)
+    assert decide(within, State(), POLICY, 0.6).ration_level == 0
+    anyway = POLICY.model_copy(
+        update={"rationing": POLICY.rationing.model_copy(update={"only_above_funded_activity": False})}
+    )
+    assert decide(within, State(), anyway, 0.6).ration_level == 1
 
 
 def test_surplus_allows_hiring_even_on_a_block() -> None:

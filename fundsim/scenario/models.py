@@ -343,6 +343,9 @@ class Rationing(Model):
         allow_inf_nan=False,
         description="Admission hazard on the caseload rises by this share per level (the clinical cost of rationing).",
     )
+    only_above_funded_activity: bool = Field(
+        True, description="Ration only while the year's activity exceeds what the contract funds (its funded capacity)."
+    )
     lowest_tier_decline_share_per_level: Probability = Field(
         0.05, description="Share of referrals of the lowest accepted tier declined, per level (tighter acceptance)."
     )

@@ -76,6 +76,8 @@ class ProviderManager:
         return add_derived_columns(pd.DataFrame(rows))
 
     def _income(self, frame: pd.DataFrame) -> float:
+        # Payment functions are pure, so pricing the year so far twice (here and for the
+        # marginal income) is cheap and needs no state.
         return float(self.contract.pay(frame, self.config, self.context)["income_gbp"].sum())
 
     def signals(self, month: int) -> Signals:
@@ -93,9 +95,9 @@ class ProviderManager:
         extra_contacts = float(last["contacts"]) * MARGINAL_STEP
         marginal = (self._income(bumped) - income) / extra_contacts if extra_contacts > 0 else 0.0
         cost = float(ytd["staff_cost_gbp"].sum())
-        borne = self.contract.pay(ytd, self.config, self.context)
-        if "hospital_cost_borne_gbp" in borne:
-            cost += float(borne["hospital_cost_borne_gbp"].sum())
+        payments = self.contract.pay(ytd, self.config, self.context)
+        if "hospital_cost_borne_gbp" in payments:
+            cost += float(payments["hospital_cost_borne_gbp"].sum())
         contacts = float(last["contacts"])
         return Signals(
             income_ytd_gbp=income,
@@ -107,6 +109,8 @@ class ProviderManager:
             visits_due=float(last["visits_due"]),
             visits_missed=float(last["visits_missed"]),
             visit_deferrals=float(last["visit_deferrals"]),
+            funded_activity_ytd=float(payments["contracted_activity"].sum()),
+            delivered_activity_ytd=float(payments["delivered_activity"].sum()),
         )
 
     # -- the process -----------------------------------------------------------------------

@@ -19,8 +19,9 @@ The rules, in the order they are checked (parameters in ``provider_policy``):
 4. **Absorb**: under pressure and not hiring, staff work a larger share of their overtime unpaid
    (up by ``overtime.step`` to ``overtime.max_unpaid_share``); without pressure the share returns
    towards the scenario's ``workforce.unpaid_overtime_share``.
-5. **Ration**: under pressure, not hiring, and a contact earns less than it costs, the rationing
-   level rises by one (to ``rationing.max_level``): longer intervals, shorter visits, a higher
+5. **Ration**: under pressure, not hiring, a contact earns less than it costs, and (with
+   ``rationing.only_above_funded_activity``) the year's activity already exceeds what the contract
+   funds, the rationing level rises by one (to ``rationing.max_level``): longer intervals, shorter visits, a higher
    admission hazard, and a growing share of the lowest accepted tier declined. Without pressure the
    level falls by one.
 """
@@ -48,6 +49,13 @@ class Signals:
     visits_due: float  # last month
     visits_missed: float  # last month
     visit_deferrals: float  # last month
+    funded_activity_ytd: float = 0.0  # activity the contract pays for, contract year so far
+    delivered_activity_ytd: float = 0.0  # activity delivered, same unit and period
+
+    @property
+    def above_funded(self) -> bool:
+        """Whether the provider is delivering more than its contract funds (over-performing)."""
+        return self.delivered_activity_ytd > self.funded_activity_ytd
 
     @property
     def waiting_weeks(self) -> float:
@@ -128,7 +136,10 @@ def decide(signals: Signals, state: State, policy: ProviderPolicy, base_unpaid_s
         unpaid = state.unpaid_overtime_share
 
     level = state.ration_level
-    if pressure and hire == 0.0 and not pays:
+    rationing_due = pressure and hire == 0.0 and not pays
+    if policy.rationing.only_above_funded_activity:
+        rationing_due = rationing_due and signals.above_funded
+    if rationing_due:
         level = min(policy.rationing.max_level, level + 1)
     elif not pressure:
         level = max(0, level - 1)
