@@ -153,3 +153,34 @@ def test_referral_sources_add_up(base_run: pd.DataFrame, small: dict) -> None:
     for s, share in small["demand"]["sources"].items():
         got = base_run[f"referrals_from_{s}"].sum()
         assert abs(got - n * share) <= 3.29 * np.sqrt(n * share * (1 - share))
+
+
+def test_visit_buffer_compaction_changes_no_number(small: dict, base_run: pd.DataFrame, monkeypatch) -> None:
+    """Dropping the durations nobody will use again must not move a single visit's duration."""
+    from fundsim.sim.locality import LocalityModel
+
+    monkeypatch.setattr(LocalityModel, "compact_visit_buffer", lambda self: None)
+    pd.testing.assert_frame_equal(simulate(build(small), 0).ledger, base_run)
+
+
+def test_visit_buffer_follows_the_caseload_not_the_horizon(small: dict) -> None:
+    """After a month-end compaction the buffer holds only what live people still need."""
+    from fundsim.sim.calendar import build_calendar
+    from fundsim.sim.locality import LocalityModel
+    from fundsim.sim.patients import FREE
+    from fundsim.sim.streams import RandomStreams
+
+    sc = build(small)
+    cal = build_calendar(sc.simulation)
+    team = LocalityModel(sc, cal, 0, RandomStreams(sc.simulation.seed, 0))
+    for day in range(cal.n_days):
+        team.admit(day)
+        team.plan_day(day)
+        team.arrive(day)
+    drawn = team._buffer_used
+    team.compact_visit_buffer()
+    c = team.people.cols
+    live = c["stage"] != FREE
+    still_needed = int(np.maximum(c["n_visits"][live] - c["visits_done"][live], 0).sum())
+    assert team._buffer_used == still_needed
+    assert still_needed < drawn / 3

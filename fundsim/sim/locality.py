@@ -482,6 +482,29 @@ class LocalityModel:
         caseload = int(np.count_nonzero(c["stage"] == CASELOAD))
         waiting = np.flatnonzero(c["stage"] == WAITING)
         self.accounts.snapshot(month, caseload, day - c["referral_day"][waiting])
+        self.compact_visit_buffer()
+
+    def compact_visit_buffer(self) -> None:
+        """Keep only the visit durations that live people still need.
+
+        Durations are drawn at referral for the whole episode (so draws stay common across runs);
+        without compaction the buffer would grow with every referral over the horizon. Rebuilt
+        monthly, it holds what the live caseload needs: memory follows the caseload, not the horizon.
+        """
+        c = self.people.cols
+        live = np.flatnonzero(c["stage"] != FREE)
+        done = c["visits_done"][live]
+        left = np.maximum(c["n_visits"][live] - done, 0)
+        total = int(left.sum())
+        new_starts = np.cumsum(left) - left
+        idx = np.repeat(c["visit_offset"][live] + done - new_starts, left) + np.arange(total)
+        size = max(4096, 2 * total)
+        f2f = np.empty(size)
+        travel = np.empty(size)
+        f2f[:total] = self._f2f[idx]
+        travel[:total] = self._travel[idx]
+        self._f2f, self._travel, self._buffer_used = f2f, travel, total
+        c["visit_offset"][live] = new_starts - done
 
     def close_run(self, end_day: float) -> None:
         """Add the person-days of everyone still on a list at the end of the run."""
