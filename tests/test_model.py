@@ -15,7 +15,8 @@ from fundsim import simulate
 
 @pytest.fixture(scope="module")
 def small() -> dict:
-    return small_dict()
+    # The core model without management: staffing changes here must not be undone by hiring.
+    return modified(small_dict(), **{"provider_policy.mode": "passive"})
 
 
 @pytest.fixture(scope="module")
