@@ -114,10 +114,22 @@ class MonthlyAccounts:
         t_days = np.asarray(t_days, dtype=float)
         if t_days.size == 0:
             return
-        months = self.month_of_time(t_days)
-        ok = (months >= 0) & (months < self.calendar.n_months)
-        weights = np.broadcast_to(np.asarray(values, dtype=float), t_days.shape)[ok]
-        np.add.at(self.sums[metric], months[ok], weights)
+        n = self.calendar.n_months
+        # Fast path: nearly every call's times fall in one month (a day's events).
+        m_lo = self._month_of(float(t_days.min()))
+        if m_lo == self._month_of(float(t_days.max())):
+            if 0 <= m_lo < n:
+                total = t_days.size * float(values) if np.ndim(values) == 0 else float(np.sum(values))
+                self.sums[metric][m_lo] += total
+            return
+        months = np.searchsorted(self._bounds, t_days, side="right") - 1
+        ok = (months >= 0) & (months < n)
+        if np.ndim(values) == 0:
+            # Counting (the common case): one bincount, no broadcast array.
+            self.sums[metric] += np.bincount(months[ok], minlength=n)[:n] * float(values)
+        else:
+            weights = np.asarray(values, dtype=float)[ok]
+            self.sums[metric] += np.bincount(months[ok], weights=weights, minlength=n)[:n]
 
     def add_day_by_tier(self, metric: str, day: int, tiers: np.ndarray, values: np.ndarray | None = None) -> None:
         """Add ``values`` (default 1 each) to ``<metric>_tier_<t>`` by each item's tier index, on ``day``."""

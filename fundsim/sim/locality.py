@@ -159,12 +159,13 @@ class LocalityModel:
 
         # Drawn last so that adding the source left every earlier draw where it was.
         source = np.minimum(np.searchsorted(self.cum_sources, rng.random(n), side="right"), len(self.sources) - 1)
-        acc.add_times("referrals", times)
-        acc.add_times("referrals_urgent", times[urgent])
-        for s, name in enumerate(self.sources):
-            acc.add_times(f"referrals_from_{name}", times[source == s])
-        for t, spec in enumerate(sc.tiers):
-            acc.add_times(f"referrals_tier_{spec.name}", times[tier == t])
+        # Every referral of the day falls in the day's month (months start at whole days), so
+        # counts go in with scalar adds rather than per-time bookkeeping.
+        acc.add_day("referrals", day, float(n))
+        acc.add_day("referrals_urgent", day, float(np.count_nonzero(urgent)))
+        for s, count in enumerate(np.bincount(source, minlength=len(self.sources)).tolist()):
+            acc.add_day(f"referrals_from_{self.sources[s]}", day, float(count))
+        acc.add_day_by_tier("referrals", day, tier)
 
         h = self.base_hazard[tier]
         planned_end = times + n_visits * self.planned_days[tier]
@@ -179,19 +180,27 @@ class LocalityModel:
             lo = cum_mix[:, t0 - 1] if t0 > 0 else np.zeros(n)
             within = (u_tier - lo) / np.maximum(hi - lo, 1e-300)
             accepted &= ~((tier == t0) & (within < self.decline_share))
-        acc.add_times("referrals_declined", times[~accepted])
+        acc.add_day("referrals_declined", day, float(n - np.count_nonzero(accepted)))
         # Counterfactual: the same people and budgets, no community care at all. A declined
         # referral gets no care either, so the same path is its actual outcome too.
+        # Collected, then recorded in one call each: per-person bookkeeping calls dominated the profile.
+        cf_times: list[float] = []
+        declined: list = []
+        times_l, planned_l, window_l = times.tolist(), planned_end.tolist(), window_end.tolist()
+        h_untreated, h_post = (h * self.m_untreated).tolist(), (h * self.m_post).tolist()
+        first_budget, accepted_l = budgets[:, 0].tolist(), accepted.tolist()
         for i in range(n):
             cf = admissions_on_path(
-                times[i], budgets[i, 0], 0,
-                ((planned_end[i], h[i] * self.m_untreated), (window_end[i], h[i] * self.m_post)),
+                times_l[i], first_budget[i], 0,
+                ((planned_l[i], h_untreated[i]), (window_l[i], h_post[i])),
                 budgets[i], ends[i], los[i],
             )  # fmt: skip
             if cf:
-                acc.add_times("counterfactual_admissions", np.array([a.time_days for a in cf]))
-                if not accepted[i]:
-                    self._record_admissions(cf, "admissions_declined_referrals")
+                cf_times.extend(a.time_days for a in cf)
+                if not accepted_l[i]:
+                    declined.extend(cf)
+        acc.add_times("counterfactual_admissions", np.array(cf_times))
+        self._record_admissions(declined, "admissions_declined_referrals")
         keep = np.flatnonzero(accepted)
         slots = self.people.allocate(len(keep))
         c = self.people.cols
@@ -298,13 +307,16 @@ class LocalityModel:
         window_end = c["window_end_day"][slots]
         k = c["k"][slots]
         follow = np.flatnonzero((window_end > day) & (h_post > 0))
-        for j in follow:
+        after: list = []
+        for j in follow.tolist():
             s = slots[j]
-            adm = admissions_on_path(
-                float(day), float(budget[j]), int(k[j]), ((float(window_end[j]), float(h_post[j])),),
-                p.budgets[s], p.ends[s], p.los[s],
+            after.extend(
+                admissions_on_path(
+                    float(day), float(budget[j]), int(k[j]), ((float(window_end[j]), float(h_post[j])),),
+                    p.budgets[s], p.ends[s], p.los[s],
+                )
             )  # fmt: skip
-            self._record_admissions(adm, "admissions_after_discharge")
+        self._record_admissions(after, "admissions_after_discharge")
         p.release(slots)
 
     # ------------------------------------------------------------------ the working day
