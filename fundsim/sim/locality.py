@@ -189,7 +189,10 @@ class LocalityModel:
         times_l, planned_l, window_l = times.tolist(), planned_end.tolist(), window_end.tolist()
         h_untreated, h_post = (h * self.m_untreated).tolist(), (h * self.m_post).tolist()
         first_budget, accepted_l = budgets[:, 0].tolist(), accepted.tolist()
-        for i in range(n):
+        # Only people whose first budget is spent within their window can be admitted at all:
+        # a vectorised test skips the path walk for the (large) majority who are not.
+        exposure = h * self.m_untreated * (planned_end - times) + h * self.m_post * (window_end - planned_end)
+        for i in np.flatnonzero(budgets[:, 0] < exposure).tolist():
             cf = admissions_on_path(
                 times_l[i], first_budget[i], 0,
                 ((planned_l[i], h_untreated[i]), (window_l[i], h_post[i])),
@@ -306,7 +309,8 @@ class LocalityModel:
         h_post = c["base_hazard"][slots] * self.m_post
         window_end = c["window_end_day"][slots]
         k = c["k"][slots]
-        follow = np.flatnonzero((window_end > day) & (h_post > 0))
+        # As in arrive: only those whose remaining budget runs out within the window need a walk.
+        follow = np.flatnonzero((window_end > day) & (h_post > 0) & (budget < h_post * (window_end - day)))
         after: list = []
         for j in follow.tolist():
             s = slots[j]
