@@ -145,6 +145,14 @@ class MonthlyAccounts:
         """Add the person-days of intervals ``[start, end)`` to the months they overlap."""
         if len(start_days) == 0:
             return
+        start_days = np.asarray(start_days, dtype=float)
+        end_days = np.asarray(end_days, dtype=float)
+        m = self._month_of(float(start_days.min()))
+        if m == self._month_of(float(end_days.max())):
+            # Fast path: every interval inside one month (or all outside the horizon).
+            if 0 <= m < self.calendar.n_months:
+                self.sums[metric][m] += float(np.clip(end_days - start_days, 0.0, None).sum())
+            return
         lo = np.maximum(np.asarray(start_days, dtype=float)[:, None], self._bounds[None, :-1])
         hi = np.minimum(np.asarray(end_days, dtype=float)[:, None], self._bounds[None, 1:])
         self.sums[metric] += np.clip(hi - lo, 0.0, None).sum(axis=0)

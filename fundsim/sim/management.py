@@ -56,24 +56,25 @@ class ProviderManager:
     def month_frame(self, months: range) -> pd.DataFrame:
         """Provider-wide ledger rows (localities summed) for ``months`` (indices into the horizon)."""
         cal = self.calendar
-        metrics = self.teams[0].accounts.sums.keys()
-        rows = []
-        for m in months:
-            row: dict[str, object] = {
-                "replication": self.replication,
-                "month": pd.Timestamp(cal.month_starts[m]),
-                "contract_year": m // 12 + 1,
-                "days": float(cal.month_start_day[m + 1] - cal.month_start_day[m]),
-                "population": float(self.scenario.total_population),
-            }
-            for metric in metrics:
-                row[metric] = float(sum(t.accounts.sums[metric][m] for t in self.teams))
-            for metric in ("caseload_end", "waiting_list_end"):
-                row[metric] = float(sum(t.accounts.snapshots[metric][m] for t in self.teams))
-            waits = [w for t in self.teams for w in t.accounts.waits[m]]
-            row["wait_mean_days"] = float(np.concatenate(waits).mean()) if waits else np.nan
-            rows.append(row)
-        return add_derived_columns(pd.DataFrame(rows))
+        idx = np.arange(months.start, months.stop)
+        accounts = [t.accounts for t in self.teams]
+        data: dict[str, object] = {
+            "replication": self.replication,
+            "month": pd.to_datetime([cal.month_starts[m] for m in idx]),
+            "contract_year": idx // 12 + 1,
+            "days": np.diff(cal.month_start_day)[idx].astype(float),
+            "population": float(self.scenario.total_population),
+        }
+        for metric in accounts[0].sums:
+            data[metric] = np.sum([acc.sums[metric][idx] for acc in accounts], axis=0)
+        for metric in ("caseload_end", "waiting_list_end"):
+            data[metric] = np.sum([acc.snapshots[metric][idx] for acc in accounts], axis=0)
+        means = []
+        for m in idx:
+            waits = [w for acc in accounts for w in acc.waits[m]]
+            means.append(float(np.concatenate(waits).mean()) if waits else np.nan)
+        data["wait_mean_days"] = means
+        return add_derived_columns(pd.DataFrame(data))
 
     def _income(self, frame: pd.DataFrame) -> float:
         # Payment functions are pure, so pricing the year so far twice (here and for the
