@@ -368,10 +368,11 @@ class LocalityModel:
         tiers = c["tier"][order].tolist()
 
         overtime_cap = self.roster.overtime_minutes_cap[day] * self.fte_scale
-        done = np.zeros(len(order), dtype=bool)
+        done_list = [False] * len(order)  # a list: _allocate reads it item by item
         # Rostered time first, across every allowed grade; only then do staff stay on (overtime).
-        spare = _allocate(minutes, tiers, self.allowed, rostered.tolist(), done)
-        spare_ot = _allocate(minutes, tiers, self.allowed, overtime_cap.tolist(), done)
+        spare = _allocate(minutes, tiers, self.allowed, rostered.tolist(), done_list)
+        spare_ot = _allocate(minutes, tiers, self.allowed, overtime_cap.tolist(), done_list)
+        done = np.array(done_list, dtype=bool)
         used = rostered - np.array(spare) + overtime_cap - np.array(spare_ot)
         overtime_h = np.maximum(0.0, used - rostered).sum() / MINUTES_PER_HOUR
         unpaid_h = overtime_h * self.unpaid_overtime_share
@@ -533,7 +534,7 @@ class LocalityModel:
 
 
 def _allocate(
-    minutes: list[float], tiers: list[int], allowed: list[list[int]], capacity: list[float], done: np.ndarray
+    minutes: list[float], tiers: list[int], allowed: list[list[int]], capacity: list[float], done: list[bool]
 ) -> list[float]:
     """Give each not-yet-done item, in priority order, to the first allowed grade with time left.
 
