@@ -10,14 +10,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ContractConfig(BaseModel):
     """Base for contract configs: unknown keys are errors and configs are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class UpliftedConfig(ContractConfig):
+    """A contract whose prices and fixed amounts rise each contract year (NHS Payment Scheme uplift)."""
+
+    cost_uplift_per_year: float = Field(
+        0.029,
+        ge=-0.5,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Annual cost uplift applied to the contract's prices and fixed amounts (share).",
+    )
+    efficiency_per_year: float = Field(
+        0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
+    )
+
+    def uplift(self, contract_year: np.ndarray | pd.Series) -> np.ndarray:
+        """Amounts in ``contract_year`` relative to year 1: (1 + uplift − efficiency)^(year − 1)."""
+        year = np.asarray(contract_year, dtype=float)
+        return (1.0 + self.cost_uplift_per_year - self.efficiency_per_year) ** (year - 1.0)
 
 
 @dataclass(frozen=True)

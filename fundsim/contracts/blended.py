@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.kpi import KpiTarget, annual_kpis, per_row, target_met
 
 
@@ -35,7 +35,7 @@ class QualityTarget(KpiTarget):
     weight: float = Field(1.0, gt=0, le=100, allow_inf_nan=False, description="Relative weight of this target.")
 
 
-class BlendedContract(ContractConfig):
+class BlendedContract(UpliftedConfig):
     """A fixed element for an agreed activity, a variable element at a share of unit price, and a quality incentive."""
 
     fixed_gbp_per_year: float = Field(
@@ -67,12 +67,6 @@ class BlendedContract(ContractConfig):
     quality_targets: tuple[QualityTarget, ...] = Field(
         (), max_length=50, description="Quality targets; none = the incentive is paid in full."
     )
-    cost_uplift_per_year: float = Field(
-        0.029, ge=-0.5, le=1.0, allow_inf_nan=False, description="Annual cost uplift applied to fixed and price."
-    )
-    efficiency_per_year: float = Field(
-        0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
-    )
 
 
 def quality_achievement(periods: pd.DataFrame, config: BlendedContract) -> np.ndarray:
@@ -90,8 +84,7 @@ def quality_achievement(periods: pd.DataFrame, config: BlendedContract) -> np.nd
 def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext) -> pd.DataFrame:
     """Blended payments (fixed + variable + incentive) for each row of the provider's monthly ledger."""
     months = float(context.months_per_year)
-    year = periods["contract_year"].to_numpy(dtype=float)
-    growth = (1.0 + config.cost_uplift_per_year - config.efficiency_per_year) ** (year - 1.0)
+    growth = config.uplift(periods["contract_year"])
     delivered = periods[config.activity_unit].to_numpy(dtype=float)
     agreed = config.agreed_activity_per_year / months
     fixed = config.fixed_gbp_per_year * growth / months

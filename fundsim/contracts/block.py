@@ -12,10 +12,10 @@ from typing import Literal
 import pandas as pd
 from pydantic import Field
 
-from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 
 
-class BlockContract(ContractConfig):
+class BlockContract(UpliftedConfig):
     """A fixed annual sum, whatever the activity."""
 
     annual_value_gbp: float = Field(gt=0, le=1e11, allow_inf_nan=False, description="Contract value in year 1.")
@@ -25,14 +25,11 @@ class BlockContract(ContractConfig):
     activity_unit: Literal["contacts", "contact_hours"] = Field(
         "contacts", description="What activity is counted in: contacts, or face-to-face hours."
     )
-    cost_uplift_per_year: float = Field(0.029, ge=-0.5, le=1.0, allow_inf_nan=False)
-    efficiency_per_year: float = Field(0.011, ge=0.0, le=0.5, allow_inf_nan=False)
 
 
 def pay(periods: pd.DataFrame, config: BlockContract, context: ContractContext) -> pd.DataFrame:
     """Block payments for each row of the provider's monthly ledger."""
-    year = periods["contract_year"].to_numpy() - 1
-    growth = (1.0 + config.cost_uplift_per_year - config.efficiency_per_year) ** year
+    growth = config.uplift(periods["contract_year"])
     return pd.DataFrame(
         {
             "income_gbp": config.annual_value_gbp * growth / context.months_per_year,

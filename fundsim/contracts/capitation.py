@@ -31,13 +31,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.kpi import YEAR_KEYS
 
 Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 
-class CapitationContract(ContractConfig):
+class CapitationContract(UpliftedConfig):
     """A rate per head of risk-weighted population, with optional acute budget and risk-share corridors."""
 
     rate_per_head_gbp_per_year: float = Field(
@@ -83,12 +83,6 @@ class CapitationContract(ContractConfig):
     activity_unit: Literal["contacts", "contact_hours"] = Field(
         "contacts", description="What activity is counted in: contacts, or face-to-face hours."
     )
-    cost_uplift_per_year: float = Field(
-        0.029, ge=-0.5, le=1.0, allow_inf_nan=False, description="Annual cost uplift applied to the rates (share)."
-    )
-    efficiency_per_year: float = Field(
-        0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
-    )
 
 
 def risk_weighted_population(config: CapitationContract, context: ContractContext) -> float:
@@ -123,8 +117,7 @@ def pay(periods: pd.DataFrame, config: CapitationContract, context: ContractCont
     """Capitated payments, with any risk-share adjustment, for each row of the provider's monthly ledger."""
     weighted = risk_weighted_population(config, context)
     months = float(context.months_per_year)
-    year = periods["contract_year"].to_numpy(dtype=float)
-    growth = (1.0 + config.cost_uplift_per_year - config.efficiency_per_year) ** (year - 1.0)
+    growth = config.uplift(periods["contract_year"])
     per_head = config.rate_per_head_gbp_per_year
     if config.include_acute_budget:
         per_head += config.acute_budget_per_head_gbp_per_year

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.kpi import YEAR_KEYS
 
 #: The ledger column counting each unit, and the prefix of its per-tier columns.
@@ -40,7 +40,7 @@ UNIT_COLUMNS: dict[str, tuple[str, str]] = {
 Price = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
 
 
-class CostAndVolumeContract(ContractConfig):
+class CostAndVolumeContract(UpliftedConfig):
     """A price per unit of activity, paid in full inside a tolerance band and at a marginal rate beyond it."""
 
     unit: Literal["contacts", "contact_hours", "episodes"] = Field(
@@ -86,12 +86,6 @@ class CostAndVolumeContract(ContractConfig):
     cap_gbp_per_year: float | None = Field(
         None, gt=0, le=1e11, allow_inf_nan=False, description="Most paid in a contract year (£ a year)."
     )
-    cost_uplift_per_year: float = Field(
-        0.029, ge=-0.5, le=1.0, allow_inf_nan=False, description="Annual cost uplift applied to the prices (share)."
-    )
-    efficiency_per_year: float = Field(
-        0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
-    )
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> CostAndVolumeContract:
@@ -135,8 +129,7 @@ def _check_tiers(periods: pd.DataFrame, config: CostAndVolumeContract, context: 
 
 def _price(contract_year: pd.Series, config: CostAndVolumeContract) -> np.ndarray:
     """Default price per unit in each row's contract year: year-1 price × (1 + uplift − efficiency)^(year − 1)."""
-    net = 1.0 + config.cost_uplift_per_year - config.efficiency_per_year
-    return config.price_gbp * net ** (contract_year.to_numpy(dtype=float) - 1.0)
+    return config.price_gbp * config.uplift(contract_year)
 
 
 def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractContext) -> pd.DataFrame:

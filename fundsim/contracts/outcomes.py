@@ -32,7 +32,7 @@ import pandas as pd
 from pydantic import Field
 from scipy.stats import poisson
 
-from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.kpi import YEAR_KEYS, KpiTarget, annual_kpis, per_row, target_met
 
 #: Two-sided significance level of the Poisson test of observed against expected admissions.
@@ -49,7 +49,7 @@ class KpiBonus(KpiTarget):
     )
 
 
-class OutcomesContract(ContractConfig):
+class OutcomesContract(UpliftedConfig):
     """A fixed element plus payments for admissions avoided against a risk model, KPI bonuses and a gain-share."""
 
     fixed_gbp_per_year: float = Field(
@@ -93,12 +93,6 @@ class OutcomesContract(ContractConfig):
         le=1e9,
         allow_inf_nan=False,
         description="Activity the fixed element is expected to buy a year (contacts); omitted = no over-performance.",
-    )
-    cost_uplift_per_year: float = Field(
-        0.029, ge=-0.5, le=1.0, allow_inf_nan=False, description="Annual cost uplift applied to the fixed element."
-    )
-    efficiency_per_year: float = Field(
-        0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
     )
 
 
@@ -145,8 +139,7 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
         hospital=("hospital_cost_gbp", "sum"),
         n=("admissions", "size"),
     )
-    year = annual.index.get_level_values("contract_year").to_numpy(dtype=float)
-    growth = (1.0 + config.cost_uplift_per_year - config.efficiency_per_year) ** (year - 1.0)
+    growth = config.uplift(annual.index.get_level_values("contract_year"))
     fixed = config.fixed_gbp_per_year * growth * annual["n"].to_numpy(dtype=float) / months
 
     expected = annual["expected"].to_numpy(dtype=float)
