@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fundsim.contracts.accounting import settle
+from fundsim.experiment.executor import SimTask, run_tasks
 from fundsim.experiment.stats import mean_ci
 from fundsim.ledger import provider_totals
 from fundsim.scenario.models import Scenario
@@ -129,8 +130,6 @@ def run_replications(
     Under a responsive provider policy the provider manages to ``contract`` during the simulation.
     ``jobs`` > 1 runs replications on a local process pool; the numbers do not depend on it.
     """
-    from fundsim.experiment.executor import SimTask, run_tasks  # local: the executor imports this module's deps
-
     n = replications or scenario.simulation.replications
     contract = contract or scenario.contract
     if contract != scenario.contract:

@@ -45,6 +45,9 @@ class ProviderManager:
         self.contract = REGISTRY[scenario.contract]
         self.config = getattr(scenario.contracts, scenario.contract)
         self.context = scenario.contract_context()
+        # Columns that grow with activity, scaled together to price "one more contact".
+        tier_cols = [f"{m}_tier_{t}" for m in ACTIVITY_TIER_METRICS for t in self.context.tier_names]
+        self.activity_columns = [*ACTIVITY_COLUMNS, *tier_cols]
         base = scenario.workforce.unpaid_overtime_share
         self.base_unpaid_share = base
         self.state = State(unpaid_overtime_share=base)
@@ -76,30 +79,28 @@ class ProviderManager:
         data["wait_mean_days"] = means
         return add_derived_columns(pd.DataFrame(data))
 
-    def _income(self, frame: pd.DataFrame) -> float:
-        # Payment functions are pure, so pricing the year so far twice (here and for the
-        # marginal income) is cheap and needs no state.
-        return float(self.contract.pay(frame, self.config, self.context)["income_gbp"].sum())
+    def _pay(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.contract.pay(frame, self.config, self.context)
 
     def signals(self, month: int) -> Signals:
         """What the provider sees after closing ``month``."""
         year_start = (month // 12) * 12
         ytd = self.month_frame(range(year_start, month + 1))
-        income = self._income(ytd)
+        payments = self._pay(ytd)
+        income = float(payments["income_gbp"].sum())
         last = ytd.iloc[-1]
-        # One more contact of the current mix: scale last month's activity columns by (1 + step).
+        contacts = float(last["contacts"])
+        # One more contact of the current mix: scale last month's activity columns by (1 + step)
+        # and price the year again (payment functions are pure, so this needs no state).
         bumped = ytd.copy()
-        tiers = self.context.tier_names
-        cols = [*ACTIVITY_COLUMNS, *(f"{m}_tier_{t}" for m in ACTIVITY_TIER_METRICS for t in tiers)]
-        cols = [c for c in cols if c in bumped.columns]
-        bumped.loc[bumped.index[-1], cols] = last[cols].to_numpy(dtype=float) * (1.0 + MARGINAL_STEP)
-        extra_contacts = float(last["contacts"]) * MARGINAL_STEP
-        marginal = (self._income(bumped) - income) / extra_contacts if extra_contacts > 0 else 0.0
+        bumped.loc[bumped.index[-1], self.activity_columns] = last[self.activity_columns].to_numpy(dtype=float) * (
+            1.0 + MARGINAL_STEP
+        )
+        extra_contacts = contacts * MARGINAL_STEP
+        marginal = (float(self._pay(bumped)["income_gbp"].sum()) - income) / extra_contacts if contacts > 0 else 0.0
         cost = float(ytd["staff_cost_gbp"].sum())
-        payments = self.contract.pay(ytd, self.config, self.context)
         if "hospital_cost_borne_gbp" in payments:
             cost += float(payments["hospital_cost_borne_gbp"].sum())
-        contacts = float(last["contacts"])
         return Signals(
             income_ytd_gbp=income,
             cost_ytd_gbp=cost,
