@@ -13,7 +13,7 @@ from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import (
     SNAPSHOT_METRICS,
     SUM_METRICS,
-    MonthlyAccounts,
+    Accounts,
     source_columns,
     tier_columns,
     wait_band_names,
@@ -32,14 +32,13 @@ def _wait_stats(samples: list[np.ndarray]) -> tuple[float, float, float, float]:
     return float(waits.mean()), float(p50), float(p90), float(len(waits))
 
 
-def build_ledger(
-    scenario: Scenario, calendar: Calendar, accounts: list[MonthlyAccounts], replication: int
-) -> pd.DataFrame:
+def build_ledger(scenario: Scenario, calendar: Calendar, accounts: Accounts, replication: int) -> pd.DataFrame:
     """Assemble the monthly accumulators of every locality into the tidy ledger."""
     frames = []
     days = np.diff(calendar.month_start_day).astype(float)
     months = pd.to_datetime(list(calendar.month_starts))
-    for loc, acc in zip(scenario.localities, accounts, strict=True):
+    acc = accounts
+    for i, loc in enumerate(scenario.localities):
         data: dict[str, object] = {
             "replication": replication,
             "locality": loc.name,
@@ -49,10 +48,10 @@ def build_ledger(
             "population": float(loc.population),
         }
         for metric in (*SUM_METRICS, *source_columns(acc.sources), *tier_columns(acc.tiers)):
-            data[metric] = acc.sums[metric]
+            data[metric] = acc.sums[metric][i]
         for metric in (*SNAPSHOT_METRICS, *wait_band_names()):
-            data[metric] = acc.snapshots[metric]
-        stats = np.array([_wait_stats(acc.waits[m]) for m in range(calendar.n_months)]).reshape(-1, 4)
+            data[metric] = acc.snapshots[metric][i]
+        stats = np.array([_wait_stats(acc.waits[i][m]) for m in range(calendar.n_months)]).reshape(-1, 4)
         data["wait_mean_days"] = stats[:, 0]
         data["wait_p50_days"] = stats[:, 1]
         data["wait_p90_days"] = stats[:, 2]

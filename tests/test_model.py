@@ -158,22 +158,22 @@ def test_referral_sources_add_up(base_run: pd.DataFrame, small: dict) -> None:
 
 def test_visit_buffer_compaction_changes_no_number(small: dict, base_run: pd.DataFrame, monkeypatch) -> None:
     """Dropping the durations nobody will use again must not move a single visit's duration."""
-    from fundsim.sim.locality import LocalityModel
+    from fundsim.sim.service import ServiceModel
 
-    monkeypatch.setattr(LocalityModel, "compact_visit_buffer", lambda self: None)
+    monkeypatch.setattr(ServiceModel, "compact_visit_buffer", lambda self: None)
     pd.testing.assert_frame_equal(simulate(build(small), 0).ledger, base_run)
 
 
 def test_visit_buffer_follows_the_caseload_not_the_horizon(small: dict) -> None:
     """After a month-end compaction the buffer holds only what live people still need."""
     from fundsim.sim.calendar import build_calendar
-    from fundsim.sim.locality import LocalityModel
     from fundsim.sim.patients import FREE
+    from fundsim.sim.service import ServiceModel
     from fundsim.sim.streams import RandomStreams
 
     sc = build(small)
     cal = build_calendar(sc.simulation)
-    team = LocalityModel(sc, cal, 0, RandomStreams(sc.simulation.seed, 0))
+    team = ServiceModel(sc, cal, RandomStreams(sc.simulation.seed, 0))
     for day in range(cal.n_days):
         team.admit(day)
         team.plan_day(day)

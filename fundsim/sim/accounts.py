@@ -1,4 +1,4 @@
-"""Monthly accumulators the simulation writes into (one per locality).
+"""Monthly accumulators the simulation writes into: one row per locality, one column per month.
 
 The simulation only adds numbers here; turning them into the tidy ledger table is
 :mod:`fundsim.ledger`'s job.
@@ -85,101 +85,166 @@ def wait_band_names() -> list[str]:
     ]
 
 
-class MonthlyAccounts:
-    """Per-month sums, snapshots and wait samples for one locality."""
+class Accounts:
+    """Per-locality, per-month sums, snapshots and wait samples of one replication.
 
-    def __init__(self, calendar: Calendar, sources: tuple[str, ...] = (), tiers: tuple[str, ...] = ()) -> None:
+    Every array is ``(n_localities, n_months)``. The model works on all localities at once, so
+    each method takes the locality of every item (``loc``) and adds by locality with one
+    ``bincount``; warm-up and post-horizon times are ignored.
+    """
+
+    def __init__(
+        self, calendar: Calendar, n_localities: int, sources: tuple[str, ...] = (), tiers: tuple[str, ...] = ()
+    ) -> None:
         self.calendar = calendar
+        self.n_localities = n_localities
         n = calendar.n_months
         self.sources = sources
         self.tiers = tiers
-        self.sums = {m: np.zeros(n) for m in (*SUM_METRICS, *source_columns(sources), *tier_columns(tiers))}
-        self.snapshots = {m: np.zeros(n) for m in (*SNAPSHOT_METRICS, *wait_band_names())}
-        self.waits: list[list[np.ndarray]] = [[] for _ in range(n)]
+        shape = (n_localities, n)
+        self.sums = {m: np.zeros(shape) for m in (*SUM_METRICS, *source_columns(sources), *tier_columns(tiers))}
+        self.snapshots = {m: np.zeros(shape) for m in (*SNAPSHOT_METRICS, *wait_band_names())}
+        self.waits: list[list[list[np.ndarray]]] = [[[] for _ in range(n)] for _ in range(n_localities)]
         self._bounds = calendar.month_start_day.astype(float)
         self._bounds_list = self._bounds.tolist()
+        self._band_edges_days = np.array(WAIT_BANDS_WEEKS[1:], dtype=float) * 7.0
 
-    def month_of_time(self, t_days: np.ndarray) -> np.ndarray:
-        """Month index of each time (-1 in warm-up, n_months past the horizon)."""
-        return np.searchsorted(self._bounds, t_days, side="right") - 1
+    # -- helpers ---------------------------------------------------------------------------
 
-    def add_day(self, metric: str, day: int, value: float) -> None:
-        """Add ``value`` to ``metric`` in the month of integer ``day`` (ignored in warm-up)."""
+    def _month_of(self, t_days: float) -> int:
+        # bisect on a list: far cheaper than numpy for one scalar
+        return bisect.bisect_right(self._bounds_list, t_days) - 1
+
+    def _by_locality(self, loc: np.ndarray, values: np.ndarray | float | None = None) -> np.ndarray:
+        """Sum ``values`` (default 1 each) by locality."""
+        if values is None or np.ndim(values) == 0:
+            counts = np.bincount(loc, minlength=self.n_localities).astype(float)
+            return counts if values is None else counts * float(values)
+        return np.bincount(loc, weights=values, minlength=self.n_localities)
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def add_day(self, metric: str, day: int, values: np.ndarray | float) -> None:
+        """Add ``values`` (one per locality) to ``metric`` in the month of integer ``day``."""
         m = self.calendar.month_of_day[day]
         if m >= 0:
-            self.sums[metric][m] += value
+            self.sums[metric][:, m] += values
 
-    def add_times(self, metric: str, t_days: np.ndarray, values: np.ndarray | float = 1.0) -> None:
-        """Add ``values`` to ``metric`` in the months of the times ``t_days`` (outside horizon: ignored)."""
-        t_days = np.asarray(t_days, dtype=float)
-        if t_days.size == 0:
+    def count_day(self, metric: str, day: int, loc: np.ndarray, values: np.ndarray | None = None) -> None:
+        """Add one (or ``values``) per item to ``metric`` of the item's locality, in ``day``'s month."""
+        m = self.calendar.month_of_day[day]
+        if m >= 0 and len(loc):
+            self.sums[metric][:, m] += self._by_locality(loc, values)
+
+    def add_times(
+        self, metric: str, loc: np.ndarray, t_days: np.ndarray, values: np.ndarray | float | None = None
+    ) -> None:
+        """Add ``values`` (default 1 each) to ``metric`` by locality in the months of ``t_days``."""
+        if len(t_days) == 0:
             return
         n = self.calendar.n_months
-        # Fast path: nearly every call's times fall in one month (a day's events).
         m_lo = self._month_of(float(t_days.min()))
         if m_lo == self._month_of(float(t_days.max())):
+            # Fast path: nearly every call's times fall in one month (a day's events).
             if 0 <= m_lo < n:
-                total = t_days.size * float(values) if np.ndim(values) == 0 else float(np.sum(values))
-                self.sums[metric][m_lo] += total
+                self.sums[metric][:, m_lo] += self._by_locality(loc, values)
             return
         months = np.searchsorted(self._bounds, t_days, side="right") - 1
         ok = (months >= 0) & (months < n)
-        if np.ndim(values) == 0:
-            # Counting (the common case): one bincount, no broadcast array.
-            self.sums[metric] += np.bincount(months[ok], minlength=n)[:n] * float(values)
+        flat = loc[ok] * n + months[ok]
+        if values is None or np.ndim(values) == 0:
+            counts = np.bincount(flat, minlength=self.n_localities * n).astype(float)
+            if values is not None:
+                counts *= float(values)
         else:
-            weights = np.asarray(values, dtype=float)[ok]
-            self.sums[metric] += np.bincount(months[ok], weights=weights, minlength=n)[:n]
+            counts = np.bincount(flat, weights=np.asarray(values, dtype=float)[ok], minlength=self.n_localities * n)
+        self.sums[metric] += counts.reshape(self.n_localities, n)
 
-    def add_day_by_tier(self, metric: str, day: int, tiers: np.ndarray, values: np.ndarray | None = None) -> None:
-        """Add ``values`` (default 1 each) to ``<metric>_tier_<t>`` by each item's tier index, on ``day``."""
+    def add_day_by_tier(
+        self, metric: str, day: int, loc: np.ndarray, tiers: np.ndarray, values: np.ndarray | None = None
+    ) -> None:
+        """Add ``values`` (default 1 each) to ``<metric>_tier_<t>`` by locality and tier, on ``day``."""
         m = self.calendar.month_of_day[day]
         if m < 0 or len(tiers) == 0:
             return
-        totals = np.bincount(tiers, weights=values, minlength=len(self.tiers))
+        n_t = len(self.tiers)
+        totals = np.bincount(loc * n_t + tiers, weights=values, minlength=self.n_localities * n_t)
+        totals = totals.reshape(self.n_localities, n_t)
         for t, name in enumerate(self.tiers):
-            if totals[t]:
-                self.sums[f"{metric}_tier_{name}"][m] += totals[t]
+            self.sums[f"{metric}_tier_{name}"][:, m] += totals[:, t]
 
-    def add_area(self, metric: str, start_days: np.ndarray, end_days: np.ndarray) -> None:
+    def add_times_by_tier(self, metric: str, loc: np.ndarray, t_days: np.ndarray, tiers: np.ndarray) -> None:
+        """Count items to ``<metric>_tier_<t>`` by locality, tier and the month of ``t_days``."""
+        for t, name in enumerate(self.tiers):
+            sel = tiers == t
+            self.add_times(f"{metric}_tier_{name}", loc[sel], t_days[sel])
+
+    def add_area(self, metric: str, loc: np.ndarray, start_days: np.ndarray, end_days: np.ndarray) -> None:
         """Add the person-days of intervals ``[start, end)`` to the months they overlap."""
         if len(start_days) == 0:
             return
-        start_days = np.asarray(start_days, dtype=float)
-        end_days = np.asarray(end_days, dtype=float)
         m = self._month_of(float(start_days.min()))
         if m == self._month_of(float(end_days.max())):
             # Fast path: every interval inside one month (or all outside the horizon).
             if 0 <= m < self.calendar.n_months:
-                self.sums[metric][m] += float(np.clip(end_days - start_days, 0.0, None).sum())
+                self.sums[metric][:, m] += self._by_locality(loc, np.clip(end_days - start_days, 0.0, None))
             return
-        lo = np.maximum(np.asarray(start_days, dtype=float)[:, None], self._bounds[None, :-1])
-        hi = np.minimum(np.asarray(end_days, dtype=float)[:, None], self._bounds[None, 1:])
-        self.sums[metric] += np.clip(hi - lo, 0.0, None).sum(axis=0)
+        # Clip to the horizon, then split each interval into its first month's part, its last
+        # month's part and the whole months between (counted with a difference array), so the
+        # cost does not grow with the number of months.
+        n, b = self.calendar.n_months, self._bounds
+        s = np.maximum(start_days, b[0])
+        e = np.minimum(end_days, b[-1])
+        ok = e > s
+        s, e, loc = s[ok], e[ok], loc[ok]
+        if len(s) == 0:
+            return
+        ms = np.searchsorted(b, s, side="right") - 1
+        me = np.minimum(np.searchsorted(b, e, side="left") - 1, n - 1)  # the month holding e's last moment
+        size = self.n_localities * n
+        same = ms == me
+        part = np.where(same, e - s, b[ms + 1] - s)
+        area = np.bincount(loc * n + ms, weights=part, minlength=size)
+        multi = ~same
+        if multi.any():
+            lm, mse, mee = loc[multi], ms[multi], me[multi]
+            area += np.bincount(lm * n + mee, weights=e[multi] - b[mee], minlength=size)
+            # Whole months strictly between: +1 from ms+1, -1 from me, summed along months.
+            diff = np.bincount(lm * (n + 1) + mse + 1, minlength=self.n_localities * (n + 1)).astype(float)
+            diff -= np.bincount(lm * (n + 1) + mee, minlength=self.n_localities * (n + 1))
+            whole = np.cumsum(diff.reshape(self.n_localities, n + 1), axis=1)[:, :n]
+            area += (whole * np.diff(b)[None, :]).ravel()
+        self.sums[metric] += area.reshape(self.n_localities, n)
 
-    def _month_of(self, t_days: float) -> int:
-        # bisect on a list: far cheaper than numpy for one scalar (the continuous path calls this per visit)
-        return bisect.bisect_right(self._bounds_list, t_days) - 1
-
-    def add_at(self, metric: str, t_days: float, value: float) -> None:
-        """Add ``value`` to ``metric`` in the month of time ``t_days`` (outside the horizon: ignored)."""
+    def add_at(self, metric: str, loc: int, t_days: float, value: float) -> None:
+        """Add ``value`` to ``metric`` of locality ``loc`` in the month of time ``t_days``."""
         m = self._month_of(t_days)
         if 0 <= m < self.calendar.n_months:
-            self.sums[metric][m] += value
+            self.sums[metric][loc, m] += value
 
-    def add_waits(self, t_days: float, waits_days: np.ndarray) -> None:
-        """Record waits for assessment that ended at time ``t_days``."""
+    def add_waits(self, t_days: float, loc: np.ndarray, waits_days: np.ndarray) -> None:
+        """Record waits for assessment that ended at time ``t_days``, by locality."""
         m = self._month_of(t_days)
-        if 0 <= m < self.calendar.n_months and len(waits_days):
-            waits = np.asarray(waits_days, dtype=float)
-            self.waits[m].append(waits)
-            self.sums["assessed_without_wait"][m] += np.count_nonzero(waits <= 0.0)
+        if not (0 <= m < self.calendar.n_months) or len(waits_days) == 0:
+            return
+        self.sums["assessed_without_wait"][:, m] += self._by_locality(loc[waits_days <= 0.0])
+        if self.n_localities == 1:
+            self.waits[0][m].append(waits_days)
+            return
+        order = np.argsort(loc, kind="stable")
+        counts = np.bincount(loc, minlength=self.n_localities)
+        for i, part in enumerate(np.split(waits_days[order], np.cumsum(counts)[:-1])):
+            if len(part):
+                self.waits[i][m].append(part)
 
-    def snapshot(self, month: int, caseload: int, waiting_ages_days: np.ndarray) -> None:
+    def snapshot(self, month: int, caseload_loc: np.ndarray, waiting_loc: np.ndarray, ages_days: np.ndarray) -> None:
         """Month-end snapshot of the lists, with the waiting list by SitRep band."""
-        self.snapshots["caseload_end"][month] = caseload
-        self.snapshots["waiting_list_end"][month] = len(waiting_ages_days)
-        edges = np.array([*WAIT_BANDS_WEEKS, np.inf]) * 7.0
-        counts, _ = np.histogram(waiting_ages_days, bins=edges)
-        for name, c in zip(wait_band_names(), counts, strict=True):
-            self.snapshots[name][month] = c
+        self.snapshots["caseload_end"][:, month] = self._by_locality(caseload_loc)
+        self.snapshots["waiting_list_end"][:, month] = self._by_locality(waiting_loc)
+        n_bands = len(WAIT_BANDS_WEEKS)
+        # Bands are [lo, hi) in days, as np.histogram's (the last band is open).
+        band = np.searchsorted(self._band_edges_days, ages_days, side="right")
+        counts = np.bincount(waiting_loc * n_bands + band, minlength=self.n_localities * n_bands)
+        counts = counts.reshape(self.n_localities, n_bands)
+        for b, name in enumerate(wait_band_names()):
+            self.snapshots[name][:, month] = counts[:, b]

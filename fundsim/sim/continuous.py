@@ -15,22 +15,23 @@ import numpy as np
 import simpy
 
 from fundsim.sim.calendar import Calendar
-from fundsim.sim.locality import LocalityModel
+from fundsim.sim.service import ServiceModel
 
 MINUTES_PER_DAY = 1440.0
 MINUTES_PER_HOUR = 60.0
 
 
-def staff_on_duty(team: LocalityModel) -> int:
-    """Servers of the continuous queue: the mean number of staff on duty, rounded (at least one)."""
-    return max(1, round(float(team.roster.present_fte.mean(axis=0).sum())))
+def staff_on_duty(service: ServiceModel, locality: int) -> int:
+    """Servers of a locality's continuous queue: its mean staff on duty, rounded (at least one)."""
+    return max(1, round(float(service.rosters[locality].present_fte.mean(axis=0).sum())))
 
 
 def _person(
-    env: simpy.Environment, team: LocalityModel, staff: simpy.PriorityResource, slot: int
+    env: simpy.Environment, team: ServiceModel, staff: simpy.PriorityResource, slot: int
 ) -> Generator[simpy.Event, object, None]:
     """One person's episode: wait for assessment, then visits at the planned interval."""
     c = team.people.cols
+    loc = int(c["locality"][slot])
     uid = int(c["uid"][slot])
     one = np.array([slot])
     arrival = float(c["referral_day"][slot])
@@ -58,8 +59,8 @@ def _person(
                 f2f = float(team._f2f[pos])
                 minutes = f2f + float(team._travel[pos])
             start = env.now
-            team.accounts.add_at("contact_hours", start, f2f / MINUTES_PER_HOUR)
-            team.accounts.add_at("travel_hours", start, (minutes - f2f) / MINUTES_PER_HOUR)
+            team.accounts.add_at("contact_hours", loc, start, f2f / MINUTES_PER_HOUR)
+            team.accounts.add_at("travel_hours", loc, start, (minutes - f2f) / MINUTES_PER_HOUR)
             if visit < 0:
                 team.complete_assessments(one, start)
             else:
@@ -73,7 +74,7 @@ def _person(
 
 def _days(
     env: simpy.Environment,
-    teams: list[LocalityModel],
+    service: ServiceModel,
     staff: list[simpy.PriorityResource],
     calendar: Calendar,
     stats: dict,
@@ -81,25 +82,24 @@ def _days(
     month_end_days = set(calendar.month_start_day[1:].tolist())
     month = 0
     for day in range(calendar.n_days):
-        for team, servers in zip(teams, staff, strict=True):
-            team.admit(day)
-            team.restore_hazards(day)
-            r = team.roster
-            team.accounts.add_day("rostered_hours", day, float(r.on_duty_hours[day].sum()))
-            team.accounts.add_day("paid_hours", day, float(r.paid_hours_per_day.sum()))
-            team.accounts.add_day("staff_cost_gbp", day, r.staff_cost_gbp(day))
-            for slot in team.arrive(day).tolist():
-                env.process(_person(env, team, servers, slot))
+        service.admit(day)
+        service.restore_hazards(day)
+        acc = service.accounts
+        acc.add_day("rostered_hours", day, service.on_duty_hours_by_loc[day])
+        acc.add_day("paid_hours", day, service.paid_hours_by_loc)
+        acc.add_day("staff_cost_gbp", day, service.base_staff_cost_gbp * service.pay_index[day])
+        slots = service.arrive(day)
+        for slot, loc in zip(slots.tolist(), service.people.cols["locality"][slots].tolist(), strict=True):
+            env.process(_person(env, service, staff[loc], slot))
         if day + 1 in month_end_days:
-            for team in teams:
-                team.close_month(month, day + 1)
+            service.close_month(month, day + 1)
             month += 1
-        stats["peak_live_people"] = max(stats["peak_live_people"], sum(t.live_people() for t in teams))
+        stats["peak_live_people"] = max(stats["peak_live_people"], service.live_people())
         yield env.timeout(1)
 
 
-def run_continuous(env: simpy.Environment, teams: list[LocalityModel], calendar: Calendar, stats: dict) -> None:
+def run_continuous(env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict) -> None:
     """Run the continuous-time model to the end of the horizon."""
-    staff = [simpy.PriorityResource(env, capacity=staff_on_duty(team)) for team in teams]
-    env.process(_days(env, teams, staff, calendar, stats))
+    staff = [simpy.PriorityResource(env, capacity=staff_on_duty(service, i)) for i in range(service.n_localities)]
+    env.process(_days(env, service, staff, calendar, stats))
     env.run(until=calendar.n_days)

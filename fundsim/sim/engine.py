@@ -1,4 +1,4 @@
-"""Run one replication of a scenario: the SimPy timeline over the localities' teams."""
+"""Run one replication of a scenario: the SimPy timeline over the service's days."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import simpy
 
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar, build_calendar
-from fundsim.sim.locality import LocalityModel
+from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 
 
@@ -24,22 +24,19 @@ class RunResult:
     peak_live_people: int
 
 
-def _working_days(env: simpy.Environment, teams: list[LocalityModel], calendar: Calendar, stats: dict) -> object:
+def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict) -> object:
     """The daily process: admissions overnight, then the day's work, then the day's referrals."""
     month_end_days = set(calendar.month_start_day[1:].tolist())
     month = 0
     for day in range(calendar.n_days):
-        for team in teams:
-            team.admit(day)
-            team.restore_hazards(day)
-            team.plan_day(day)
-            team.arrive(day)
+        service.admit(day)
+        service.restore_hazards(day)
+        service.plan_day(day)
+        service.arrive(day)
         if day + 1 in month_end_days:
-            for team in teams:
-                team.close_month(month, day + 1)
+            service.close_month(month, day + 1)
             month += 1
-        live = sum(team.live_people() for team in teams)
-        stats["peak_live_people"] = max(stats["peak_live_people"], live)
+        stats["peak_live_people"] = max(stats["peak_live_people"], service.live_people())
         yield env.timeout(1)
 
 
@@ -52,27 +49,26 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
 
     calendar = build_calendar(scenario.simulation)
     streams = RandomStreams(scenario.simulation.seed, replication)
-    teams = [LocalityModel(scenario, calendar, i, streams) for i in range(len(scenario.localities))]
+    service = ServiceModel(scenario, calendar, streams)
     env = simpy.Environment()
     stats = {"peak_live_people": 0}
     if scenario.simulation.scheduling == "continuous":
         from fundsim.sim.continuous import run_continuous
 
-        run_continuous(env, teams, calendar, stats)
+        run_continuous(env, service, calendar, stats)
     else:
-        env.process(_working_days(env, teams, calendar, stats))
+        env.process(_working_days(env, service, calendar, stats))
         if scenario.provider_policy.mode == "responsive":
             from fundsim.sim.management import ProviderManager
 
-            manager = ProviderManager(scenario, calendar, teams, replication)
+            manager = ProviderManager(scenario, calendar, service, replication)
             env.process(manager.run(env))
         env.run(until=calendar.n_days)
-    for team in teams:
-        team.close_run(float(calendar.n_days))
-    ledger = build_ledger(scenario, calendar, [t.accounts for t in teams], replication)
+    service.close_run(float(calendar.n_days))
+    ledger = build_ledger(scenario, calendar, service.accounts, replication)
     events = int(
         ledger[["referrals", "assessments", "visits_delivered", "admissions"]].to_numpy().sum()
-        + calendar.n_days * (1 + len(teams))
+        + calendar.n_days * (1 + service.n_localities)
     )
     return RunResult(scenario.name, replication, ledger, events, int(stats["peak_live_people"]))
 

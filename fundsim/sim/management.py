@@ -3,7 +3,7 @@
 At the start of each month of the horizon it prices the contract year so far under the
 scenario's contract (the same pure payment function the results use), works out the marginal
 income of one more contact, reads last month's costs and lists, and applies the decision of
-:func:`fundsim.sim.policy.decide` to every locality's team. Staffing changes start after their
+:func:`fundsim.sim.policy.decide` to the whole service (every locality alike). Staffing changes start after their
 lag as their own SimPy processes. Under ``provider_policy.mode: passive`` none of this runs.
 """
 
@@ -20,8 +20,8 @@ from fundsim.contracts import REGISTRY
 from fundsim.ledger import add_derived_columns
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar
-from fundsim.sim.locality import LocalityModel
 from fundsim.sim.policy import Decision, Signals, State, decide
+from fundsim.sim.service import ServiceModel
 
 #: Ledger columns that grow with activity: scaled together to price "one more contact".
 ACTIVITY_COLUMNS = ("contacts", "contact_hours", "assessments", "visits_delivered", "caseload_entries", "discharges")
@@ -36,10 +36,10 @@ DAYS_PER_MONTH = 365.25 / 12.0
 class ProviderManager:
     """The provider's monthly review across all its localities."""
 
-    def __init__(self, scenario: Scenario, calendar: Calendar, teams: list[LocalityModel], replication: int) -> None:
+    def __init__(self, scenario: Scenario, calendar: Calendar, service: ServiceModel, replication: int) -> None:
         self.scenario = scenario
         self.calendar = calendar
-        self.teams = teams
+        self.service = service
         self.replication = replication
         self.policy = scenario.provider_policy
         self.contract = REGISTRY[scenario.contract]
@@ -60,7 +60,7 @@ class ProviderManager:
         """Provider-wide ledger rows (localities summed) for ``months`` (indices into the horizon)."""
         cal = self.calendar
         idx = np.arange(months.start, months.stop)
-        accounts = [t.accounts for t in self.teams]
+        acc = self.service.accounts
         data: dict[str, object] = {
             "replication": self.replication,
             "month": pd.to_datetime([cal.month_starts[m] for m in idx]),
@@ -68,13 +68,13 @@ class ProviderManager:
             "days": np.diff(cal.month_start_day)[idx].astype(float),
             "population": float(self.scenario.total_population),
         }
-        for metric in accounts[0].sums:
-            data[metric] = np.sum([acc.sums[metric][idx] for acc in accounts], axis=0)
+        for metric, sums in acc.sums.items():
+            data[metric] = sums[:, idx].sum(axis=0)
         for metric in ("caseload_end", "waiting_list_end"):
-            data[metric] = np.sum([acc.snapshots[metric][idx] for acc in accounts], axis=0)
+            data[metric] = acc.snapshots[metric][:, idx].sum(axis=0)
         means = []
         for m in idx:
-            waits = [w for acc in accounts for w in acc.waits[m]]
+            waits = [w for by_month in acc.waits for w in by_month[m]]
             means.append(float(np.concatenate(waits).mean()) if waits else np.nan)
         data["wait_mean_days"] = means
         return add_derived_columns(pd.DataFrame(data))
@@ -138,9 +138,8 @@ class ProviderManager:
             unpaid_overtime_share=decision.unpaid_overtime_share,
             ration_level=decision.ration_level,
         )
-        for team in self.teams:
-            team.set_unpaid_overtime_share(decision.unpaid_overtime_share)
-            team.set_ration_level(decision.ration_level, day)
+        self.service.set_unpaid_overtime_share(decision.unpaid_overtime_share)
+        self.service.set_ration_level(decision.ration_level, day)
         if decision.hire_share > 0:
             lag = round(self.policy.hiring.lag_months * DAYS_PER_MONTH)
             env.process(self._change_staff(env, lag, decision.hire_share))
@@ -152,5 +151,4 @@ class ProviderManager:
     def _change_staff(self, env: simpy.Environment, lag_days: int, share: float) -> Generator[simpy.Event]:
         # Its own process: the change lands at the start of a day, before that day's planning.
         yield env.timeout(lag_days)
-        for team in self.teams:
-            team.change_fte(share)
+        self.service.change_fte(share)

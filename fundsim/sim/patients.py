@@ -1,4 +1,4 @@
-"""Per-person state of one locality, held as columns of numpy arrays.
+"""Per-person state of the whole service, held as columns of numpy arrays.
 
 A person is a row (a *slot*); slots of people who have left are reused, so memory grows with the
 live caseload and waiting list, not with the horizon. Visit durations are drawn at referral and
@@ -16,6 +16,7 @@ FREE, WAITING, CASELOAD = 0, 1, 2
 _COLUMNS: dict[str, tuple[type, object]] = {
     "uid": (np.int64, -1),
     "stage": (np.int8, FREE),
+    "locality": (np.int64, 0),
     "tier": (np.int16, 0),
     "urgent": (np.bool_, False),
     "referral_day": (np.float64, 0.0),
@@ -72,7 +73,9 @@ class PatientTable:
         """Reserve ``n`` slots and give them new unique ids."""
         while len(self._free) < n:
             self._grow(max(2 * self.capacity, self.capacity + n))
-        slots = np.array([self._free.pop() for _ in range(n)], dtype=np.int64)
+        # The last n free slots, last first (as n pops would give them).
+        slots = np.array(self._free[len(self._free) - n :][::-1], dtype=np.int64)
+        del self._free[len(self._free) - n :]
         self.cols["uid"][slots] = np.arange(self.next_uid, self.next_uid + n)
         self.next_uid += n
         return slots
@@ -84,7 +87,7 @@ class PatientTable:
         self.cols["stage"][slots] = FREE
         self.cols["uid"][slots] = -1
         self.cols["admission_day"][slots] = np.inf
-        self._free.extend(int(s) for s in slots)
+        self._free.extend(slots.tolist())
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]

@@ -1,0 +1,797 @@
+"""The community nursing service: every locality's team, waiting list, caseload, visits and outcomes.
+
+The service works a day at a time, as district nurses do: at the start of each day it resolves the
+emergency admissions that happened overnight, then each locality's team allocates the day's due
+work (urgent assessments, due follow-up visits, routine assessments) to its staff on duty, lowest
+allowed grade first, deferring what does not fit; a visit deferred beyond the tolerance is missed.
+Then the day's referrals join the waiting lists.
+
+Everyone in every locality is a row of one :class:`~fundsim.sim.patients.PatientTable` with a
+``locality`` column, so each step of the day is one vectorised pass over the whole service rather
+than one per locality (the per-call overhead of numpy, not arithmetic, was the cost). Only the
+allocation walks the day's work item by item, because each item sees what the ones before it left.
+
+Random numbers stay keyed by locality (common random numbers): each locality's referrals, care
+plans, visit durations and deterioration budgets are drawn from that locality's streams, in blocks
+of :data:`BLOCK_DAYS` days, whatever the contract, staffing or provider behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fundsim.scenario.models import Scenario
+from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
+from fundsim.sim.calendar import Calendar
+from fundsim.sim.hazard import MAX_ADMISSIONS, admissions_on_path
+from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
+from fundsim.sim.roster import build_roster
+from fundsim.sim.sampling import sample, sample_visit_count
+from fundsim.sim.streams import RandomStreams
+
+MINUTES_PER_HOUR = 60.0
+
+#: Referrals are drawn this many days at a time per locality (one call per stream per block, not per
+#: day); block boundaries are fixed days, so the draws do not depend on anything the model does.
+BLOCK_DAYS = 28
+
+
+def referral_rate_per_day(scenario: Scenario, calendar: Calendar, locality: int) -> np.ndarray:
+    """Expected referrals on each simulation day (the integrated non-homogeneous Poisson rate)."""
+    loc = scenario.localities[locality]
+    demand = scenario.demand
+    base = loc.population / 1000.0 * loc.referral_rate_per_1000_per_year / 365.25
+    growth = (1.0 + demand.growth_per_year) ** calendar.years_from_start
+    season = 1.0 + demand.seasonality.winter_amplitude * np.cos(
+        2.0 * np.pi * (calendar.day_of_year - demand.seasonality.peak_day_of_year) / 365.25
+    )
+    profile = np.asarray(demand.weekday_profile, dtype=float)
+    weekday = profile[calendar.weekday] / profile.mean()
+    return base * growth * season * weekday
+
+
+@dataclass
+class ReferralBlock:
+    """The referrals of days ``[first_day, end_day)`` of every locality, drawn but not yet arrived.
+
+    Rows are in (day, locality, time) order, so one day's referrals are a contiguous slice.
+    Visit durations of row ``i`` are ``f2f[visit_start[i] : visit_start[i] + n_visits[i]]``.
+    """
+
+    first_day: int
+    end_day: int
+    day_start: np.ndarray  # (n_days + 1,) first row of each day
+    loc: np.ndarray
+    time: np.ndarray
+    tier: np.ndarray
+    urgent: np.ndarray
+    within_band: np.ndarray  # where the tier draw fell within the lowest accepted tier's band (1 if other tier)
+    n_visits: np.ndarray
+    visit_start: np.ndarray
+    assessment_minutes: np.ndarray
+    assessment_travel_minutes: np.ndarray
+    budgets: np.ndarray  # (n, MAX_ADMISSIONS)
+    ends: np.ndarray
+    los: np.ndarray
+    window_end: np.ndarray
+    f2f: np.ndarray
+    travel: np.ndarray
+    cf_row: np.ndarray  # counterfactual (no care) admissions: row, time, length of stay
+    cf_time: np.ndarray
+    cf_los: np.ndarray
+
+
+class ServiceModel:
+    """State and daily behaviour of the whole service (all localities)."""
+
+    def __init__(self, scenario: Scenario, calendar: Calendar, streams: RandomStreams) -> None:
+        self.scenario = scenario
+        self.calendar = calendar
+        self.n_localities = n_loc = len(scenario.localities)
+        self.sources = tuple(scenario.demand.sources)
+        self.cum_sources = np.cumsum([scenario.demand.sources[s] for s in self.sources])
+        tier_names = tuple(t.name for t in scenario.tiers)
+        self.accounts = Accounts(calendar, n_loc, self.sources, tier_names)
+        self.people = PatientTable()
+        self._rng = {
+            purpose: [streams.stream(purpose, i) for i in range(n_loc)]
+            for purpose in ("arrivals", "patients", "visits", "deterioration", "hospital")
+        }
+        rosters = [build_roster(scenario, calendar, i, streams.stream("roster", i)) for i in range(n_loc)]
+        self.rosters = rosters
+        # Day × locality × grade capacity, so a day's capacity is one slice.
+        self.visit_minutes = np.stack([r.visit_minutes for r in rosters], axis=1)
+        self.overtime_minutes_cap = np.stack([r.overtime_minutes_cap for r in rosters], axis=1)
+        self.on_duty_hours_by_loc = np.stack([r.on_duty_hours.sum(axis=1) for r in rosters], axis=1)
+        self.paid_hours_by_loc = np.array([r.paid_hours_per_day.sum() for r in rosters])
+        self.hourly_cost_gbp = rosters[0].hourly_cost_gbp
+        self.pay_index = rosters[0].pay_index
+        self.base_staff_cost_gbp = np.array([(r.paid_hours_per_day * r.hourly_cost_gbp).sum() for r in rosters])
+
+        grades = scenario.workforce.grades
+        self.n_grades = n_grades = len(grades)
+        grade_index = {g.name: i for i, g in enumerate(grades)}
+        tiers = scenario.tiers
+        # Cheapest allowed grade first: skill mix is preserved for the visits that need it.
+        allowed = [
+            sorted((grade_index[name] for name in t.allowed_grades), key=lambda g: grades[g].hourly_cost_gbp)
+            for t in tiers
+        ]
+        self.allowed = allowed
+        # Per (locality, tier): the flat (locality × grade) capacity cells an item may use, in order.
+        self._cells = [[[i * n_grades + g for g in a] for a in allowed] for i in range(n_loc)]
+        self.base_hazard = np.array([t.daily_admission_hazard for t in tiers])
+        self.interval = np.array([max(1, round(t.interval_days)) for t in tiers], dtype=np.int64)
+        self.planned_days = np.array([t.interval_days for t in tiers])
+        mix0 = np.array([scenario.demand.complexity_mix[t.name] for t in tiers])
+        mix1 = scenario.demand.complexity_mix_end
+        mix1 = np.array([mix1[t.name] for t in tiers]) if mix1 is not None else mix0
+        self.cum_mix = (np.cumsum(mix0), np.cumsum(mix1))
+        self.horizon_days = calendar.n_days - calendar.warmup_days
+
+        # Referral counts per locality and day (an exact NHPP for a day-piecewise rate).
+        self.expected_referrals = np.stack(
+            [referral_rate_per_day(scenario, calendar, i) for i in range(n_loc)]
+        )  # (n_loc, n_days)
+        self.daily_referrals = np.stack(
+            [self._rng["arrivals"][i].poisson(self.expected_referrals[i]) for i in range(n_loc)]
+        )
+        self._block: ReferralBlock | None = None
+
+        # Flat buffers of the visit durations (face-to-face, travel) of people on the lists.
+        self._f2f = np.empty(4096)
+        self._travel = np.empty(4096)
+        self._buffer_used = 0
+
+        out = scenario.outcomes
+        self.m_wait = out.waiting_hazard_multiplier
+        self.m_untreated = out.untreated_hazard_multiplier
+        self.m_missed = out.missed_visit_hazard_multiplier
+        self.m_post = out.post_discharge_hazard_multiplier
+        self.missed_effect_days = round(out.missed_visit_effect_days)
+        hosp = scenario.hospital
+        self.tariff = hosp.tariff_gbp
+        self.trim = hosp.trim_point_days
+        self.excess = hosp.excess_bed_day_gbp
+
+        # What provider management can change (fundsim.sim.management); the scenario sets the start.
+        self.fte_scale = 1.0  # staff relative to the initial establishment
+        self.unpaid_overtime_share = scenario.workforce.unpaid_overtime_share
+        self.min_accepted_tier = scenario.care.min_accepted_tier
+        self.ration_level = 0
+        self.decline_share = 0.0  # share of the lowest accepted tier declined (rises with rationing)
+        self.m_care = 1.0  # hazard multiplier on the caseload (rises with rationing)
+        self.visit_time_factor = 1.0  # face-to-face time of follow-up visits (falls with rationing)
+        self.interval_now = self.interval.copy()  # days between visits per tier (grows with rationing)
+
+    # ------------------------------------------------------------------ referrals, drawn in blocks
+
+    def _mix_at(self, t_days: np.ndarray) -> np.ndarray:
+        frac = np.clip((t_days - self.calendar.warmup_days) / self.horizon_days, 0.0, 1.0)[:, None]
+        return (1.0 - frac) * self.cum_mix[0][None, :] + frac * self.cum_mix[1][None, :]
+
+    def _draw_locality(self, i: int, first_day: int, end_day: int) -> dict[str, np.ndarray]:
+        """Draw everything about locality ``i``'s referrals of days ``[first_day, end_day)``."""
+        sc = self.scenario
+        counts = self.daily_referrals[i, first_day:end_day]
+        n = int(counts.sum())
+        rng = self._rng["patients"][i]
+        rng_visits = self._rng["visits"][i]
+        rng_det = self._rng["deterioration"][i]
+        # Uniform times within each day; sorting keeps days in order because each is whole.
+        days = np.repeat(np.arange(first_day, end_day, dtype=float), counts)
+        time = np.sort(days + self._rng["arrivals"][i].random(n))
+        u_tier = rng.random(n)
+        cum_mix = self._mix_at(time)
+        tier = np.minimum((u_tier[:, None] > cum_mix).sum(axis=1), len(sc.tiers) - 1)
+        urgent = rng.random(n) < sc.demand.urgent_share
+        n_visits = np.zeros(n, dtype=np.int64)
+        assess = np.zeros(n)
+        assess_travel = np.zeros(n)
+        f2f_parts, travel_parts, order_parts = [], [], []
+        # Draw tier by tier, always in the same order, so the streams stay aligned across runs.
+        for t, spec in enumerate(sc.tiers):
+            who = np.flatnonzero(tier == t)
+            if len(who) == 0:
+                continue
+            n_visits[who] = sample_visit_count(spec.visits, rng, len(who))
+            assess[who] = sample(spec.assessment_minutes, rng, len(who))
+            assess_travel[who] = sample(spec.travel_minutes, rng, len(who))
+            total = int(n_visits[who].sum())
+            f2f_parts.append(sample(spec.face_to_face_minutes, rng_visits, total))
+            travel_parts.append(sample(spec.travel_minutes, rng_visits, total))
+            order_parts.append(np.repeat(who, n_visits[who]))
+        # Visit durations regrouped by person (row order), each person's visits in draw order.
+        owner = np.concatenate(order_parts) if order_parts else np.empty(0, dtype=np.int64)
+        by_owner = np.argsort(owner, kind="stable")
+        f2f = np.concatenate(f2f_parts)[by_owner] if f2f_parts else np.empty(0)
+        travel = np.concatenate(travel_parts)[by_owner] if travel_parts else np.empty(0)
+        budgets = rng_det.exponential(1.0, (n, MAX_ADMISSIONS))
+        ends = rng_det.random((n, MAX_ADMISSIONS)) < sc.hospital.ends_episode_probability
+        los = sample(sc.hospital.length_of_stay_days, self._rng["hospital"][i], n * MAX_ADMISSIONS).reshape(
+            n, MAX_ADMISSIONS
+        )
+        source = np.minimum(np.searchsorted(self.cum_sources, rng.random(n), side="right"), len(self.sources) - 1)
+        # Rationing declines a share of the lowest accepted tier. Who is declined follows from where
+        # the person's tier draw fell within that tier's band (uniform on [0, 1) and independent of
+        # everything else), so declining draws nothing extra and CRN holds.
+        t0 = self.min_accepted_tier
+        hi = cum_mix[:, t0]
+        lo = cum_mix[:, t0 - 1] if t0 > 0 else np.zeros(n)
+        within = np.where(tier == t0, (u_tier - lo) / np.maximum(hi - lo, 1e-300), 1.0)
+        return {
+            "time": time,
+            "tier": tier,
+            "urgent": urgent,
+            "within_band": within,
+            "n_visits": n_visits,
+            "assessment_minutes": assess,
+            "assessment_travel_minutes": assess_travel,
+            "budgets": budgets,
+            "ends": ends,
+            "los": los,
+            "source": source,
+            "f2f": f2f,
+            "travel": travel,
+        }
+
+    def _draw_block(self, first_day: int) -> ReferralBlock:
+        """Draw the referrals of every locality for the block starting at ``first_day``."""
+        sc = self.scenario
+        end_day = min(first_day + BLOCK_DAYS, self.calendar.n_days)
+        parts = [self._draw_locality(i, first_day, end_day) for i in range(self.n_localities)]
+        loc = np.concatenate([np.full(len(p["time"]), i, dtype=np.int64) for i, p in enumerate(parts)])
+        cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        # Visit starts within the block's buffers, in the per-locality concatenation order.
+        n_visits = cat["n_visits"]
+        start = np.cumsum(n_visits) - n_visits
+        # Day-major, then locality, then time: one day's referrals are one slice.
+        order = np.lexsort((cat["time"], loc, np.floor(cat["time"])))
+        cat = {k: (v if k in ("f2f", "travel") else v[order]) for k, v in cat.items()}
+        loc, start = loc[order], start[order]
+        time, tier = cat["time"], cat["tier"]
+
+        acc = self.accounts
+        acc.add_times("referrals", loc, time)
+        acc.add_times("referrals_urgent", loc[cat["urgent"]], time[cat["urgent"]])
+        for s, name in enumerate(self.sources):
+            sel = cat["source"] == s
+            acc.add_times(f"referrals_from_{name}", loc[sel], time[sel])
+        acc.add_times_by_tier("referrals", loc, time, tier)
+
+        h = self.base_hazard[tier]
+        planned_end = time + n_visits[order] * self.planned_days[tier]
+        window_end = planned_end + sc.outcomes.follow_up_days
+        # Counterfactual: the same people and budgets, no community care at all. It does not depend
+        # on what the service does, so it is worked out here; a declined referral gets no care
+        # either, so its counterfactual admissions are its actual ones (recorded when declined).
+        budgets, ends, los = cat["budgets"], cat["ends"], cat["los"]
+        exposure = h * self.m_untreated * (planned_end - time) + h * self.m_post * (window_end - planned_end)
+        cf_row: list[int] = []
+        cf_time: list[float] = []
+        cf_los: list[float] = []
+        # Only people whose first budget is spent within their window can be admitted at all.
+        for r in np.flatnonzero(budgets[:, 0] < exposure).tolist():
+            path = admissions_on_path(
+                float(time[r]), float(budgets[r, 0]), 0,
+                ((float(planned_end[r]), float(h[r] * self.m_untreated)),
+                 (float(window_end[r]), float(h[r] * self.m_post))),
+                budgets[r], ends[r], los[r],
+            )  # fmt: skip
+            for a in path:
+                cf_row.append(r)
+                cf_time.append(a.time_days)
+                cf_los.append(a.length_of_stay_days)
+        cf_row_a = np.array(cf_row, dtype=np.int64)
+        cf_time_a = np.array(cf_time)
+        acc.add_times("counterfactual_admissions", loc[cf_row_a], cf_time_a)
+        day_start = np.searchsorted(np.floor(time), np.arange(first_day, end_day + 1), side="left")
+        return ReferralBlock(
+            first_day=first_day,
+            end_day=end_day,
+            day_start=day_start,
+            loc=loc,
+            time=time,
+            tier=tier,
+            urgent=cat["urgent"],
+            within_band=cat["within_band"],
+            n_visits=n_visits[order],
+            visit_start=start,
+            assessment_minutes=cat["assessment_minutes"],
+            assessment_travel_minutes=cat["assessment_travel_minutes"],
+            budgets=budgets,
+            ends=ends,
+            los=los,
+            window_end=window_end,
+            f2f=cat["f2f"],
+            travel=cat["travel"],
+            cf_row=cf_row_a,
+            cf_time=cf_time_a,
+            cf_los=np.array(cf_los),
+        )
+
+    def _store_visits(self, f2f: np.ndarray, travel: np.ndarray) -> int:
+        n = len(f2f)
+        need = self._buffer_used + n
+        if need > len(self._f2f):
+            size = max(2 * len(self._f2f), need)
+            self._f2f = np.resize(self._f2f, size)
+            self._travel = np.resize(self._travel, size)
+        start = self._buffer_used
+        self._f2f[start:need] = f2f
+        self._travel[start:need] = travel
+        self._buffer_used = need
+        return start
+
+    def arrive(self, day: int) -> np.ndarray:
+        """The referrals of ``day`` (times in ``[day, day + 1)``) join the lists; return their slots."""
+        b = self._block
+        if b is None or day >= b.end_day:
+            b = self._block = self._draw_block(day)
+        lo, hi = int(b.day_start[day - b.first_day]), int(b.day_start[day - b.first_day + 1])
+        if lo == hi:
+            return np.empty(0, dtype=np.int64)
+        rows = np.arange(lo, hi)
+        tier = b.tier[rows]
+        accepted = tier >= self.min_accepted_tier
+        if self.decline_share > 0:
+            accepted &= b.within_band[rows] >= self.decline_share
+        keep = rows[accepted]
+        if len(keep) < len(rows):
+            declined = rows[~accepted]
+            self.accounts.count_day("referrals_declined", day, b.loc[declined])
+            hit = np.isin(b.cf_row, declined)
+            if hit.any():
+                self._record_admissions(
+                    b.loc[b.cf_row[hit]], b.cf_time[hit], b.cf_los[hit], "admissions_declined_referrals"
+                )
+        if len(keep) == 0:
+            return np.empty(0, dtype=np.int64)
+        # Copy the accepted people's visit durations into the live buffer.
+        nv = b.n_visits[keep]
+        total = int(nv.sum())
+        new_start = np.cumsum(nv) - nv
+        idx = np.repeat(b.visit_start[keep] - new_start, nv) + np.arange(total)
+        offset0 = self._store_visits(b.f2f[idx], b.travel[idx])
+
+        p = self.people
+        slots = p.allocate(len(keep))
+        c = p.cols
+        t = b.time[keep]
+        tk = tier[accepted]
+        c["stage"][slots] = WAITING
+        c["locality"][slots] = b.loc[keep]
+        c["tier"][slots] = tk
+        c["urgent"][slots] = b.urgent[keep]
+        c["referral_day"][slots] = t
+        c["stage_start_day"][slots] = t
+        c["n_visits"][slots] = nv
+        c["visits_done"][slots] = 0
+        c["interval_days"][slots] = self.interval_now[tk]
+        c["visit_offset"][slots] = offset0 + new_start
+        c["assessment_minutes"][slots] = b.assessment_minutes[keep]
+        c["assessment_travel_minutes"][slots] = b.assessment_travel_minutes[keep]
+        c["base_hazard"][slots] = self.base_hazard[tk]
+        c["k"][slots] = 0
+        c["raised_until_day"][slots] = 0
+        c["return_day"][slots] = 0
+        c["window_end_day"][slots] = b.window_end[keep]
+        p.budgets[slots] = b.budgets[keep]
+        p.ends[slots] = b.ends[keep]
+        p.los[slots] = b.los[keep]
+        p.start_hazard(slots, t, self.m_wait)
+        return slots
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _record_admissions(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray, metric: str) -> None:
+        if len(t) == 0:
+            return
+        acc = self.accounts
+        acc.add_times("admissions", loc, t)
+        acc.add_times(metric, loc, t)
+        acc.add_times("bed_days", loc, t, los)
+        acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+
+    def admit(self, day: int) -> None:
+        """Resolve the emergency admissions that happened before the start of ``day``."""
+        p = self.people
+        c = p.cols
+        due = np.flatnonzero(c["admission_day"] <= day)  # free slots hold +inf
+        if len(due) == 0:
+            return
+        t = c["admission_day"][due]
+        k = c["k"][due].astype(np.int64)
+        los = p.los[due, k]
+        ends = p.ends[due, k]
+        stage = c["stage"][due]
+        loc = c["locality"][due]
+        acc = self.accounts
+        acc.add_times("admissions", loc, t)
+        on_caseload = stage == CASELOAD
+        acc.add_times("admissions_from_caseload", loc[on_caseload], t[on_caseload])
+        acc.add_times("admissions_from_waiting_list", loc[~on_caseload], t[~on_caseload])
+        acc.add_times("bed_days", loc, t, los)
+        acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+        # A visit that was due when the person was admitted will not happen as planned.
+        outstanding = on_caseload & (c["next_due_day"][due] <= day)
+        acc.add_times("visits_cancelled", loc[outstanding], t[outstanding])
+
+        ended = due[ends]
+        if len(ended):
+            self._close_stage(ended, c["admission_day"][ended])
+            acc.add_times("episodes_ended_by_admission", loc[ends], t[ends])
+            p.release(ended)
+        stay = due[~ends]
+        if len(stay):
+            c["k"][stay] += 1
+            back = np.maximum(np.ceil(t[~ends] + los[~ends]).astype(np.int64), day)
+            c["return_day"][stay] = back
+            stay_caseload = on_caseload[~ends]
+            c["next_due_day"][stay] = np.where(stay_caseload, back, c["next_due_day"][stay])
+            c["due_since_day"][stay] = np.where(stay_caseload, back, c["due_since_day"][stay])
+            c["raised_until_day"][stay] = 0
+            p.start_hazard(stay, back.astype(float), np.where(stay_caseload, self.m_care, self.m_wait))
+
+    def _close_stage(self, slots: np.ndarray, t_end: np.ndarray | float, stage: int | None = None) -> None:
+        """Add the person-days of the current stage of ``slots`` ending at ``t_end``.
+
+        ``stage`` says every slot is in that stage (a shortcut for callers that know).
+        """
+        c = self.people.cols
+        t_end = np.asarray(t_end, dtype=float)
+        if stage is not None:
+            metric = "waiting_list_days" if stage == WAITING else "caseload_days"
+            end = t_end if t_end.ndim else np.full(len(slots), float(t_end))
+            self.accounts.add_area(metric, c["locality"][slots], c["stage_start_day"][slots], end)
+            return
+        stages = c["stage"][slots]
+        for code, metric in ((WAITING, "waiting_list_days"), (CASELOAD, "caseload_days")):
+            sel = stages == code
+            if sel.any():
+                s = slots[sel]
+                end = t_end[sel] if t_end.ndim else np.full(len(s), float(t_end))
+                self.accounts.add_area(metric, c["locality"][s], c["stage_start_day"][s], end)
+
+    def restore_hazards(self, day: int) -> None:
+        """End the raised hazard of missed visits whose effect has worn off."""
+        c = self.people.cols
+        raised = c["raised_until_day"]
+        back = np.flatnonzero((raised > 0) & (raised <= day) & (c["stage"] == CASELOAD))
+        if len(back):
+            c["raised_until_day"][back] = 0
+            self.people.set_multiplier(back, float(day), self.m_care)
+
+    def discharge(self, slots: np.ndarray, day: float) -> None:
+        """Discharge ``slots`` (all on the caseload) at ``day``; follow them to the end of their window."""
+        if len(slots) == 0:
+            return
+        p = self.people
+        c = p.cols
+        loc = c["locality"][slots]
+        self._close_stage(slots, float(day), CASELOAD)
+        self.accounts.add_times("discharges", loc, np.full(len(slots), float(day)))
+        budget = p.budget_at(slots, float(day))
+        h_post = c["base_hazard"][slots] * self.m_post
+        window_end = c["window_end_day"][slots]
+        k = c["k"][slots]
+        # Only those whose remaining budget runs out within the window need a path walk.
+        follow = np.flatnonzero((window_end > day) & (h_post > 0) & (budget < h_post * (window_end - day)))
+        if len(follow):
+            a_loc: list[int] = []
+            a_time: list[float] = []
+            a_los: list[float] = []
+            for j in follow.tolist():
+                s = slots[j]
+                for a in admissions_on_path(
+                    float(day), float(budget[j]), int(k[j]), ((float(window_end[j]), float(h_post[j])),),
+                    p.budgets[s], p.ends[s], p.los[s],
+                ):  # fmt: skip
+                    a_loc.append(int(loc[j]))
+                    a_time.append(a.time_days)
+                    a_los.append(a.length_of_stay_days)
+            if a_time:
+                self._record_admissions(
+                    np.array(a_loc, dtype=np.int64), np.array(a_time), np.array(a_los), "admissions_after_discharge"
+                )
+        p.release(slots)
+
+    # ------------------------------------------------------------------ the working day
+
+    def plan_day(self, day: int) -> None:
+        """Allocate each locality's due work to its staff on duty; defer or miss what does not fit."""
+        p = self.people
+        c = p.cols
+        acc = self.accounts
+        sc = self.scenario
+        n_loc = self.n_localities
+        stage = c["stage"]
+        ready = c["return_day"] <= day
+        waiting = np.flatnonzero((stage == WAITING) & ready & (c["referral_day"] < day))
+        follow = np.flatnonzero((stage == CASELOAD) & ready & (c["next_due_day"] <= day))
+        w_loc = c["locality"][waiting]
+        f_loc = c["locality"][follow]
+        acc.count_day("visits_due", day, f_loc[c["due_since_day"][follow] == day])
+
+        rostered = self.visit_minutes[day] * self.fte_scale  # (n_loc, n_grades)
+        # Priority within each locality: urgent assessments (first come, first served), routine
+        # assessments up to the reserved share of capacity, due visits (most overdue first, then
+        # the most complex), then the other routine assessments. Routine assessments within the
+        # reserve go first so the service keeps taking new patients when its caseload alone could
+        # fill the day.
+        ref = c["referral_day"][waiting]
+        urgent = c["urgent"][waiting] if sc.care.urgent_assessment_first else np.zeros(len(waiting), bool)
+        a_minutes = c["assessment_minutes"][waiting]
+        a_travel = c["assessment_travel_minutes"][waiting]
+        w_klass = np.where(urgent, 0, 3)
+        routine = np.flatnonzero(~urgent)
+        if len(routine):
+            r_order = routine[np.lexsort((ref[routine], w_loc[routine]))]
+            cum = np.cumsum(a_minutes[r_order] + a_travel[r_order])
+            r_loc = w_loc[r_order]
+            # Running total within each locality: subtract what the localities before it used.
+            first = np.searchsorted(r_loc, np.arange(n_loc))
+            before = np.concatenate(([0.0], cum))[first]
+            reserve = sc.care.assessment_capacity_share * rostered.sum(axis=1)
+            reserved = (cum - before[r_loc]) <= reserve[r_loc]
+            w_klass[r_order[reserved]] = 1
+        n_w, n_f = len(waiting), len(follow)
+        items = np.concatenate((waiting, follow))
+        loc = np.concatenate((w_loc, f_loc))
+        klass = np.concatenate((w_klass, np.full(n_f, 2)))
+        key1 = np.concatenate((ref, c["due_since_day"][follow].astype(float)))
+        key2 = np.concatenate((np.zeros(n_w), -c["tier"][follow].astype(float)))
+        order = np.lexsort((key2, key1, klass, loc))
+        items, loc = items[order], loc[order]
+        is_assessment = order < n_w
+        f2f = np.empty(len(items))
+        travel = np.empty(len(items))
+        a_rows = order[is_assessment]
+        f2f[is_assessment] = a_minutes[a_rows]
+        travel[is_assessment] = a_travel[a_rows]
+        v = items[~is_assessment]
+        pos = c["visit_offset"][v] + c["visits_done"][v]
+        f2f[~is_assessment] = self._f2f[pos] * self.visit_time_factor
+        travel[~is_assessment] = self._travel[pos]
+        minutes = f2f + travel
+        tiers = c["tier"][items].astype(np.int64)
+
+        overtime_cap = self.overtime_minutes_cap[day] * self.fte_scale
+        done = np.zeros(len(items), dtype=bool)
+        # Rostered time first, across every allowed grade; only then do staff stay on (overtime).
+        spare = _allocate(minutes, loc, tiers, self._cells, rostered.ravel().tolist(), done)
+        if done.all():
+            spare_ot = overtime_cap.ravel()
+        else:
+            spare_ot = np.array(_allocate(minutes, loc, tiers, self._cells, overtime_cap.ravel().tolist(), done))
+        used = rostered + overtime_cap - (np.array(spare) + spare_ot).reshape(n_loc, self.n_grades)
+        ot_h = np.maximum(0.0, used - rostered) / MINUTES_PER_HOUR  # (n_loc, n_grades)
+        overtime_h = ot_h.sum(axis=1)
+        unpaid_h = overtime_h * self.unpaid_overtime_share
+        pay = self.pay_index[day]
+        paid_ot_cost = (
+            (ot_h * self.hourly_cost_gbp).sum(axis=1)
+            * (1.0 - self.unpaid_overtime_share)
+            * sc.workforce.overtime_premium
+            * pay
+        )
+        d_loc = loc[done]
+        for metric, value in (
+            ("rostered_hours", self.on_duty_hours_by_loc[day] * self.fte_scale),
+            ("paid_hours", self.paid_hours_by_loc * self.fte_scale),
+            ("overtime_hours", overtime_h),
+            ("paid_overtime_hours", overtime_h - unpaid_h),
+            ("unpaid_overtime_hours", unpaid_h),
+            ("staff_cost_gbp", self.base_staff_cost_gbp * pay * self.fte_scale + paid_ot_cost),
+        ):
+            acc.add_day(metric, day, value)
+        acc.count_day("contact_hours", day, d_loc, f2f[done] / MINUTES_PER_HOUR)
+        acc.count_day("travel_hours", day, d_loc, travel[done] / MINUTES_PER_HOUR)
+        acc.add_day_by_tier("contacts", day, d_loc, tiers[done])
+        acc.add_day_by_tier("contact_hours", day, d_loc, tiers[done], f2f[done] / MINUTES_PER_HOUR)
+        self.complete_assessments(items[is_assessment & done], float(day))
+        self.complete_visits(items[~is_assessment & done], float(day))
+        self._defer_visits(items[~is_assessment & ~done], day)
+
+    def complete_assessments(self, slots: np.ndarray, t_days: float) -> None:
+        """Assess ``slots`` at ``t_days``: they move from the waiting list to the caseload."""
+        if len(slots) == 0:
+            return
+        c = self.people.cols
+        acc = self.accounts
+        loc = c["locality"][slots]
+        waits = t_days - c["referral_day"][slots]
+        acc.add_waits(t_days, loc, waits)
+        at = np.full(len(slots), t_days)
+        acc.add_times("assessments", loc, at)
+        self._close_stage(slots, t_days, WAITING)
+        acc.add_times("caseload_entries", loc, at)
+        tiers = c["tier"][slots].astype(np.int64)
+        acc.add_times_by_tier("episodes", loc, at, tiers)
+        urgent = c["urgent"][slots]
+        if urgent.any():
+            u_loc = loc[urgent]
+            acc.add_times("urgent_assessments", u_loc, at[urgent])
+            quick = waits[urgent] <= URGENT_KPI_DAYS
+            acc.add_times("urgent_assessed_within_2_days", u_loc[quick], at[urgent][quick])
+        c["stage"][slots] = CASELOAD
+        c["stage_start_day"][slots] = t_days
+        self.people.set_multiplier(slots, t_days, self.m_care)
+        nxt = int(t_days) + c["interval_days"][slots]
+        c["next_due_day"][slots] = nxt
+        c["due_since_day"][slots] = nxt
+        self.discharge(slots[c["n_visits"][slots] == 0], t_days)
+
+    def complete_visits(self, slots: np.ndarray, t_days: float) -> None:
+        """Record a delivered follow-up visit for ``slots`` at ``t_days``; discharge finished plans."""
+        if len(slots) == 0:
+            return
+        c = self.people.cols
+        self.accounts.add_times("visits_delivered", c["locality"][slots], np.full(len(slots), t_days))
+        c["visits_done"][slots] += 1
+        nxt = int(t_days) + c["interval_days"][slots]
+        c["next_due_day"][slots] = nxt
+        c["due_since_day"][slots] = nxt
+        self.discharge(slots[c["visits_done"][slots] >= c["n_visits"][slots]], t_days)
+
+    def _defer_visits(self, slots: np.ndarray, day: int) -> None:
+        if len(slots) == 0:
+            return
+        c = self.people.cols
+        acc = self.accounts
+        late = day - c["due_since_day"][slots] >= self.scenario.care.deferral_tolerance_days
+        loc = c["locality"][slots]
+        acc.count_day("visit_deferrals", day, loc[~late])
+        missed = slots[late]
+        if len(missed) == 0:
+            return
+        acc.count_day("visits_missed", day, loc[late])
+        c["visits_done"][missed] += 1
+        nxt = np.maximum(day + 1, c["due_since_day"][missed] + c["interval_days"][missed])
+        c["next_due_day"][missed] = nxt
+        c["due_since_day"][missed] = nxt
+        if self.missed_effect_days > 0:
+            c["raised_until_day"][missed] = day + self.missed_effect_days
+            self.people.set_multiplier(missed, float(day), self.m_missed)
+        finished = missed[c["visits_done"][missed] >= c["n_visits"][missed]]
+        self.discharge(finished, day)
+
+    # ------------------------------------------------------------------ management levers
+
+    def change_fte(self, share_of_initial: float) -> None:
+        """Add (or, negative, remove) staff: a share of the initial establishment, every grade alike."""
+        self.fte_scale = max(0.0, self.fte_scale + share_of_initial)
+
+    def set_unpaid_overtime_share(self, share: float) -> None:
+        """Share of overtime hours worked unpaid from now on."""
+        self.unpaid_overtime_share = share
+
+    def set_ration_level(self, level: int, day: int) -> None:
+        """Apply rationing ``level`` from ``day``: intervals, visit length, hazard and acceptance."""
+        if level == self.ration_level:
+            return
+        r = self.scenario.provider_policy.rationing
+        self.ration_level = level
+        self.interval_now = np.maximum(1, np.rint(self.interval * (1.0 + r.interval_stretch_per_level * level))).astype(
+            np.int64
+        )
+        self.visit_time_factor = 1.0 - r.visit_shortening_per_level * level
+        self.decline_share = min(1.0, r.lowest_tier_decline_share_per_level * level)
+        self.m_care = 1.0 + r.hazard_increase_per_level * level
+        c = self.people.cols
+        live = np.flatnonzero(c["stage"] != FREE)
+        c["interval_days"][live] = self.interval_now[c["tier"][live]]
+        # People on the caseload at the usual hazard move to the new one; raised hazards (after a
+        # missed visit) and the waiting list keep theirs until they next change.
+        usual = (c["stage"][live] == CASELOAD) & (c["raised_until_day"][live] == 0) & (c["return_day"][live] <= day)
+        self.people.set_multiplier(live[usual], float(day), self.m_care)
+
+    # ------------------------------------------------------------------ month end
+
+    def close_month(self, month: int, day: int) -> None:
+        """Month-end snapshot of the lists (``day`` is the first day of the next month)."""
+        c = self.people.cols
+        stage = c["stage"]
+        caseload = np.flatnonzero(stage == CASELOAD)
+        waiting = np.flatnonzero(stage == WAITING)
+        self.accounts.snapshot(month, c["locality"][caseload], c["locality"][waiting], day - c["referral_day"][waiting])
+        self.compact_visit_buffer()
+
+    def compact_visit_buffer(self) -> None:
+        """Keep only the visit durations that live people still need.
+
+        Durations are drawn at referral for the whole episode (so draws stay common across runs);
+        without compaction the buffer would grow with every referral over the horizon. Rebuilt
+        monthly, it holds what the live caseload needs: memory follows the caseload, not the horizon.
+        """
+        c = self.people.cols
+        live = np.flatnonzero(c["stage"] != FREE)
+        done = c["visits_done"][live]
+        left = np.maximum(c["n_visits"][live] - done, 0)
+        total = int(left.sum())
+        new_starts = np.cumsum(left) - left
+        idx = np.repeat(c["visit_offset"][live] + done - new_starts, left) + np.arange(total)
+        size = max(4096, 2 * total)
+        f2f = np.empty(size)
+        travel = np.empty(size)
+        f2f[:total] = self._f2f[idx]
+        travel[:total] = self._travel[idx]
+        self._f2f, self._travel, self._buffer_used = f2f, travel, total
+        c["visit_offset"][live] = new_starts - done
+
+    def close_run(self, end_day: float) -> None:
+        """Add the person-days of everyone still on a list at the end of the run."""
+        live = np.flatnonzero(self.people.cols["stage"] != FREE)
+        self._close_stage(live, end_day)
+
+    def live_people(self) -> int:
+        """People on the waiting lists or caseloads."""
+        return self.people.live_count()
+
+
+def _allocate(
+    minutes: np.ndarray,
+    loc: np.ndarray,
+    tiers: np.ndarray,
+    cells: list[list[list[int]]],
+    capacity: list[float],
+    done: np.ndarray,
+) -> list[float]:
+    """Give each not-yet-done item, in priority order, to the first allowed grade of its locality with time left.
+
+    ``capacity`` is flat over (locality, grade) *cells*; ``cells[loc][tier]`` lists the cells an
+    item may use, cheapest grade first. Items must be grouped by locality. Marks ``done`` in place
+    and returns the minutes left per cell. Items that do not fit are skipped (a later, shorter one
+    may still fit: nurses fill gaps in the day).
+
+    The rule is sequential (each item sees what the ones before it left), but in each locality
+    every item up to some point usually fits its first cell. That prefix is found with a running
+    total per cell, vectorised; the item-by-item walk takes over only from the first item of the
+    locality that does not fit its first cell. Time left only falls, so an item longer than the
+    most any of its cells has left can never be placed, and is not walked.
+    """
+    remaining = list(capacity)
+    todo = np.flatnonzero(~done)
+    if len(todo) == 0:
+        return remaining
+    n_loc, n_tiers = len(cells), len(cells[0])
+    first = np.array([[row[0] for row in by_loc] for by_loc in cells], dtype=np.int64).ravel()
+    m = minutes[todo]
+    lt = loc[todo] * n_tiers + tiers[todo]
+    cell = first[lt]
+    # Running total of each item's first cell over the items before it (stable sort by cell).
+    by_cell = np.argsort(cell, kind="stable")
+    cum = np.cumsum(m[by_cell])
+    cell_sorted = cell[by_cell]
+    starts = np.searchsorted(cell_sorted, np.arange(len(capacity)))
+    before = np.concatenate(([0.0], cum))[starts]
+    running = np.empty(len(todo))
+    running[by_cell] = cum - before[cell_sorted]
+    fits = running <= np.asarray(capacity)[cell]
+    # Each locality's prefix ends at its first item that does not fit (items are grouped by locality).
+    item_loc = loc[todo]
+    misfit = np.flatnonzero(~fits)
+    stop_pos = np.full(n_loc, len(todo))
+    if len(misfit):
+        first_misfit = np.unique(item_loc[misfit], return_index=True)
+        stop_pos[first_misfit[0]] = misfit[first_misfit[1]]
+    placed = np.arange(len(todo)) < stop_pos[item_loc]
+    done[todo[placed]] = True
+    used = np.bincount(cell[placed], weights=m[placed], minlength=len(capacity))
+    remaining = (np.asarray(capacity) - used).tolist()
+    rest = np.flatnonzero(~placed)
+    if len(rest) == 0:
+        return remaining
+    most = np.array([[max(remaining[g] for g in row) for row in by_loc] for by_loc in cells]).ravel()
+    rest = rest[m[rest] <= most[lt[rest]]]
+    for j, mj, lo, t in zip(
+        todo[rest].tolist(), m[rest].tolist(), item_loc[rest].tolist(), tiers[todo[rest]].tolist(), strict=True
+    ):
+        for g in cells[lo][t]:
+            if remaining[g] >= mj:
+                remaining[g] -= mj
+                done[j] = True
+                break
+    return remaining
