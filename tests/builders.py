@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from fundsim.scenario.models import Scenario
+from fundsim.scenario.scaling import SCALED_CONTRACT_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example.yaml"
@@ -33,19 +34,6 @@ def small_dict(population: int = 40_000, years: float = 1.0, warmup_days: int = 
             if config.get(key) is not None:
                 config[key] *= scale
     return d
-
-
-#: Contract parameters that are totals for the whole population (per-head rates and prices are not).
-SCALED_CONTRACT_KEYS = (
-    "annual_value_gbp",
-    "contracted_activity_per_year",
-    "baseline_volume_per_year",
-    "floor_gbp_per_year",
-    "cap_gbp_per_year",
-    "reference_activity_per_year",
-    "fixed_gbp_per_year",
-    "agreed_activity_per_year",
-)
 
 
 def mmc_dict(servers: int, arrivals_per_hour: float, service_minutes: float, days: float = 240.0) -> dict[str, Any]:

@@ -22,6 +22,7 @@ class RunResult:
     ledger: pd.DataFrame
     events: int  # simulated events: referrals, assessments, visits, admissions, day and month steps
     peak_live_people: int
+    peak_state_bytes: int = 0  # most bytes held by per-person state (table and visit buffers) at a month end
 
 
 def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict) -> object:
@@ -35,6 +36,7 @@ def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calen
         service.arrive(day)
         if day + 1 in month_end_days:
             service.close_month(month, day + 1)
+            stats["peak_state_bytes"] = max(stats.get("peak_state_bytes", 0), service.state_nbytes())
             month += 1
         stats["peak_live_people"] = max(stats["peak_live_people"], service.live_people())
         yield env.timeout(1)
@@ -70,7 +72,14 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
         ledger[["referrals", "assessments", "visits_delivered", "admissions"]].to_numpy().sum()
         + calendar.n_days * (1 + service.n_localities)
     )
-    return RunResult(scenario.name, replication, ledger, events, int(stats["peak_live_people"]))
+    return RunResult(
+        scenario.name,
+        replication,
+        ledger,
+        events,
+        int(stats["peak_live_people"]),
+        int(stats.get("peak_state_bytes", 0)),
+    )
 
 
 __all__ = ["RunResult", "simulate"]

@@ -726,6 +726,13 @@ class ServiceModel:
         live = np.flatnonzero(self.people.cols["stage"] != FREE)
         self._close_stage(live, end_day)
 
+    def state_nbytes(self) -> int:
+        """Bytes held by per-person state: the patient table and the visit-duration buffers."""
+        block = 0
+        if self._block is not None:
+            block = sum(v.nbytes for v in vars(self._block).values() if isinstance(v, np.ndarray))
+        return self.people.nbytes() + self._f2f.nbytes + self._travel.nbytes + block
+
     def live_people(self) -> int:
         """People on the waiting lists or caseloads."""
         return self.people.live_count()
