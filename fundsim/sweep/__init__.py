@@ -1,0 +1,1 @@
+"""Batch sensitivity sweeps: designs, executors, a resumable store and the analysis."""
