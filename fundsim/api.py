@@ -2,16 +2,72 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from fundsim.errors import FundsimError
 from fundsim.experiment.compare import Comparison, compare
 from fundsim.experiment.runner import Results, run_replications
-from fundsim.experiment.store import base_manifest, write_json, write_outputs
+from fundsim.experiment.store import base_manifest, write_outputs
 from fundsim.scenario.loader import scenario_sha256
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
 from fundsim.sim.streams import PURPOSES
+
+#: Where results go when no output folder is named: ``results/<scenario name>`` under the current folder.
+RESULTS_ROOT = Path("results")
+#: Longest results folder name, in bytes of UTF-8 (file systems allow 255; room is left for the
+#: temporary ``.<name>.tmp-<pid>-<random>`` sibling).
+MAX_FOLDER_NAME_BYTES = 200
+
+
+class OutputPathError(FundsimError):
+    """A scenario's name cannot be used as the name of its results folder."""
+
+
+def _folder_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a safe single folder name, or None when it is."""
+    if not name.strip():
+        return "it is empty"
+    if "\0" in name:
+        return "it contains a NUL character"
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "it contains a control character"
+    if any(sep in name for sep in {"/", "\\", os.sep, os.altsep or "/"}):
+        return "it contains a path separator"
+    if name in (".", "..") or PurePosixPath(name).is_absolute() or PureWindowsPath(name).drive:
+        return "it names a folder outside the results folder"
+    if name.startswith("."):
+        return "it starts with '.' (hidden folders are fundsim's temporary folders)"
+    if name != name.rstrip(" ."):
+        return "it ends with a space or '.'"
+    if len(name.encode("utf-8")) > MAX_FOLDER_NAME_BYTES:
+        return f"it is longer than {MAX_FOLDER_NAME_BYTES} bytes"
+    return None
+
+
+def default_output_dir(scenario_name: str, suffix: str = "", root: Path = RESULTS_ROOT) -> Path:
+    """The results folder used when none is named: ``root / (scenario_name + suffix)``.
+
+    The scenario's name is taken from a file, so it must name exactly one folder inside ``root``:
+    a name such as ``../../etc``, ``/tmp/x``, one with a path separator, a NUL or another control
+    character, or a leading ``.`` is refused with :class:`OutputPathError` rather than followed.
+    (The scenario schema already refuses such names; this is the second line of defence, for
+    scenarios built in code.)
+    """
+    folder = f"{scenario_name}{suffix}"
+    problem = _folder_name_problem(folder)
+    if problem is not None:
+        raise OutputPathError(
+            f"the scenario name {scenario_name!r} cannot be used as the name of its results folder ({problem}); "
+            "rename the scenario or name the output folder with --out"
+        )
+    out_dir = Path(root) / folder
+    if out_dir.parent != Path(root) or out_dir.name != folder:  # pragma: no cover - the checks above prevent it
+        raise OutputPathError(f"the results folder {out_dir} is not inside {root}")
+    return out_dir
 
 
 def with_seed(scenario: Scenario, seed: int | None) -> Scenario:
@@ -73,7 +129,7 @@ def write_comparison(
     baseline), ``replications.parquet``/``.csv`` (contract × replication), ``provider.parquet``
     (contract × replication × month), ``ledger.parquet``, ``risk.csv`` when the risk view ran,
     ``outcomes.csv`` and ``wrong_way.csv`` when the outcomes contract is compared, and
-    ``manifest.json`` last.
+    ``manifest.json`` last (listing the size and SHA-256 of every other file).
     """
     sc = comparison.scenario
     manifest = base_manifest(
@@ -93,7 +149,7 @@ def write_comparison(
         wall_time_s=round(wall_time_s, 3),
         scenario=sc.model_dump(mode="json"),
     )
-    writers = {
+    writers: dict[str, Callable[[Path], None]] = {
         "comparison.parquet": lambda p: comparison.summary.to_parquet(p, index=False),
         "comparison.csv": lambda p: comparison.summary.to_csv(p, index=False),
         "replications.parquet": lambda p: comparison.per_replication.to_parquet(p, index=False),
@@ -106,18 +162,16 @@ def write_comparison(
     if comparison.outcomes is not None:
         writers["outcomes.csv"] = lambda p: comparison.outcomes.to_csv(p, index=False)
         writers["wrong_way.csv"] = lambda p: comparison.wrong_way.to_csv(p, index=False)
-    writers["manifest.json"] = lambda p: write_json(p, manifest)
-    write_outputs(Path(out_dir), overwrite, writers)
-    return list(writers)
+    return write_outputs(Path(out_dir), overwrite, writers, manifest)
 
 
 def write_run(
     results: Results, out_dir: Path, *, scenario_file: Path | None, wall_time_s: float, overwrite: bool = False
-) -> None:
-    """Write the results of a run into ``out_dir``, atomically.
+) -> list[str]:
+    """Write the results of a run into ``out_dir``, atomically; return the file names written.
 
     Files: ``ledger.parquet``, ``provider.parquet``, ``replications.csv``, ``summary.csv`` and
-    ``manifest.json`` (written last).
+    ``manifest.json`` (written last, listing the size and SHA-256 of every other file).
     """
     sc = results.scenario
     n = int(results.per_replication.shape[0])
@@ -134,7 +188,7 @@ def write_run(
         wall_time_s=round(wall_time_s, 3),
         scenario=sc.model_dump(mode="json"),
     )
-    write_outputs(
+    return write_outputs(
         Path(out_dir),
         overwrite,
         {
@@ -142,6 +196,6 @@ def write_run(
             "provider.parquet": lambda p: results.provider.to_parquet(p, index=False),
             "replications.csv": lambda p: results.per_replication.to_csv(p, index=False),
             "summary.csv": lambda p: results.summary.to_csv(p, index=False),
-            "manifest.json": lambda p: write_json(p, manifest),
         },
+        manifest,
     )

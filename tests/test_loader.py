@@ -271,7 +271,7 @@ def test_number_where_text_is_needed_suggests_quotes() -> None:
 def test_wrong_type_for_a_nested_model() -> None:
     problem = only_problem(edit("face_to_face_minutes: {mean: 45}", "face_to_face_minutes: 45"))
     assert problem.field == "tiers[1].face_to_face_minutes"
-    assert problem.message == "Input should be a valid dictionary or instance of Distribution, got 45"
+    assert problem.message == "must be a mapping with the keys mean, cv, distribution, got 45"
     assert (problem.line, problem.column) == (21, 27)
 
 
@@ -478,3 +478,202 @@ def test_scenario_sha256(tmp_path: Path) -> None:
     assert scenario_sha256(path) == hashlib.sha256(VALID.encode()).hexdigest()
     with pytest.raises(ScenarioError, match="no such file"):
         scenario_sha256(tmp_path / "missing.yaml")
+
+
+# --------------------------------------------------------------------------- semantic checks before simulating
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "contracts:\n",
+            "contract: capitation\ncontracts:\n",
+            "contract 'capitation' is not configured under contracts; configured: ['block']",
+            id="contract-referenced-not-configured",
+        ),
+        pytest.param(
+            "      hourly_cost_gbp: 28\n",
+            "      hourly_cost_gbp: 28\n    - name: band3\n      fte: 4\n      hourly_cost_gbp: 20\n",
+            "workforce.grades[2] ('band3') is in no tier's allowed_grades, so it can make no visits; "
+            "add it to a tier's allowed_grades or remove the grade",
+            id="grade-that-can-make-no-visits",
+        ),
+        pytest.param(
+            "tiers:\n",
+            "simulation: {horizon_years: 0.25, warmup_days: 120}\ntiers:\n",
+            "simulation.warmup_days (120 days) is longer than the measured horizon (horizon_years 0.25 = 91 days); "
+            "shorten the warm-up or lengthen the horizon",
+            id="horizon-shorter-than-warmup",
+        ),
+        pytest.param(
+            "      fte: 20\n",
+            "      fte: 20\n      annual_leave_share: 0.5\n      sickness_share: 0.5\n",
+            "workforce.grades[0] ('band5'): annual_leave_share + sickness_share is 1, so its staff are never on "
+            "duty; the two must add up to less than 1",
+            id="grade-never-on-duty",
+        ),
+        pytest.param(
+            "      fte: 20\n",
+            "      fte: 0\n",
+            "tiers[0].allowed_grades: no staff can make the visits of tier 'low': every allowed grade (band5) "
+            "has fte 0 or patient_facing_share 0",
+            id="tier-nobody-can-visit",
+        ),
+    ],
+)
+def test_semantic_checks_have_their_own_message(old: str, new: str, expected: str) -> None:
+    problem = only_problem(edit(old, new))
+    assert problem.message == expected
+    assert problem.line is not None
+
+
+def test_grade_dropped_from_every_tier() -> None:
+    text = edit("allowed_grades: [band5]\n", "allowed_grades: [band6]\n")
+    text = edit("allowed_grades: [band5, band6]", "allowed_grades: [band6]", text)
+    problem = only_problem(text)
+    assert problem.message.startswith("workforce.grades[0] ('band5') is in no tier's allowed_grades")
+    assert (problem.line, problem.column) == (26, 7)  # the grade's mapping
+
+
+def test_roster_with_zero_hours_in_every_shift() -> None:
+    text = edit("      fte: 20\n", "      fte: 20\n      patient_facing_share: 0\n")
+    text = edit("      fte: 8\n", "      fte: 0\n", text)
+    problem = only_problem(text)
+    assert problem.message == (
+        "workforce: the roster has zero visit hours in every shift (every grade has fte 0 or "
+        "patient_facing_share 0), so no visit could ever be made"
+    )
+
+
+def test_a_declined_tier_needs_no_staff() -> None:
+    """The check for a tier nobody can visit skips tiers declined by care.min_accepted_tier."""
+    text = edit("      fte: 20\n", "      fte: 0\n") + "care: {min_accepted_tier: 1}\n"
+    assert load_scenario_text(text).care.min_accepted_tier == 1
+
+
+def test_horizon_equal_to_warmup_is_allowed() -> None:
+    scenario = load_scenario_text(edit("tiers:\n", "simulation: {horizon_years: 1, warmup_days: 365}\ntiers:\n"))
+    assert scenario.simulation.warmup_days == 365
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ("population: 100000", "population: 0", "localities[0].population", "must be > 0, got 0"),
+        (
+            "daily_admission_hazard: 0.001",
+            "daily_admission_hazard: -0.1",
+            "tiers[0].daily_admission_hazard",
+            "must be >= 0, got -0.1",
+        ),
+        (
+            "tiers:",
+            "care: {assessment_capacity_share: 1.2}\ntiers:",
+            "care.assessment_capacity_share",
+            "must be <= 1, got 1.2",
+        ),
+        (
+            "      fte: 8\n",
+            "      fte: 8\n      sickness_share: 1.5\n",
+            "workforce.grades[1].sickness_share",
+            "must be <= 1, got 1.5",
+        ),
+        ("    high: 0.3\n", "    high: 0.3\n  urgent_share: -0.01\n", "demand.urgent_share", "must be >= 0, got -0.01"),
+    ],
+)
+def test_probabilities_outside_0_1_and_zero_population(old: str, new: str, field: str, message: str) -> None:
+    problem = only_problem(edit(old, new))
+    assert (problem.field, problem.message) == (field, message)
+
+
+def test_mix_sum_is_shown_for_every_mix() -> None:
+    text = edit("    high: 0.3\n", "    high: 0.3\n  sources: {gp: 0.5, other: 0.6}\n")
+    problem = only_problem(text)
+    assert (problem.field, problem.message) == ("demand.sources", "sources must sum to 1, got 1.1")
+
+
+# --------------------------------------------------------------------------- bounds on valid-looking but huge numbers
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            "population: 100000",
+            "population: 1000000000000",
+            "localities[0].population",
+            "must be <= 20000000, got 1000000000000",
+        ),
+        (
+            "tiers:",
+            "simulation: {horizon_years: 1000000}\ntiers:",
+            "simulation.horizon_years",
+            "must be <= 20, got 1000000",
+        ),
+        (
+            "face_to_face_minutes: {mean: 45}",
+            "face_to_face_minutes: {mean: 100000}",
+            "tiers[1].face_to_face_minutes.mean",
+            "must be <= 1440, got 100000",
+        ),
+        (
+            "tiers:",
+            "hospital: {length_of_stay_days: {mean: 5000}}\ntiers:",
+            "hospital.length_of_stay_days.mean",
+            "must be <= 365, got 5000",
+        ),
+        (
+            "    high: 0.3\n",
+            "    high: 0.3\n  weekday_profile: [1, 1, 1, 1, 1, 1, 1.0e+300]\n",
+            "demand.weekday_profile[6]",
+            "must be <= 100, got 1e+300",
+        ),
+        ("interval_days: 7", "interval_days: 1.0e+300", "tiers[0].interval_days", "must be <= 365, got 1e+300"),
+        ("fte: 8", "fte: 1.0e+9", "workforce.grades[1].fte", "must be <= 100000, got 1000000000.0"),
+    ],
+)
+def test_huge_numbers_are_refused_by_documented_bounds(old: str, new: str, field: str, message: str) -> None:
+    problem = only_problem(edit(old, new))
+    assert (problem.field, problem.message) == (field, message)
+
+
+def test_total_population_is_bounded() -> None:
+    localities = "".join(
+        f"  - name: L{i}\n    population: 20000000\n    referral_rate_per_1000_per_year: 10\n" for i in range(4)
+    )
+    text = edit("  - name: North\n    population: 100000\n    referral_rate_per_1000_per_year: 12.5\n", localities)
+    problem = only_problem(text)
+    assert problem.message == (
+        "localities: the total population is 80,000,000; the limit is 70,000,000 (about the population of the "
+        "United Kingdom)"
+    )
+
+
+# --------------------------------------------------------------------------- libyaml and pure-Python parsing agree
+
+
+def _documents(text: str) -> tuple[object, object]:
+    from fundsim.scenario import loader
+
+    fast = loader._compose_fast(text)
+    assert fast is not None, "libyaml did not parse a valid file"
+    quick = loader._checked_document(fast[0], fast[1], "f.yaml", Scenario)
+    pure_loader = loader.FundsimLoader(text)
+    pure = loader._checked_document(pure_loader, pure_loader.get_single_node(), "f.yaml", Scenario)
+    return quick, pure
+
+
+@pytest.mark.skipif(not __import__("yaml").__with_libyaml__, reason="PyYAML without libyaml")
+@pytest.mark.parametrize("name", ["example.yaml", "large.yaml", "tiny.yaml"])
+def test_fast_and_pure_python_parsing_give_the_same_data_and_positions(name: str) -> None:
+    text = (Path(__file__).resolve().parents[1] / "scenarios" / name).read_text(encoding="utf-8")
+    text += "x-anchor: &a {fte: 3}\nx-use: {<<: *a, on: no, quoted: '123', plain: 123, date: 2025-04-01}\n"
+    quick, pure = _documents(text)
+    assert quick == pure
+
+
+def test_syntax_errors_get_the_pure_python_message() -> None:
+    """libyaml's own wording differs; the file is parsed again so messages do not depend on it."""
+    problem = only_problem(edit("    population: 100000", "   population: 100000"))
+    assert problem.message.startswith("YAML syntax error: expected <block end>")

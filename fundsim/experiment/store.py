@@ -1,21 +1,36 @@
 """Writing a results folder atomically, with its manifest.
 
-Everything is written into a hidden temporary folder beside the target and renamed into place
-only when complete, so a results folder that exists is always whole. An existing folder is
-replaced (with ``overwrite``) only after the new one is complete.
+A results folder that exists is always complete, whenever the process writing it is stopped
+(Ctrl-C, a crash, ``kill -9``, a laptop that sleeps and never wakes up):
+
+1. every file is written into a hidden temporary sibling of the target, ``.<name>.tmp-<pid>-<random>``,
+   and flushed to disk; the manifest is written last and lists every other file with its size and
+   SHA-256, so a manifest is a promise that the folder is whole;
+2. the temporary folder is renamed onto the target: a plain ``rename`` when the target is absent
+   (or empty), an atomic exchange of the two folders when ``overwrite`` replaces an existing one
+   (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere the old folder is first renamed aside to
+   ``.<name>.old-<pid>``, and put back by the next write if the process died in between);
+3. only then is the old folder deleted.
+
+Temporary and set-aside siblings left by a process that was killed are cleaned up by the next
+write to the same target, once their process is gone; nothing else in the parent folder is touched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import errno
+import functools
+import hashlib
 import json
 import os
 import platform
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -24,6 +39,11 @@ from fundsim.errors import FundsimError
 
 #: Packages whose versions go into every manifest.
 RECORDED_PACKAGES = ("simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "click")
+#: The manifest's file name; it is written last.
+MANIFEST = "manifest.json"
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
 
 
 class OutputExistsError(FundsimError):
@@ -54,10 +74,154 @@ def base_manifest(**fields: object) -> dict[str, object]:
 
 def check_output_dir(out_dir: Path, overwrite: bool) -> None:
     """Refuse a non-empty existing ``out_dir`` unless ``overwrite`` (before any work is done)."""
+    out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputExistsError(f"{out_dir}: exists and is not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise OutputExistsError(f"{out_dir}: folder exists and is not empty; choose another --out or pass --overwrite")
+
+
+# --------------------------------------------------------------------------- siblings
+
+
+def _sibling_prefix(out_dir: Path, kind: str) -> str:
+    return f".{out_dir.name}.{kind}-"
+
+
+def _sibling_pid(name: str, prefix: str) -> int | None:
+    """The process id in a sibling's name (``.<name>.tmp-<pid>-…`` or ``.<name>.old-<pid>``)."""
+    head = name[len(prefix) :].split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    except OSError:  # pragma: no cover - e.g. an out-of-range pid
+        return False
+    return True
+
+
+def _remove(path: Path) -> None:
+    """Delete a folder (or a symlink to one) without following links; ignore what is already gone."""
+    if path.is_symlink():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def clean_stale_siblings(out_dir: Path) -> list[Path]:
+    """Remove temporary siblings of ``out_dir`` left by processes that no longer run; return them.
+
+    A set-aside old folder (``.<name>.old-<pid>``) whose process died between setting it aside and
+    moving the new one in is put back as ``out_dir`` when ``out_dir`` is missing, rather than deleted.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return []
+    removed: list[Path] = []
+    tmp_prefix, old_prefix = _sibling_prefix(out_dir, "tmp"), _sibling_prefix(out_dir, "old")
+    for path in sorted(parent.iterdir()):
+        name = path.name
+        prefix = tmp_prefix if name.startswith(tmp_prefix) else old_prefix if name.startswith(old_prefix) else None
+        if prefix is None:
+            continue
+        pid = _sibling_pid(name, prefix)
+        if pid is None or _alive(pid):
+            continue
+        if prefix == old_prefix and not out_dir.exists() and (path / MANIFEST).is_file():
+            path.rename(out_dir)
+            continue
+        _remove(path)
+        removed.append(path)
+    return removed
+
+
+# --------------------------------------------------------------------------- renaming into place
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's ``renameat2`` (Linux, glibc 2.28+), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step; False when the system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False  # an old kernel, or a file system without exchange support
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (names) to disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    """Rename the complete folder ``tmp`` to ``out_dir``, replacing it if it exists."""
+    if not out_dir.exists() and not out_dir.is_symlink():
+        try:
+            tmp.rename(out_dir)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):  # another process got there first
+                raise OutputExistsError(
+                    f"{out_dir}: folder appeared and is not empty while writing; choose another --out or "
+                    "pass --overwrite"
+                ) from None
+            raise
+        return
+    if out_dir.is_dir() and not out_dir.is_symlink() and not any(out_dir.iterdir()):
+        tmp.rename(out_dir)  # rename(2) replaces an empty folder in one step
+        return
+    if _exchange(tmp, out_dir):
+        _fsync_dir(out_dir.parent)
+        _remove(tmp)  # now holds the old folder
+        return
+    old = out_dir.with_name(f"{_sibling_prefix(out_dir, 'old')}{os.getpid()}")
+    _remove(old)
+    out_dir.rename(old)
+    tmp.rename(out_dir)
+    _fsync_dir(out_dir.parent)
+    _remove(old)
 
 
 @contextlib.contextmanager
@@ -66,35 +230,61 @@ def atomic_dir(out_dir: Path, overwrite: bool) -> Iterator[Path]:
     out_dir = Path(out_dir)
     check_output_dir(out_dir, overwrite)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    clean_stale_siblings(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_sibling_prefix(out_dir, 'tmp')}{os.getpid()}-", dir=out_dir.parent))
     try:
         yield tmp
-        os.chmod(tmp, 0o755)
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a results folder is an ordinary one
+        _fsync_dir(tmp)
+        check_output_dir(out_dir, overwrite)  # it may have been filled while we worked
+        _move_into_place(tmp, out_dir)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         raise
 
 
-def write_json(path: Path, data: dict[str, object]) -> None:
+# --------------------------------------------------------------------------- files
+
+
+def write_json(path: Path, data: Mapping[str, object]) -> None:
     """Write ``data`` as indented JSON."""
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def write_outputs(out_dir: Path, overwrite: bool, writers: dict[str, Callable[[Path], None]]) -> None:
+def file_record(path: Path) -> dict[str, object]:
+    """Size in bytes and SHA-256 of a file, as listed in a manifest."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def write_outputs(
+    out_dir: Path,
+    overwrite: bool,
+    writers: Mapping[str, Callable[[Path], None]],
+    manifest: Mapping[str, object] | None = None,
+) -> list[str]:
     """Write each file with its writer into a temporary folder, then move the folder into place.
 
-    The manifest, if given, is written last, so a folder with a manifest is always complete.
+    With ``manifest``, ``manifest.json`` is written last, holding ``manifest`` plus ``files``: the
+    size and SHA-256 of every other file. (A ``manifest.json`` entry in ``writers`` is also
+    written last, as given.) Returns the names of the files written, manifest last.
     """
-    with atomic_dir(out_dir, overwrite) as tmp:
-        for name, writer in writers.items():
-            if name != "manifest.json":
-                writer(tmp / name)
-        if "manifest.json" in writers:
-            writers["manifest.json"](tmp / "manifest.json")
+    names = [name for name in writers if name != MANIFEST]
+    with atomic_dir(Path(out_dir), overwrite) as tmp:
+        for name in names:
+            writers[name](tmp / name)
+            _fsync_file(tmp / name)
+        if manifest is not None:
+            files = {name: file_record(tmp / name) for name in names}
+            write_json(tmp / MANIFEST, {**manifest, "files": files})
+        elif MANIFEST in writers:
+            writers[MANIFEST](tmp / MANIFEST)
+        if (tmp / MANIFEST).exists():
+            _fsync_file(tmp / MANIFEST)
+            names.append(MANIFEST)
+    return names

@@ -28,8 +28,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.reader import ReaderError
+from yaml.reader import Reader, ReaderError
+from yaml.resolver import Resolver
 
 from fundsim.errors import Problem, ScenarioError
 from fundsim.scenario.models import Scenario
@@ -85,15 +88,44 @@ class _LimitExceeded(Exception):
         self.mark = mark
 
 
-class FundsimLoader(yaml.SafeLoader):
+class _LimitedComposer:
+    """Composer mixin: counts alias uses and nesting depth, refusing the document past the limits."""
+
+    alias_count = 0
+    depth = 0
+
+    def compose_node(self, parent: Node | None, index: object) -> Node:
+        """Compose one node, refusing the document once it uses too many aliases or nests too deep."""
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                raise _LimitExceeded(
+                    f"too many YAML aliases: more than {MAX_ALIASES} uses of '*name'",
+                    self.peek_event().start_mark,  # type: ignore[attr-defined]
+                )
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _LimitExceeded(
+                    f"mappings and lists are nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,  # type: ignore[attr-defined]
+                )
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self.depth -= 1
+
+
+class FundsimLoader(_LimitedComposer, yaml.SafeLoader):
     """A safe YAML loader that counts alias uses and nesting depth while composing.
 
     It also reads only ``true``/``false`` (any case style) as booleans, as YAML 1.2 does, so that
     an unquoted ``no``, ``on`` or ``y`` stays text (a locality called ``No`` is not ``False``);
     pydantic still accepts ``yes``/``no``/``on``/``off`` text for boolean fields.
 
-    This is the pure-Python loader on purpose: the libyaml composer cannot be hooked to count
-    aliases before they are expanded, and scenario files are small.
+    The composer is PyYAML's pure-Python one, hooked to count aliases *before* they are expanded
+    (libyaml's own composer cannot be hooked). :class:`_FastLoader` pairs the same composer with
+    libyaml's parser; this class is the reference, and the one whose error messages are shown.
     """
 
     def __init__(self, stream: str) -> None:
@@ -101,31 +133,36 @@ class FundsimLoader(yaml.SafeLoader):
         self.alias_count = 0
         self.depth = 0
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:
-        """Compose one node, refusing the document once it uses too many aliases or nests too deep."""
-        if self.check_event(yaml.AliasEvent):
-            self.alias_count += 1
-            if self.alias_count > MAX_ALIASES:
-                raise _LimitExceeded(
-                    f"too many YAML aliases: more than {MAX_ALIASES} uses of '*name'", self.peek_event().start_mark
-                )
-            return super().compose_node(parent, index)
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise _LimitExceeded(
-                    f"mappings and lists are nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
 
 FundsimLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 FundsimLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _FastLoader(_LimitedComposer, Composer, CParser, SafeConstructor, Resolver):
+        """:class:`FundsimLoader` with libyaml's C scanner and parser, several times faster.
+
+        The same limits, resolvers and nodes. Only used for documents that parse; anything libyaml
+        refuses is parsed again by :class:`FundsimLoader`, so messages do not depend on libyaml.
+        """
+
+        yaml_implicit_resolvers = FundsimLoader.yaml_implicit_resolvers
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.alias_count = 0
+            self.depth = 0
+
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = None  # type: ignore[assignment,misc]
 
 
 # --------------------------------------------------------------------------- public API
@@ -269,8 +306,23 @@ class _Document:
     plain_keys: dict[Path, str] = field(default_factory=dict)
 
 
+def _compose_fast(text: str) -> tuple[Any, Node | None] | None:
+    """Compose ``text`` with libyaml: (loader, root), or None when it is not a clean, parseable document."""
+    if _FastLoader is None or Reader.NON_PRINTABLE.search(text):
+        return None
+    loader = _FastLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except (yaml.YAMLError, _LimitExceeded, RecursionError):
+        loader.dispose()
+        return None
+
+
 def _parse(text: str, filename: str, model_cls: type[BaseModel]) -> _Document:
     """Compose, check and construct the YAML document in ``text``."""
+    fast = _compose_fast(text)
+    if fast is not None:
+        return _checked_document(fast[0], fast[1], filename, model_cls)
     try:
         loader = FundsimLoader(text)
     except ReaderError as exc:
@@ -289,6 +341,14 @@ def _parse(text: str, filename: str, model_cls: type[BaseModel]) -> _Document:
         except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before this
             raise ScenarioError.single(filename, "mappings and lists are nested too deeply") from None
 
+        return _checked_document(loader, root, filename, model_cls)
+    finally:
+        loader.dispose()
+
+
+def _checked_document(loader: Any, root: Node | None, filename: str, model_cls: type[BaseModel]) -> _Document:
+    """Check the composed node tree (size, keys, tags, scalars) and construct plain data from it."""
+    try:
         if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL and root.value == ""):
             raise ScenarioError.single(filename, _empty_message(model_cls))
         if not isinstance(root, MappingNode):
@@ -406,7 +466,7 @@ class _Walker:
                 return
             for key, (key_node, value_node) in self.entries(node, path).items():
                 self.key_positions[(*path, key)] = _position(key_node.start_mark)
-                if key_node.style is None:
+                if not key_node.style:  # plain: None from PyYAML, "" from libyaml
                     self.plain_keys[(*path, key)] = key_node.value
                 self.walk(value_node, (*path, key))
         elif isinstance(node, SequenceNode):
@@ -416,7 +476,7 @@ class _Walker:
             for index, item in enumerate(node.value):
                 self.walk(item, (*path, index))
         elif isinstance(node, ScalarNode):
-            if self.check_scalar(node, path) and node.style is None:
+            if self.check_scalar(node, path) and not node.style:  # plain (None or "")
                 self.plain_scalars[path] = node.value
 
     def entries(self, node: MappingNode, path: Path) -> dict[Any, tuple[Node, Node]]:
@@ -703,6 +763,10 @@ def _problem(
         written = doc.plain_keys.get(path)
         if err["type"] == "string_type" and written is not None and "'" not in written:
             message += f"; put it in quotes to make it text: '{written}'"
+    elif kind == "model_type" and _is_model(resolved.annotation):
+        # Pydantic names the model class ("instance of DurationMinutes"), which means nothing in a file.
+        keys = ", ".join(resolved.annotation.model_fields)
+        message = f"must be a mapping with the keys {keys}, got {_short_repr(err.get('input'))}"
     else:
         message = _message(err, model_cls, doc, path)
     line, column = position if position is not None else (None, None)

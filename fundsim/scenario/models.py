@@ -19,10 +19,21 @@ from fundsim.contracts.base import ContractContext
 
 #: Tolerance when checking that a probability mix sums to one.
 MIX_TOLERANCE = 1e-6
+#: Largest total population of a scenario: about the United Kingdom's (a larger "service" is a typo,
+#: and would take days to simulate).
+MAX_TOTAL_POPULATION = 70_000_000
+#: Largest mean duration of a visit, assessment or journey, in minutes (a whole day).
+MAX_VISIT_MINUTES = 24 * 60
+#: Largest mean hospital length of stay, in days.
+MAX_STAY_DAYS = 365
+#: Largest relative referral rate of one weekday (the profile is rescaled to average 1).
+MAX_WEEKDAY_WEIGHT = 100
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+#: A relative weight (a weekday's referral rate against the others).
+Weight = Annotated[float, Field(ge=0.0, le=MAX_WEEKDAY_WEIGHT, allow_inf_nan=False)]
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")]
 
 
@@ -82,9 +93,7 @@ class Demand(Model):
         0.03, ge=-0.5, le=2.0, allow_inf_nan=False, description="Compound annual growth of the referral rate."
     )
     seasonality: Seasonality = Seasonality()
-    weekday_profile: tuple[
-        NonNegative, NonNegative, NonNegative, NonNegative, NonNegative, NonNegative, NonNegative
-    ] = Field(
+    weekday_profile: tuple[Weight, Weight, Weight, Weight, Weight, Weight, Weight] = Field(
         (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
         description="Relative referral rate Monday..Sunday; rescaled to average 1.",
     )
@@ -132,9 +141,13 @@ class Locality(Model):
 
 
 class Distribution(Model):
-    """A positive random quantity given by its mean and coefficient of variation."""
+    """A positive random quantity given by its mean and coefficient of variation.
 
-    mean: NonNegative
+    The unit is the field's (minutes for visits, days for a length of stay); the subclasses below
+    bound the mean for each use.
+    """
+
+    mean: float = Field(ge=0.0, le=1e6, allow_inf_nan=False)
     cv: float = Field(0.0, ge=0.0, le=5.0, allow_inf_nan=False)
     distribution: Literal["fixed", "lognormal", "exponential", "gamma"] = "lognormal"
 
@@ -143,6 +156,18 @@ class Distribution(Model):
         if self.distribution == "exponential" and self.cv not in (0.0, 1.0):
             raise ValueError("an exponential distribution has cv 1; leave cv out or set it to 1")
         return self
+
+
+class DurationMinutes(Distribution):
+    """A duration in minutes (an assessment, a visit, a journey); the mean is at most one day."""
+
+    mean: float = Field(ge=0.0, le=MAX_VISIT_MINUTES, allow_inf_nan=False, description="Mean, in minutes.")
+
+
+class StayDays(Distribution):
+    """A hospital length of stay in days; the mean is at most a year."""
+
+    mean: float = Field(ge=0.0, le=MAX_STAY_DAYS, allow_inf_nan=False, description="Mean, in days.")
 
 
 class VisitCount(Model):
@@ -157,11 +182,11 @@ class Tier(Model):
     """A complexity tier: its care plan, who may visit, and its deterioration risk."""
 
     name: Name
-    assessment_minutes: Distribution = Distribution(mean=60, cv=0.3)
+    assessment_minutes: DurationMinutes = DurationMinutes(mean=60, cv=0.3)
     visits: VisitCount
     interval_days: float = Field(gt=0, le=365, allow_inf_nan=False, description="Days between planned visits.")
-    face_to_face_minutes: Distribution
-    travel_minutes: Distribution = Distribution(mean=20, cv=0.4)
+    face_to_face_minutes: DurationMinutes
+    travel_minutes: DurationMinutes = DurationMinutes(mean=20, cv=0.4)
     allowed_grades: list[Name] = Field(min_length=1, description="Staff grades that may make these visits.")
     daily_admission_hazard: float = Field(
         ge=0.0, le=1.0, allow_inf_nan=False, description="Emergency admissions per person-day while under care."
@@ -257,7 +282,7 @@ class Hospital(Model):
     tariff_gbp: float = Field(1900.0, ge=0, le=1e6, allow_inf_nan=False, description="Payment per non-elective spell.")
     trim_point_days: float = Field(8.0, ge=0, le=365, allow_inf_nan=False)
     excess_bed_day_gbp: float = Field(350.0, ge=0, le=1e5, allow_inf_nan=False)
-    length_of_stay_days: Distribution = Distribution(mean=7.0, cv=1.0)
+    length_of_stay_days: StayDays = StayDays(mean=7.0, cv=1.0)
     ends_episode_probability: Probability = Field(0.5, description="Chance an admission ends the community episode.")
 
 
@@ -429,9 +454,15 @@ class Scenario(Model):
                 f"care.min_accepted_tier is {self.care.min_accepted_tier}, which would decline every referral; "
                 f"it must be below the number of tiers ({len(self.tiers)})"
             )
+        self._check_workforce()
         loc_names = [loc.name for loc in self.localities]
         if len(set(loc_names)) != len(loc_names):
             raise ValueError("locality names must be unique")
+        if self.total_population > MAX_TOTAL_POPULATION:
+            raise ValueError(
+                f"localities: the total population is {self.total_population:,}; the limit is "
+                f"{MAX_TOTAL_POPULATION:,} (about the population of the United Kingdom)"
+            )
         shares = [loc.staff_share for loc in self.localities]
         if any(s is not None for s in shares):
             if any(s is None for s in shares):
@@ -441,9 +472,49 @@ class Scenario(Model):
         if getattr(self.contracts, self.contract, None) is None:
             configured = [k for k, v in self.contracts if v is not None]
             raise ValueError(f"contract '{self.contract}' is not configured under contracts; configured: {configured}")
-        if self.simulation.horizon_years * 365.25 < 28:
+        horizon_days = self.simulation.horizon_years * 365.25
+        if horizon_days < 28:
             raise ValueError("simulation.horizon_years must cover at least one month")
+        if self.simulation.warmup_days > horizon_days:
+            raise ValueError(
+                f"simulation.warmup_days ({self.simulation.warmup_days} days) is longer than the measured horizon "
+                f"(horizon_years {self.simulation.horizon_years:g} = {horizon_days:.0f} days); "
+                "shorten the warm-up or lengthen the horizon"
+            )
         return self
+
+    def _check_workforce(self) -> None:
+        """Every grade can make some tier's visits, and every accepted tier has someone to visit it.
+
+        A grade is *on duty* unless leave and sickness take all its shifts, and gives *visit time*
+        when it is also employed (FTE > 0) and spends some of its shift with patients.
+        """
+        grades = self.workforce.grades
+        used = {name for tier in self.tiers for name in tier.allowed_grades}
+        for i, grade in enumerate(grades):
+            if grade.name not in used:
+                raise ValueError(
+                    f"workforce.grades[{i}] ('{grade.name}') is in no tier's allowed_grades, so it can make no "
+                    "visits; add it to a tier's allowed_grades or remove the grade"
+                )
+            absent = grade.annual_leave_share + grade.sickness_share
+            if absent >= 1.0:
+                raise ValueError(
+                    f"workforce.grades[{i}] ('{grade.name}'): annual_leave_share + sickness_share is {absent:.6g}, "
+                    "so its staff are never on duty; the two must add up to less than 1"
+                )
+        visit_time = {g.name: g.fte * g.patient_facing_share > 0 for g in grades}
+        if not any(visit_time.values()):
+            raise ValueError(
+                "workforce: the roster has zero visit hours in every shift (every grade has fte 0 or "
+                "patient_facing_share 0), so no visit could ever be made"
+            )
+        for i, tier in enumerate(self.tiers):
+            if i >= self.care.min_accepted_tier and not any(visit_time[g] for g in tier.allowed_grades):
+                raise ValueError(
+                    f"tiers[{i}].allowed_grades: no staff can make the visits of tier '{tier.name}': every allowed "
+                    f"grade ({', '.join(tier.allowed_grades)}) has fte 0 or patient_facing_share 0"
+                )
 
     def _check_contract_names(self, tier_names: list[str], loc_names: list[str]) -> None:
         """Contract parameters keyed by tier or locality must name tiers or localities that exist.
