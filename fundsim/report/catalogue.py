@@ -1,0 +1,208 @@
+"""What the report shows: each figure with the tables it is drawn from and its caption.
+
+A caption says what the figure shows and how to read it. A figure whose tables are missing (a run
+folder has no risk view; a comparison without the outcomes contract has no funnel plot) is left out
+with a sentence saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from fundsim.report import figures
+from fundsim.report.tables import ReportTable
+
+Tables = Mapping[str, ReportTable | None]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure of the report: its file name, title, caption and how to draw it from the tables."""
+
+    name: str
+    title: str
+    what: str
+    how_to_read: str
+    needs: tuple[str, ...]
+    missing: str
+    draw: Callable[[Tables, tuple[str, ...]], Figure]
+
+    def available(self, tables: Tables) -> bool:
+        """Whether every table the figure needs is present and not empty."""
+        return all((table := tables.get(n)) is not None and not table.frame.empty for n in self.needs)
+
+
+def frame_of(tables: Tables, name: str) -> pd.DataFrame:
+    """The frame of table ``name``; a KeyError if the results have no such table."""
+    table = tables.get(name)
+    if table is None:
+        raise KeyError(f"table {name!r} is missing")
+    return table.frame
+
+
+def _people_per_expected(tables: Tables) -> float | None:
+    points = tables.get("funnel")
+    if points is None:
+        return None
+    whole = points.frame[points.frame["unit"] == "whole service"]
+    expected = float(whole["expected"].sum())
+    return float(whole["population"].sum()) / expected if expected > 0 else None
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        name="activity",
+        title="Contracted and delivered activity",
+        what=(
+            "Contacts a month under each contract: the dashed line is the activity the contract pays for, the "
+            "coloured line the activity delivered (mean over replications, with its 95% confidence band)."
+        ),
+        how_to_read=(
+            "The hatched area between the two lines, where delivery is above the contract, is the unfunded gap: "
+            "care the provider delivers that the contract does not pay for. A contract that pays for what is "
+            "done has its contracted line on the delivered line, and no gap."
+        ),
+        needs=("activity",),
+        missing="no monthly activity in the results",
+        draw=lambda t, c: figures.activity_figure(frame_of(t, "activity"), c),
+    ),
+    FigureSpec(
+        name="finance",
+        title="Cost absorbed and provider surplus",
+        what=(
+            "Left: the cost of delivered care that the provider's income does not cover (£ a year). Right: the "
+            "provider's surplus, income minus cost (below zero: a deficit). Bars are means over replications, "
+            "whiskers 95% confidence intervals."
+        ),
+        how_to_read=(
+            "Where the provider absorbs cost it subsidises the service from reserves, unpaid overtime or cuts "
+            "elsewhere; where it makes a surplus the contract pays more than the care costs."
+        ),
+        needs=("finance",),
+        missing="no provider finances in the results",
+        draw=lambda t, c: figures.finance_figure(frame_of(t, "finance"), c),
+    ),
+    FigureSpec(
+        name="waits",
+        title="Waits for assessment and the waiting list",
+        what=(
+            "Left: the mean (solid) and 90th-percentile (dashed) wait from referral to first assessment of the "
+            "people assessed each month, in days. Right: the number of people waiting at the end of each month. "
+            "Bands are 95% confidence intervals over replications."
+        ),
+        how_to_read=(
+            "Rising lines mean the service is falling behind demand; a gap between contracts shows how the way "
+            "the provider is paid changes how fast people are seen."
+        ),
+        needs=("waits",),
+        missing="no waits in the results",
+        draw=lambda t, c: figures.waits_figure(frame_of(t, "waits"), c),
+    ),
+    FigureSpec(
+        name="missed_visits",
+        title="Missed visits",
+        what=(
+            "Planned visits not delivered within the deferral tolerance: a year per contract (left, 95% CI "
+            "whiskers) and each month (right, 95% CI bands)."
+        ),
+        how_to_read=(
+            "Missed visits are where pressure on the service reaches patients: each one raises that person's "
+            "risk of an emergency admission for a week."
+        ),
+        needs=("missed_visits", "missed_by_month"),
+        missing="no missed-visit counts in the results",
+        draw=lambda t, c: figures.missed_figure(frame_of(t, "missed_visits"), frame_of(t, "missed_by_month"), c),
+    ),
+    FigureSpec(
+        name="admissions",
+        title="Emergency admissions and admissions avoided",
+        what=(
+            "Left: emergency hospital admissions a year of the people referred to the service. Right: admissions "
+            "avoided, the admissions the same people would have had with no community care (the simulation "
+            "replays their deterioration without it) minus those they had. 95% CI whiskers."
+        ),
+        how_to_read=(
+            "Admissions avoided is what community nursing is for, and no real contract can observe it: an "
+            "outcomes contract sees only observed against expected admissions (see the funnel plot)."
+        ),
+        needs=("admissions",),
+        missing="no admissions in the results",
+        draw=lambda t, c: figures.admissions_figure(frame_of(t, "admissions"), c),
+    ),
+    FigureSpec(
+        name="spend",
+        title="The commissioner's total spend",
+        what=(
+            "What the commissioner pays a year under each contract, stacked: payments to the community provider "
+            "(coloured) and the hospital costs of emergency admissions it pays directly (grey). The whisker is "
+            "the 95% CI of the total."
+        ),
+        how_to_read=(
+            "A cheaper community contract is not cheaper for the system if it shifts cost to hospital: compare "
+            "the heights of the whole bars, not only the coloured parts."
+        ),
+        needs=("spend",),
+        missing="no commissioner spend in the results",
+        draw=lambda t, c: figures.spend_figure(frame_of(t, "spend"), c),
+    ),
+    FigureSpec(
+        name="risk",
+        title="Who bears the risk of rising demand",
+        what=(
+            "The comparison repeated at several rates of demand growth (the scenario's risk view): the provider's "
+            "surplus (left) and the commissioner's total spend (right) under each contract, with 95% CI "
+            "whiskers. These are not paired differences: a different growth rate gives different referrals."
+        ),
+        how_to_read=(
+            "Under a contract whose surplus line falls as demand grows the provider bears the risk; under one "
+            "whose spend line rises the commissioner does."
+        ),
+        needs=("risk",),
+        missing=(
+            "the risk view was not run (it needs `fundsim compare` with a risk_view in the scenario, without --no-risk)"
+        ),
+        draw=lambda t, c: figures.risk_figure(frame_of(t, "risk"), c),
+    ),
+    FigureSpec(
+        name="funnel",
+        title="Outcomes contract: funnel plot of observed against expected admissions",
+        what=(
+            "Each point is one locality (the whole service: squares) in one contract year of one replication "
+            "under the outcomes contract: observed emergency admissions O divided by the expected number E from "
+            "the contract's risk model, against E (bottom axis) and the population that has that E at the "
+            "service's average rate (top axis). The dashed and dotted lines are the 95% and 99.8% limits of "
+            "O/E for a Poisson count when the truth is exactly E."
+        ),
+        how_to_read=(
+            "Points inside the funnel are what chance alone gives; the funnel is wide for small populations "
+            "(left), so a contract that pays on O against E rewards or penalises small areas largely for noise."
+        ),
+        needs=("funnel", "funnel_limits"),
+        missing="the outcomes contract was not compared",
+        draw=lambda t, c: figures.funnel_figure(
+            frame_of(t, "funnel"),
+            frame_of(t, "funnel_limits"),
+            _people_per_expected(t),
+        ),
+    ),
+    FigureSpec(
+        name="localities",
+        title="Over-performance by locality",
+        what=(
+            "Activity delivered in each locality above its share of the contracted activity (shared by "
+            "population), as a percentage of that share, for the contracts that set contracted activity; 95% CI "
+            "whiskers."
+        ),
+        how_to_read=(
+            "Localities with longer bars receive more care than their population's share of what the contract "
+            "buys: over-performance is rarely spread evenly."
+        ),
+        needs=("localities",),
+        missing="no contract sets contracted activity apart from delivered activity",
+        draw=lambda t, c: figures.locality_figure(frame_of(t, "localities"), c),
+    ),
+)
