@@ -86,9 +86,12 @@ def run_scenario(
     contract: str | None = None,
     jobs: int = 1,
     progress: Callable[[RunResult], None] | None = None,
+    check: bool = False,
 ) -> Results:
     """Simulate ``scenario`` for ``replications`` replications and price it under its contract."""
-    return run_replications(with_seed(scenario, seed), replications, contract=contract, jobs=jobs, progress=progress)
+    return run_replications(
+        with_seed(scenario, seed), replications, contract=contract, jobs=jobs, progress=progress, check=check
+    )
 
 
 def compare_scenario(
@@ -100,9 +103,12 @@ def compare_scenario(
     jobs: int = 1,
     risk: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    check: bool = False,
 ) -> Comparison:
     """Run ``scenario`` under every contract (or ``contracts``) with common random numbers."""
-    return compare(with_seed(scenario, seed), contracts, replications, jobs=jobs, risk=risk, progress=progress)
+    return compare(
+        with_seed(scenario, seed), contracts, replications, jobs=jobs, risk=risk, progress=progress, check=check
+    )
 
 
 def _seeds(scenario: Scenario, n: int) -> dict[str, object]:

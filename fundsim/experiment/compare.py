@@ -53,6 +53,7 @@ class Comparison:
     wrong_way: pd.DataFrame | None  # outcomes contract: P(paying the wrong way round) by population
     simulations: int
     events: int
+    checks_run: int = 0  # invariant checks made (check=True)
 
 
 def configured_contracts(scenario: Scenario) -> tuple[str, ...]:
@@ -70,7 +71,11 @@ def _variant(scenario: Scenario, contract: str | None, growth: float | None) -> 
 
 
 def plan_tasks(
-    scenario: Scenario, contracts: Sequence[str], replications: int, growths: Sequence[float | None]
+    scenario: Scenario,
+    contracts: Sequence[str],
+    replications: int,
+    growths: Sequence[float | None],
+    check: bool = False,
 ) -> list[SimTask]:
     """The simulations a comparison needs: one per replication if passive, else one per contract too."""
     passive = scenario.provider_policy.mode == "passive"
@@ -79,7 +84,7 @@ def plan_tasks(
         n = replications if growth is None else scenario.risk_view.replications  # type: ignore[union-attr]
         for contract in ["*"] if passive else contracts:
             variant = _variant(scenario, None if contract == "*" else contract, growth)
-            tasks.extend(SimTask((growth, contract, r), variant, r) for r in range(n))
+            tasks.extend(SimTask((growth, contract, r), variant, r, check) for r in range(n))
     return tasks
 
 
@@ -165,6 +170,7 @@ def compare(
     jobs: int = 1,
     risk: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    check: bool = False,
 ) -> Comparison:
     """Run ``scenario`` under each of ``contracts`` (default: all configured) with common random numbers.
 
@@ -180,7 +186,7 @@ def compare(
     growths: list[float | None] = [None]
     if risk and scenario.risk_view is not None:
         growths += list(scenario.risk_view.demand_growth_per_year)
-    tasks = plan_tasks(scenario, contracts, n, growths)
+    tasks = plan_tasks(scenario, contracts, n, growths, check)
     done = 0
 
     def _advance(_key: Hashable, _run: RunResult) -> None:
@@ -220,4 +226,5 @@ def compare(
         wrong_way=wrong_way,
         simulations=len(tasks),
         events=int(sum(run.events for run in runs.values())),
+        checks_run=int(sum(run.checks_run for run in runs.values())),
     )

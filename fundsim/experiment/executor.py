@@ -24,6 +24,7 @@ class SimTask:
     key: Hashable
     scenario: Scenario
     replication: int
+    check: bool = False  # verify the model's invariants every simulated day
 
 
 def default_jobs() -> int:
@@ -35,7 +36,7 @@ def default_jobs() -> int:
 
 
 def _run_task(task: SimTask) -> tuple[Hashable, RunResult]:
-    return task.key, simulate(task.scenario, task.replication)
+    return task.key, simulate(task.scenario, task.replication, check=task.check)
 
 
 def run_tasks(

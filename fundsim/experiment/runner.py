@@ -27,6 +27,7 @@ class Results:
     per_replication: pd.DataFrame  # one row per replication: the headline measures
     summary: pd.DataFrame  # one row per measure: mean and 95% CI
     events: int
+    checks_run: int = 0  # invariant checks made (check=True)
 
 
 #: Headline measures: (column, label, unit). Annual figures are per contract year.
@@ -124,6 +125,7 @@ def run_replications(
     contract: str | None = None,
     jobs: int = 1,
     progress: Callable[[RunResult], None] | None = None,
+    check: bool = False,
 ) -> Results:
     """Simulate ``replications`` replications (0..n-1) under ``contract`` and price them.
 
@@ -134,7 +136,7 @@ def run_replications(
     contract = contract or scenario.contract
     if contract != scenario.contract:
         scenario = scenario.model_copy(update={"contract": contract})
-    tasks = [SimTask(r, scenario, r) for r in range(n)]
+    tasks = [SimTask(r, scenario, r, check) for r in range(n)]
     done = run_tasks(tasks, jobs, None if progress is None else (lambda _key, run: progress(run)))
     runs = [done[r] for r in range(n)]
     ledger = pd.concat([run.ledger for run in runs], ignore_index=True)
@@ -148,4 +150,5 @@ def run_replications(
         per_replication=per_rep,
         summary=summarise(per_rep),
         events=sum(run.events for run in runs),
+        checks_run=sum(run.checks_run for run in runs),
     )

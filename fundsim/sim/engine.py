@@ -9,6 +9,7 @@ import simpy
 
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar, build_calendar
+from fundsim.sim.checks import check_day
 from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 
@@ -23,6 +24,7 @@ class RunResult:
     events: int  # simulated events: referrals, assessments, visits, admissions, day and month steps
     peak_live_people: int
     peak_state_bytes: int = 0  # most bytes held by per-person state (table and visit buffers) at a month end
+    checks_run: int = 0  # invariant checks made (simulate(check=True)); 0 when not checking
 
 
 def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict) -> object:
@@ -39,19 +41,24 @@ def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calen
             stats["peak_state_bytes"] = max(stats.get("peak_state_bytes", 0), service.state_nbytes())
             month += 1
         stats["peak_live_people"] = max(stats["peak_live_people"], service.live_people())
+        if service.check:
+            service.checks_run += check_day(service, day)
         yield env.timeout(1)
 
 
-def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
+def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -> RunResult:
     """Simulate ``scenario`` once; ``replication`` selects the random streams (common random numbers).
 
-    The same ``(scenario.simulation.seed, replication)`` always gives the same ledger.
+    The same ``(scenario.simulation.seed, replication)`` always gives the same ledger. With
+    ``check`` the model's invariants (:mod:`fundsim.sim.checks`) are verified every day; a
+    violation raises :class:`~fundsim.sim.checks.InvariantError`. Checking never changes a number.
     """
     from fundsim.ledger import build_ledger  # local import: the ledger module depends on sim types
 
     calendar = build_calendar(scenario.simulation)
     streams = RandomStreams(scenario.simulation.seed, replication)
     service = ServiceModel(scenario, calendar, streams)
+    service.check = check
     env = simpy.Environment()
     stats = {"peak_live_people": 0}
     if scenario.simulation.scheduling == "continuous":
@@ -79,6 +86,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> RunResult:
         events,
         int(stats["peak_live_people"]),
         int(stats.get("peak_state_bytes", 0)),
+        service.checks_run,
     )
 
 

@@ -166,6 +166,11 @@ class ServiceModel:
         self.visit_time_factor = 1.0  # face-to-face time of follow-up visits (falls with rationing)
         self.interval_now = self.interval.copy()  # days between visits per tier (grows with rationing)
 
+        # Whole-run counts of where referrals went (warm-up included), for the invariant checks.
+        self.counts = {"referred": 0, "declined": 0, "discharged": 0, "ended_by_admission": 0}
+        self.check = False  # set by simulate(check=True): verify every allocation (fundsim.sim.checks)
+        self.checks_run = 0
+
     # ------------------------------------------------------------------ referrals, drawn in blocks
 
     def _mix_at(self, t_days: np.ndarray) -> np.ndarray:
@@ -334,6 +339,7 @@ class ServiceModel:
         if lo == hi:
             return np.empty(0, dtype=np.int64)
         rows = np.arange(lo, hi)
+        self.counts["referred"] += hi - lo
         tier = b.tier[rows]
         accepted = tier >= self.min_accepted_tier
         if self.decline_share > 0:
@@ -341,6 +347,7 @@ class ServiceModel:
         keep = rows[accepted]
         if len(keep) < len(rows):
             declined = rows[~accepted]
+            self.counts["declined"] += len(declined)
             self.accounts.count_day("referrals_declined", day, b.loc[declined])
             hit = np.isin(b.cf_row, declined)
             if hit.any():
@@ -420,6 +427,7 @@ class ServiceModel:
         acc.add_times("visits_cancelled", loc[outstanding], t[outstanding])
 
         ended = due[ends]
+        self.counts["ended_by_admission"] += len(ended)
         if len(ended):
             self._close_stage(ended, c["admission_day"][ended])
             acc.add_times("episodes_ended_by_admission", loc[ends], t[ends])
@@ -471,6 +479,7 @@ class ServiceModel:
         p = self.people
         c = p.cols
         loc = c["locality"][slots]
+        self.counts["discharged"] += len(slots)
         self._close_stage(slots, float(day), CASELOAD)
         self.accounts.add_times("discharges", loc, np.full(len(slots), float(day)))
         budget = p.budget_at(slots, float(day))
@@ -567,6 +576,11 @@ class ServiceModel:
         else:
             spare_ot = np.array(_allocate(minutes, loc, tiers, self._cells, overtime_cap.ravel().tolist(), done))
         used = rostered + overtime_cap - (np.array(spare) + spare_ot).reshape(n_loc, self.n_grades)
+        if self.check:
+            from fundsim.sim.checks import check_allocation
+
+            done_minutes = np.bincount(loc[done], weights=minutes[done], minlength=n_loc)
+            self.checks_run += check_allocation(day, rostered, overtime_cap, used, done_minutes)
         ot_h = np.maximum(0.0, used - rostered) / MINUTES_PER_HOUR  # (n_loc, n_grades)
         overtime_h = ot_h.sum(axis=1)
         unpaid_h = overtime_h * self.unpaid_overtime_share
