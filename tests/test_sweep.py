@@ -137,6 +137,35 @@ def test_tables_are_byte_identical_on_serial_pool_and_dask(tmp_path, dask_schedu
     results = pd.read_csv(tmp_path / "serial" / "results.csv")
     assert len(results) == 2 * 2 * 2
     assert sorted(results["contract"].unique()) == ["block", "cost_and_volume"]
+    # The HTML page: a tornado and a scatter per output, each an embedded image with a caption.
+    html = (tmp_path / "serial" / "report.html").read_text(encoding="utf-8")
+    for k in (1, 2):
+        for kind in ("tornado", "scatter"):
+            assert f'<figure id="{kind}-{k}">' in html
+            assert (tmp_path / "serial" / "figures" / f"{kind}-{k}.svg").is_file()
+    assert html.count('<img src="data:image/svg+xml;base64,') == 4
+    assert html.count("<figcaption>") == 4
+
+
+def test_tornado_bars_are_the_indices_largest_on_top() -> None:
+    from fundsim.report.sensitivity import tornado_figure
+
+    sens = pd.DataFrame(
+        {
+            "output": "y",
+            "parameter": ["a", "b", "c"],
+            "method": "prcc",
+            "index": "PRCC",
+            "value": [0.2, -0.9, 0.5],
+            "ci_low": [0.1, -0.95, 0.3],
+            "ci_high": [0.3, -0.8, 0.7],
+        }
+    )
+    ax = tornado_figure(sens, "y").axes[0]
+    widths = [bar.get_width() for bar in ax.patches]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["a", "c", "b"]  # bottom to top: |0.2| < |0.5| < |-0.9|
+    assert widths == pytest.approx([0.2, 0.5, -0.9])
 
 
 def test_passive_policy_simulates_once_per_point_and_replication(tmp_path) -> None:

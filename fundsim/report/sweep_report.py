@@ -1,0 +1,122 @@
+"""The HTML page of a sweep folder: parameters, indices, a tornado chart and scatters per output.
+
+Reads only the files a sweep wrote (``manifest.json``, ``design.parquet``, ``outputs.csv``,
+``sensitivity.csv``, ``failures.csv``); writes ``report.html`` and ``figures/`` into the folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from fundsim import __version__
+from fundsim.errors import FundsimError
+from fundsim.report.export import render, write_figures, write_text
+from fundsim.report.html import environment, svg_data_uri, svg_size_px
+from fundsim.report.sensitivity import INDEX_LABELS, MAIN_INDEX, scatter_figure, tornado_figure
+
+CAPTIONS = {
+    "sobol": "Bars: the total-order index ST (the share of the output's variance that involves the parameter, "
+    "alone or with others), with the first-order index S1 (its effect alone) inside; whiskers: 95% bootstrap "
+    "intervals. A parameter with ST near 0 can be fixed anywhere in its range without changing this output.",
+    "morris": "Bars: Morris μ*, the mean absolute change in the output when the parameter moves one grid step "
+    "(in units of its distribution's quantiles), with its 95% bootstrap interval. Large μ* means influential; "
+    "see the table for σ (large σ: the effect depends on the other parameters).",
+    "prcc": "Bars: the partial rank correlation of the output with each parameter, the others held fixed; "
+    "whiskers: 95% Fisher-z intervals. Blue: the output rises with the parameter; orange: it falls. An interval "
+    "that crosses 0 means no detectable monotone effect at this sample size.",
+}
+
+
+def _fmt(value: float) -> str:
+    if value != value:  # NaN
+        return "–"
+    return f"{value:,.3g}" if abs(value) < 1e4 else f"{value:,.0f}"
+
+
+def build_sweep_report(out_dir: Path) -> Path:
+    """Write ``report.html`` and ``figures/`` for the sweep folder ``out_dir``; return the HTML path."""
+    out_dir = Path(out_dir)
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        design = pd.read_parquet(out_dir / "design.parquet")
+        outputs = pd.read_csv(out_dir / "outputs.csv")
+        sens = pd.read_csv(out_dir / "sensitivity.csv")
+        failures = pd.read_csv(out_dir / "failures.csv")
+    except (OSError, ValueError) as exc:
+        raise FundsimError(f"{out_dir}: not a complete sweep folder ({exc})") from None
+    parameters = [c for c in design.columns if c != "point"]
+    labels = [c for c in outputs.columns if c not in design.columns]
+    rendered, views = [], []
+    for k, label in enumerate(labels):
+        rows = sens[sens["output"] == label]
+        figures = []
+        table_rows, indices = [], []
+        if not rows.empty:
+            method = rows["method"].iloc[0]
+            indices = list(dict.fromkeys(rows["index"]))
+            for parameter, group in rows.groupby("parameter", sort=False):
+                cells = []
+                for index in indices:
+                    r = group[group["index"] == index].iloc[0]
+                    ci = "" if r["ci_low"] != r["ci_low"] else f" ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+                    cells.append(_fmt(r["value"]) + ci)
+                table_rows.append({"parameter": parameter, "cells": cells})
+            fig = render(f"tornado-{k + 1}", tornado_figure(sens, label))
+            rendered.append(fig)
+            figures.append((fig, f"Which parameters matter for {label}: {INDEX_LABELS[MAIN_INDEX[method]]}",
+                            CAPTIONS[method]))  # fmt: skip
+        fig = render(f"scatter-{k + 1}", scatter_figure(outputs, parameters, label))
+        rendered.append(fig)
+        figures.append((fig, f"{label} against each parameter",
+                        "One dot per point of the design (the mean over its replications). A clear slope or step "
+                        "shows an influential parameter; a flat cloud an unimportant one."))  # fmt: skip
+        views.append(
+            {
+                "label": label,
+                "indices": indices,
+                "rows": table_rows,
+                "figures": [
+                    {
+                        "name": f.name,
+                        "title": title,
+                        "caption": caption,
+                        "src": svg_data_uri(f.svg),
+                        "width_px": svg_size_px(f.svg)[0],
+                        "height_px": svg_size_px(f.svg)[1],
+                    }
+                    for f, title, caption in figures
+                ],
+            }
+        )
+    write_figures(out_dir / "figures", rendered)
+    context = {
+        "version": __version__,
+        "name": manifest.get("sweep_file", out_dir.name),
+        "description": "",
+        "design": manifest.get("design", "?"),
+        "points": manifest.get("points", len(design)),
+        "replications": manifest.get("replications", "?"),
+        "contracts": manifest.get("contracts", []),
+        "base": manifest.get("base_scenario", "?"),
+        "notes": [f"This sweep was written by fundsim {manifest.get('fundsim_version')}; this is {__version__}."]
+        if manifest.get("fundsim_version") != __version__
+        else [],
+        "parameters": [
+            {
+                "path": p,
+                "distribution": "see the sweep file",
+                "low": _fmt(float(design[p].min())) if pd.api.types.is_numeric_dtype(design[p]) else "–",
+                "high": _fmt(float(design[p].max())) if pd.api.types.is_numeric_dtype(design[p]) else "–",
+            }
+            for p in parameters
+        ],
+        "outputs": views,
+        "failures": failures.to_dict("records"),
+    }
+    html = environment().get_template("sweep.html.j2").render(**context)
+    path = out_dir / "report.html"
+    write_text(path, html)
+    return path
