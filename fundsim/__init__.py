@@ -9,7 +9,7 @@ The public API::
     both = compare_scenario(scenario, ["block", "cost_and_volume"], replications=5, jobs=2)
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from fundsim.api import compare_scenario, run_scenario, write_comparison, write_run
 from fundsim.experiment.compare import Comparison

@@ -16,16 +16,20 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from fundsim import __version__
 from fundsim.errors import FundsimError
+from fundsim.sim.checks import InvariantError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Exit status for errors in the user's input (as click uses for usage errors).
 EXIT_USAGE = 2
+#: Exit status when a model invariant fails under --check (a bug, not the user's input).
+EXIT_BUG = 3
 
 
 def _friendly_errors(func: F) -> F:
@@ -38,6 +42,11 @@ def _friendly_errors(func: F) -> F:
         except FundsimError as exc:
             click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except InvariantError as exc:
+            click.echo(
+                f"model invariant violated (a bug in fundsim; please report it with the scenario): {exc}", err=True
+            )
+            sys.exit(EXIT_BUG)
 
     return wrapper  # type: ignore[return-value]
 
@@ -85,6 +94,8 @@ def schema() -> None:
     "-j", "--jobs", type=click.IntRange(1, 1024), default=1, show_default=True, help="Replications run in parallel."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
+@click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
 @_friendly_errors
 def run(
     scenario_file: Path,
@@ -94,23 +105,29 @@ def run(
     overwrite: bool,
     jobs: int,
     quiet: bool,
+    make_report: bool,
+    check: bool,
 ) -> None:
     """Simulate SCENARIO_FILE under its contract and show what the provider absorbs."""
-    from fundsim.api import run_scenario, write_run
+    from fundsim.api import default_output_dir, run_scenario, write_run
     from fundsim.experiment.store import check_output_dir
     from fundsim.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
-    out_dir = out_dir or Path("results") / scenario.name
+    out_dir = out_dir or default_output_dir(scenario.name)
     check_output_dir(out_dir, overwrite)  # refuse before hours of work, not after
     n = replications or scenario.simulation.replications
     started = time.perf_counter()
     with _progress_bar(quiet) as bar:
         task = bar.add_task(f"{scenario.name}: replications", total=n)
-        results = run_scenario(scenario, n, seed=seed, jobs=jobs, progress=lambda _run: bar.advance(task))
+        results = run_scenario(scenario, n, seed=seed, jobs=jobs, progress=lambda _run: bar.advance(task), check=check)
     wall = time.perf_counter() - started
     write_run(results, out_dir, scenario_file=scenario_file, wall_time_s=wall, overwrite=overwrite)
     _print_summary(results, out_dir, wall)
+    if check:
+        Console().print(f"Model invariants: {results.checks_run:,} checks passed.")
+    if make_report:
+        _write_report(out_dir, None, quiet)
 
 
 def _progress_bar(quiet: bool) -> Progress:
@@ -149,6 +166,8 @@ def _parse_contracts(value: str | None) -> list[str] | None:
 )
 @click.option("--risk/--no-risk", default=True, show_default=True, help="Run the scenario's risk_view (demand growth).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
+@click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
 @_friendly_errors
 def compare(
     scenario_file: Path,
@@ -160,9 +179,11 @@ def compare(
     overwrite: bool,
     risk: bool,
     quiet: bool,
+    make_report: bool,
+    check: bool,
 ) -> None:
     """Run SCENARIO_FILE under every funding model with common random numbers and compare them."""
-    from fundsim.api import compare_scenario, write_comparison
+    from fundsim.api import compare_scenario, default_output_dir, write_comparison
     from fundsim.experiment.compare import configured_contracts
     from fundsim.experiment.executor import default_jobs
     from fundsim.experiment.store import check_output_dir
@@ -177,7 +198,7 @@ def compare(
             f"{', '.join(unknown)} not configured in {scenario_file}; configured: {', '.join(available)}",
             param_hint="--contracts",
         )
-    out_dir = out_dir or Path("results") / f"{scenario.name}-compare"
+    out_dir = out_dir or default_output_dir(scenario.name, "-compare")
     check_output_dir(out_dir, overwrite)
     jobs = jobs or default_jobs()
     started = time.perf_counter()
@@ -191,6 +212,7 @@ def compare(
             jobs=jobs,
             risk=risk,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            check=check,
         )
     wall = time.perf_counter() - started
     files = write_comparison(
@@ -198,6 +220,65 @@ def compare(
     )
     _print_comparison(result)
     Console().print(f"Wrote {out_dir}/ ({', '.join(files)}) in {wall:.1f} s; {result.simulations} simulation(s).")
+    if check:
+        Console().print(f"Model invariants: {result.checks_run:,} checks passed.")
+    if make_report:
+        _write_report(out_dir, None, quiet)
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--out", "out_file", type=click.Path(path_type=Path), help="HTML file [default: RESULTS_DIR/report.html]."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_friendly_errors
+def report(results_dir: Path, out_file: Path | None, quiet: bool) -> None:
+    """Write the HTML report, figures and tables of RESULTS_DIR (a `run` or `compare` results folder)."""
+    _write_report(results_dir, out_file, quiet)
+
+
+def _write_report(results_dir: Path, out_file: Path | None, quiet: bool) -> None:
+    """Build the report of ``results_dir`` with a progress bar; say what was written."""
+    from fundsim.report import build_report
+
+    if _is_sweep_folder(results_dir):
+        _write_sweep_report(results_dir)
+        return
+    started = time.perf_counter()
+    with _progress_bar(quiet) as bar:
+        task = bar.add_task("report", total=None)
+        outputs = build_report(
+            results_dir,
+            out_file,
+            progress=lambda done, total, what: bar.update(task, completed=done, total=total, description=what),
+            warn=lambda warning: click.echo(f"warning: {results_dir}: {warning}", err=True),
+        )
+    figures = len(outputs.figures) // 2
+    Console().print(
+        f"Wrote {outputs.html} ({figures} figure(s)), {results_dir}/figures/ (PNG and SVG), "
+        f"{results_dir}/tables/ and {outputs.workbook.name} ({len(outputs.tables)} table(s)) "
+        f"in {time.perf_counter() - started:.1f} s.",
+        markup=False,  # paths and scenario text are printed as they are
+        highlight=False,
+    )
+    for item in outputs.skipped:
+        Console().print(f"Not shown: {item}.", markup=False, highlight=False)
+
+
+def _is_sweep_folder(folder: Path) -> bool:
+    try:
+        return json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get("kind") == "sweep"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _write_sweep_report(sweep_dir: Path) -> None:
+    from fundsim.report.sweep_report import build_sweep_report
+
+    html = build_sweep_report(sweep_dir)
+    message = f"Wrote {html} and {sweep_dir}/figures/ (tornado and scatter charts)."
+    Console().print(message, markup=False, highlight=False)
 
 
 #: Measures of the comparison table, in the order analysts read them.
@@ -342,6 +423,103 @@ def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
     console.print(table)
     files = "ledger.parquet, provider.parquet, replications.csv, summary.csv, manifest.json"
     console.print(f"Wrote {out_dir}/ ({files}) in {wall_s:.1f} s.")
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+@main.command()
+@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: results/<sweep name>]."
+)
+@click.option("-j", "--jobs", type=click.IntRange(1, 1024), help="Local worker processes [default: CPUs available].")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")
+@click.option("--dask-local", type=click.IntRange(1, 1024), metavar="N", help="Start a local Dask cluster, N workers.")
+@click.option("--overwrite", is_flag=True, help="Start afresh in an output folder of another sweep.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_friendly_errors
+def sweep(
+    sweep_file: Path,
+    out_dir: Path | None,
+    jobs: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Run the sensitivity sweep SWEEP_FILE; rerun the same command to resume an interrupted one."""
+    from fundsim.experiment.executor import default_jobs
+    from fundsim.scenario.loader import load_model
+    from fundsim.sweep.executors import ExecutorChoice
+    from fundsim.sweep.run import run_sweep
+    from fundsim.sweep.spec import SweepSpec
+
+    if scheduler and dask_local:
+        raise click.UsageError("give --scheduler or --dask-local, not both")
+    spec = load_model(sweep_file, SweepSpec)
+    out_dir = out_dir or Path("results") / spec.name
+    choice = ExecutorChoice(jobs=jobs or default_jobs(), scheduler=scheduler, dask_local=dask_local)
+    with _progress_bar(quiet) as bar:
+        task = bar.add_task(f"{spec.name}: runs", total=None)
+
+        def started(total: int, reused: int) -> None:
+            bar.update(task, total=total, completed=reused)
+            if reused:
+                bar.console.print(f"Resuming: {reused} of {total} runs already in {out_dir}.")
+
+        try:
+            outcome = run_sweep(
+                sweep_file,
+                out_dir,
+                choice,
+                overwrite=overwrite,
+                on_start=started,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            click.echo(f"interrupted: finished runs are kept in {out_dir}; rerun the same command to resume.", err=True)
+            sys.exit(130)
+    _print_sweep(outcome, choice.name)
+    _write_sweep_report(outcome.out_dir)
+
+
+@main.command()
+@click.argument("sweep_dir", type=click.Path(path_type=Path))
+@_friendly_errors
+def analyse(sweep_dir: Path) -> None:
+    """Redo the tables and sensitivity analysis of the sweep folder SWEEP_DIR (no simulation)."""
+    from fundsim.sweep.run import analyse as analyse_sweep
+
+    _print_sweep(analyse_sweep(sweep_dir), None)
+    _write_sweep_report(sweep_dir)
+
+
+def _print_sweep(outcome: Any, executor: str | None) -> None:
+    console = Console()
+    sens = outcome.sensitivity
+    if not sens.empty:
+        main_index = sens[sens["index"].isin(["ST", "mu_star", "PRCC"])]
+        for output, rows in main_index.groupby("output", sort=False):
+            table = Table(title=escape(f"{output}: {rows['index'].iloc[0]} (95% CI)"), title_justify="left")
+            table.add_column("parameter")
+            table.add_column("index", justify="right")
+            table.add_column("95% CI", justify="right")
+            order = rows.reindex(rows["value"].abs().sort_values(ascending=False).index)
+            for row in order.itertuples():
+                ci = "–" if row.ci_low != row.ci_low else f"{row.ci_low:.2f} – {row.ci_high:.2f}"
+                table.add_row(escape(row.parameter), f"{row.value:.3f}", ci)
+            console.print(table)
+    for note in outcome.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if len(outcome.failed):
+        console.print(f"[red]{len(outcome.failed)} run(s) failed[/red] (see failures.csv):")
+        for row in outcome.failed.head(10).itertuples():
+            console.print(escape(f"  point {row.point}, replication {row.replication}, {row.contract}: {row.error}"))
+    ran = f", ran {outcome.ran} and reused {outcome.reused} of {outcome.total_tasks} runs" if executor else ""
+    where = f" on {executor}" if executor else ""
+    console.print(escape(f"Wrote {outcome.out_dir}/ (results, outputs.csv, sensitivity.csv){where}{ran}."))
 
 
 if __name__ == "__main__":  # pragma: no cover
