@@ -663,4 +663,4 @@ def test_report_on_results_of_another_version(foreign_report: dict[str, object])
     (folder / "manifest.json").write_text(json.dumps(manifest))
     code, _, err = invoke("report", str(folder), "-q")
     assert code == 2
-    assert "kind 'sweep' is not one fundsim can report on" in err
+    assert "not a complete sweep folder (design.parquet, outputs.csv, sensitivity.csv, failures.csv missing)" in err

@@ -137,13 +137,28 @@ def test_tables_are_byte_identical_on_serial_pool_and_dask(tmp_path, dask_schedu
     results = pd.read_csv(tmp_path / "serial" / "results.csv")
     assert len(results) == 2 * 2 * 2
     assert sorted(results["contract"].unique()) == ["block", "cost_and_volume"]
-    # The HTML page: a tornado and a scatter per output, each an embedded image with a caption.
+    # The HTML page: a scatter per output; with 2 points no rank correlation can be estimated, so
+    # no tornado (the analysis says why).
     html = (tmp_path / "serial" / "report.html").read_text(encoding="utf-8")
+    for k in (1, 2):
+        assert f'<figure id="scatter-{k}">' in html
+        assert (tmp_path / "serial" / "figures" / f"scatter-{k}.svg").is_file()
+        assert f'<figure id="tornado-{k}">' not in html
+    assert html.count('<img src="data:image/svg+xml;base64,') == html.count("<figcaption>") == 2
+    assert "fewer than 3 points" in html
+
+
+def test_sweep_report_has_a_tornado_per_analysed_output(tmp_path) -> None:
+    sweep = _write_sweep(tmp_path, policy="passive", points=5)
+    result = CliRunner().invoke(main, ["sweep", str(sweep), "-o", str(tmp_path / "out"), "-q", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    sens = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
+    assert set(sens["method"]) == {"prcc"}
     for k in (1, 2):
         for kind in ("tornado", "scatter"):
             assert f'<figure id="{kind}-{k}">' in html
-            assert (tmp_path / "serial" / "figures" / f"{kind}-{k}.svg").is_file()
-    assert html.count('<img src="data:image/svg+xml;base64,') == 4
+            assert (tmp_path / "out" / "figures" / f"{kind}-{k}.png").is_file()
     assert html.count("<figcaption>") == 4
 
 

@@ -36,9 +36,28 @@ def _fmt(value: float) -> str:
     return f"{value:,.3g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
+def _notes(out_dir: Path, manifest: dict) -> list[str]:
+    """Warnings for the page: another version, and outputs the analysis could not treat."""
+    notes = []
+    if manifest.get("fundsim_version") != __version__:
+        notes.append(f"This sweep was written by fundsim {manifest.get('fundsim_version')}; this is {__version__}.")
+    try:
+        notes += [f"Not analysed: {n}" for n in json.loads((out_dir / "notes.json").read_text(encoding="utf-8"))]
+    except (OSError, ValueError):
+        pass
+    return notes
+
+
 def build_sweep_report(out_dir: Path) -> Path:
     """Write ``report.html`` and ``figures/`` for the sweep folder ``out_dir``; return the HTML path."""
     out_dir = Path(out_dir)
+    needed = ("manifest.json", "design.parquet", "outputs.csv", "sensitivity.csv", "failures.csv")
+    missing = [name for name in needed if not (out_dir / name).is_file()]
+    if missing:
+        raise FundsimError(
+            f"{out_dir}: not a complete sweep folder ({', '.join(missing)} missing); "
+            "run `fundsim sweep` to the end, or `fundsim analyse` on a folder whose runs are all there"
+        )
     try:
         manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
         design = pd.read_parquet(out_dir / "design.parquet")
@@ -101,9 +120,7 @@ def build_sweep_report(out_dir: Path) -> Path:
         "replications": manifest.get("replications", "?"),
         "contracts": manifest.get("contracts", []),
         "base": manifest.get("base_scenario", "?"),
-        "notes": [f"This sweep was written by fundsim {manifest.get('fundsim_version')}; this is {__version__}."]
-        if manifest.get("fundsim_version") != __version__
-        else [],
+        "notes": _notes(out_dir, manifest),
         "parameters": [
             {
                 "path": p,

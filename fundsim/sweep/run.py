@@ -253,6 +253,7 @@ def finish(out_dir: Path, sweep: SweepPlan) -> SweepOutcome:
     store.write_table(out_dir / "outputs.csv", outputs)
     store.write_table(out_dir / "sensitivity.csv", sens)
     store.write_table(out_dir / "failures.csv", failed)
+    store.write_json(out_dir / "notes.json", notes)
     return SweepOutcome(out_dir, 0, 0, 0, failed, results, outputs, sens, notes, 0.0)
 
 

@@ -110,6 +110,8 @@ def _clear(out_dir: Path) -> bool:
         "outputs.csv",
         "sensitivity.csv",
         "failures.csv",
+        "notes.json",
+        "report.html",
     ):
         (out_dir / name).unlink(missing_ok=True)
     return False
