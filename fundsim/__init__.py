@@ -7,6 +7,7 @@ The public API::
     one = simulate(scenario, replication=0)          # RunResult with the monthly ledger
     results = run_scenario(scenario, replications=5)  # priced under the scenario's contract
     both = compare_scenario(scenario, ["block", "cost_and_volume"], replications=5, jobs=2)
+    swept = run_sweep("scenarios/sweeps/example-lhs.yaml", "results/example-lhs")  # sensitivity
 """
 
 __version__ = "0.3.0"
@@ -16,6 +17,8 @@ from fundsim.experiment.compare import Comparison
 from fundsim.experiment.runner import Results
 from fundsim.scenario import Scenario, load_scenario
 from fundsim.sim import RunResult, simulate
+from fundsim.sweep.run import analyse as analyse_sweep
+from fundsim.sweep.run import run_sweep
 
 __all__ = [
     "Comparison",
@@ -23,9 +26,11 @@ __all__ = [
     "RunResult",
     "Scenario",
     "__version__",
+    "analyse_sweep",
     "compare_scenario",
     "load_scenario",
     "run_scenario",
+    "run_sweep",
     "simulate",
     "write_comparison",
     "write_run",

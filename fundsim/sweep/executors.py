@@ -52,6 +52,8 @@ Outcome = tuple[Any, Any, str | None]
 
 def run(fn: Callable[[Any], Any], tasks: Sequence[Any], choice: ExecutorChoice) -> Iterator[Outcome]:
     """Run ``fn`` on every task; yield ``(task, result, None)`` or ``(task, None, error message)``."""
+    if not tasks:
+        return  # nothing to do: do not start a pool or connect to a cluster
     if choice.scheduler or choice.dask_local:
         yield from _run_dask(fn, tasks, choice)
     elif choice.jobs <= 1 or len(tasks) <= 1:
