@@ -111,10 +111,14 @@ def build_sweep_report(out_dir: Path) -> Path:
             }
         )
     write_figures(out_dir / "figures", rendered)
+    distributions = {
+        spec["path"]: " ".join(f"{k} {v}" for k, v in spec.items() if k != "path")
+        for spec in manifest.get("parameters", [])
+    }
     context = {
         "version": __version__,
-        "name": manifest.get("sweep_file", out_dir.name),
-        "description": "",
+        "name": manifest.get("name") or manifest.get("sweep_file", out_dir.name),
+        "description": manifest.get("description", ""),
         "design": manifest.get("design", "?"),
         "points": manifest.get("points", len(design)),
         "replications": manifest.get("replications", "?"),
@@ -124,7 +128,7 @@ def build_sweep_report(out_dir: Path) -> Path:
         "parameters": [
             {
                 "path": p,
-                "distribution": "see the sweep file",
+                "distribution": distributions.get(p, "see the sweep file"),
                 "low": _fmt(float(design[p].min())) if pd.api.types.is_numeric_dtype(design[p]) else "–",
                 "high": _fmt(float(design[p].max())) if pd.api.types.is_numeric_dtype(design[p]) else "–",
             }

@@ -160,11 +160,14 @@ def run_sweep(
     store.prepare(out_dir, sweep.sha256, overwrite)
     manifest = {
         "kind": "sweep",
+        "name": sweep.spec.name,
+        "description": sweep.spec.description,
         "fundsim_version": __version__,
         "sweep_file": str(sweep_file),
         "base_scenario": str(sweep.spec.base_path(Path(sweep_file))),
         "sweep_sha256": sweep.sha256,
         "design": sweep.spec.design,
+        "parameters": [p.model_dump(exclude_none=True) for p in sweep.spec.parameters],
         "points": len(sweep.design),
         "replications": sweep.spec.replications,
         "contracts": list(sweep.contracts),
