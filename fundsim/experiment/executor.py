@@ -8,13 +8,16 @@ purpose, locality), and nothing depends on which worker ran it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult, simulate
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,33 @@ def _run_task(task: SimTask) -> tuple[Hashable, RunResult]:
     return task.key, simulate(task.scenario, task.replication, check=task.check)
 
 
+#: Tasks submitted ahead per worker: enough to keep workers busy, few enough to bound memory.
+AHEAD_PER_WORKER = 2
+
+
+def pool_map_unordered(fn: Callable[[T], R], tasks: Sequence[T], jobs: int) -> Iterator[tuple[T, Future[R]]]:
+    """Run ``fn`` on every task on a local process pool of at most ``jobs`` workers.
+
+    Yields ``(task, future)`` as each finishes (the future is done: ``result()`` returns or raises).
+    At most :data:`AHEAD_PER_WORKER` tasks per worker are in flight, so memory stays bounded on long
+    lists; if the caller stops early or raises, tasks not yet started are cancelled.
+    """
+    queue = list(reversed(tasks))
+    pending: dict[Future[R], T] = {}
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
+        try:
+            while queue or pending:
+                while queue and len(pending) < AHEAD_PER_WORKER * jobs:
+                    task = queue.pop()
+                    pending[pool.submit(fn, task)] = task
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def run_tasks(
     tasks: Sequence[SimTask],
     jobs: int = 1,
@@ -47,32 +77,23 @@ def run_tasks(
     """Simulate every task, ``jobs`` at a time; return the results by task key.
 
     ``jobs=1`` runs in this process (no pool: simplest to debug and profile). Larger values use a
-    :class:`~concurrent.futures.ProcessPoolExecutor` with at most ``jobs`` workers, submitting
-    no more than two tasks per worker ahead so that memory stays bounded on long lists.
+    local process pool (:func:`pool_map_unordered`); the first failing task's error is raised.
     """
     results: dict[Hashable, RunResult] = {}
+
+    def record(key: Hashable, run: RunResult) -> None:
+        results[key] = run
+        if progress is not None:
+            progress(key, run)
+
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
-            key, run = _run_task(task)
-            results[key] = run
-            if progress is not None:
-                progress(key, run)
+            record(*_run_task(task))
         return results
-    pending: set[Future[Any]] = set()
-    queue = list(tasks)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        try:
-            while queue or pending:
-                while queue and len(pending) < 2 * jobs:
-                    pending.add(pool.submit(_run_task, queue.pop(0)))
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    key, run = future.result()
-                    results[key] = run
-                    if progress is not None:
-                        progress(key, run)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    finished = pool_map_unordered(_run_task, tasks, jobs)
+    try:
+        for _task, future in finished:
+            record(*future.result())
+    finally:
+        finished.close()  # on an error: cancel what has not started and shut the pool down now
     return results

@@ -23,6 +23,7 @@ import ctypes
 import datetime as dt
 import errno
 import functools
+import glob
 import hashlib
 import json
 import os
@@ -246,6 +247,34 @@ def atomic_dir(out_dir: Path, overwrite: bool) -> Iterator[Path]:
 
 
 # --------------------------------------------------------------------------- files
+
+
+def atomic_file(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write one file atomically: ``write(tmp)`` on a temporary sibling, flushed, then renamed onto ``path``.
+
+    The temporary name is ``.<name>.tmp-<pid>-<random><suffix>``; siblings of that form left by a
+    writer that was killed (its process gone) are deleted first. The file is readable by all
+    (0644), like any file a user writes. Returns ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{path.name}.tmp-"
+    for sibling in path.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = _sibling_pid(sibling.name, prefix)
+        if pid is not None and not _alive(pid):
+            sibling.unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def write_json(path: Path, data: Mapping[str, object]) -> None:

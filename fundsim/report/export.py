@@ -9,18 +9,15 @@ or none, never half a file.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from glob import escape as glob_escape
 from pathlib import Path
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from fundsim.experiment.store import atomic_dir
+from fundsim.experiment.store import atomic_dir, atomic_file
 from fundsim.report.tables import ReportTable
 
 #: Resolution of the PNG files (dots per inch).
@@ -108,48 +105,12 @@ def write_workbook(path: Path, tables: Iterable[ReportTable]) -> Path:
                     width = max([len(str(column)), *(len(str(v)) for v in frame[column].head(200))])
                     sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = min(width + 2, 60)
 
-    return _atomic_file(path, _write)
+    return atomic_file(path, _write)
 
 
 def write_text(path: Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return _atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. another user's process: alive
-        return True
-    return True
-
-
-def _remove_stale(path: Path) -> None:
-    """Delete temporary siblings of ``path`` left by a writer that was killed (its process is gone)."""
-    prefix = f".{path.name}.tmp-"
-    for sibling in path.parent.glob(f"{glob_escape(prefix)}*"):
-        pid = sibling.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            sibling.unlink(missing_ok=True)
-
-
-def _atomic_file(path: Path, write: Callable[[Path], object]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def by_name(tables: Mapping[str, ReportTable | None]) -> list[ReportTable]:

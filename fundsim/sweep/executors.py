@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from fundsim.errors import FundsimError
-
-#: Tasks in flight per worker.
-AHEAD_PER_WORKER = 2
+from fundsim.experiment.executor import AHEAD_PER_WORKER, pool_map_unordered
 
 
 class DaskUnavailableError(FundsimError):
@@ -67,23 +64,9 @@ def run(fn: Callable[[Any], Any], tasks: Sequence[Any], choice: ExecutorChoice) 
 
 
 def _run_pool(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Iterator[Outcome]:
-    queue = list(reversed(tasks))
-    pending: dict[Future[Any], Any] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        try:
-            while queue or pending:
-                while queue and len(pending) < AHEAD_PER_WORKER * jobs:
-                    task = queue.pop()
-                    pending[pool.submit(fn, task)] = task
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = pending.pop(future)
-                    exc = future.exception()
-                    yield (task, None, _describe(exc)) if exc is not None else (task, future.result(), None)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    for task, future in pool_map_unordered(fn, tasks, jobs):
+        exc = future.exception()
+        yield (task, None, _describe(exc)) if exc is not None else (task, future.result(), None)
 
 
 def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], choice: ExecutorChoice) -> Iterator[Outcome]:

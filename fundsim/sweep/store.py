@@ -16,14 +16,12 @@ skips what exists; a folder written by a different sweep file is refused.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from fundsim.errors import FundsimError
+from fundsim.experiment.store import atomic_file
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
@@ -33,32 +31,17 @@ class SweepFolderError(FundsimError):
     """The output folder belongs to another sweep, or is not a sweep folder."""
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path next to ``path``, then rename it onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, data: object) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8"))
+    atomic_file(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8"))
 
 
 def write_table(path: Path, table: pd.DataFrame) -> None:
     """Write ``table`` as Parquet or CSV (by suffix), atomically."""
     if path.suffix == ".csv":
-        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False))
+        atomic_file(path, lambda tmp: table.to_csv(tmp, index=False))
     else:
-        atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+        atomic_file(path, lambda tmp: table.to_parquet(tmp, index=False))
 
 
 def partition_name(point: int, replication: int, contract: str) -> str:
