@@ -115,9 +115,11 @@ def test_finance_figure_bars_are_means_and_whiskers_are_cis() -> None:
             pytest.approx(tuple(int(style.CONTRACT_COLOURS[c][i : i + 2], 16) / 255 for i in (1, 3, 5)))
             for c in CONTRACTS
         ]
-        assert sorted(_error_segments(ax)) == pytest.approx(
-            sorted(zip(frame[f"{col}_ci_low"], frame[f"{col}_ci_high"], strict=True))
-        )
+        # pytest.approx compares flat sequences only (pytest >= 9 refuses nested ones): flatten the
+        # sorted (low, high) pairs.
+        drawn = [v for pair in sorted(_error_segments(ax)) for v in pair]
+        expected = sorted(zip(frame[f"{col}_ci_low"], frame[f"{col}_ci_high"], strict=True))
+        assert drawn == pytest.approx([v for pair in expected for v in pair])
 
 
 def test_spend_figure_stacks_payments_and_hospital_to_the_total() -> None:
