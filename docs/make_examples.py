@@ -282,6 +282,23 @@ def _passive_deficit(year: int) -> Callable[[Runs], str]:
     return lambda runs: _money(float(Passive.deficit_by_year().loc[year]))
 
 
+def _undersized_shortfalls(runs: Runs) -> str:
+    """Year-1 staff shortfall of the example's staff serving 400,000 people in two localities."""
+    import yaml
+
+    from fundsim.scenario.models import Scenario
+    from fundsim.scenario.sizing import size_scenario
+
+    data = yaml.safe_load((ROOT / "scenarios" / "example.yaml").read_text(encoding="utf-8"))
+    first, second = data["localities"][:2]
+    data["localities"] = [
+        {**first, "population": 200_000, "staff_share": 0.5},
+        {**second, "population": 200_000, "staff_share": 0.5},
+    ]
+    rows = size_scenario(Scenario.model_validate(data)).localities
+    return " and ".join(f"{100 * (1 - 1 / row.need_ratio):.0f}%" for row in rows)
+
+
 @dataclass(frozen=True)
 class Value:
     """An inline value: how it is computed and which command's output it reads."""
@@ -327,6 +344,7 @@ VALUES: dict[str, Value] = {
     "obs.ratio": Value(_obs("oe_ratio", "{:,.3f}")),
     "obs.avoided": Value(_obs("true_avoided", "{:,.0f}")),
     **{f"obs.ww_{n}": Value(_wrong_way(n)) for n in (25_000, 62_500, 125_000, 250_000)},
+    "sizing.undersized": Value(_undersized_shortfalls),
     # The example under the passive policy (docs/contracts.md)
     "passive.over_pct": Value(_passive("over_performance_pct", _pct)),
     "passive.over_cost": Value(_passive("over_performance_cost_gbp_per_year", _money)),

@@ -217,9 +217,10 @@ def sizing_warnings(scenario: Scenario, report: SizingReport) -> list[str]:
                 f"(visits and assessments, with travel) but the staff have about "
                 f"{row.staff_care_hours_per_year:,.0f} patient-facing hours and at most "
                 f"{row.overtime_cap_hours_per_year:,.0f} of overtime: about "
-                f"{100 * (1 - 1 / row.need_ratio):.0f}% short of staff in year 1, even with all the overtime "
-                f"allowed. Waits will grow without bound; check workforce.grades[].fte and staff_share, or "
-                f"the referral rate."
+                f"{100 * (1 - 1 / row.need_ratio):.0f}% short of staff in year 1 "
+                f"({100 * (1 - 1 / row.need_ratio_with_overtime):.0f}% even with all the overtime allowed). "
+                f"Waits will grow without bound; check workforce.grades[].fte and staff_share, or the "
+                f"referral rate."
             )
         elif row.need_ratio > SHORT_RATIO:
             out.append(
