@@ -299,6 +299,18 @@ def _undersized_shortfalls(runs: Runs) -> str:
     return " and ".join(f"{100 * (1 - 1 / row.need_ratio):.0f}%" for row in rows)
 
 
+def _shape(command: str, file: str, axis: int) -> Callable[[Runs], str]:
+    """Rows (``axis=0``) or columns (``axis=1``) of a Parquet file an example command wrote."""
+
+    def value(runs: Runs) -> str:
+        import pyarrow.parquet as pq
+
+        meta = pq.read_metadata(runs.folder(command) / file)
+        return f"{(meta.num_rows, meta.num_columns)[axis]:,}"
+
+    return value
+
+
 @dataclass(frozen=True)
 class Value:
     """An inline value: how it is computed and which command's output it reads."""
@@ -345,6 +357,12 @@ VALUES: dict[str, Value] = {
     "obs.avoided": Value(_obs("true_avoided", "{:,.0f}")),
     **{f"obs.ww_{n}": Value(_wrong_way(n)) for n in (25_000, 62_500, 125_000, 250_000)},
     "sizing.undersized": Value(_undersized_shortfalls),
+    "run.ledger_rows": Value(_shape(RUN, "ledger.parquet", 0)),
+    "run.ledger_columns": Value(_shape(RUN, "ledger.parquet", 1)),
+    "run.provider_rows": Value(_shape(RUN, "provider.parquet", 0)),
+    "run.provider_columns": Value(_shape(RUN, "provider.parquet", 1)),
+    "cmp.ledger_rows": Value(_shape(COMPARE, "ledger.parquet", 0)),
+    "cmp.ledger_columns": Value(_shape(COMPARE, "ledger.parquet", 1)),
     # The example under the passive policy (docs/contracts.md)
     "passive.over_pct": Value(_passive("over_performance_pct", _pct)),
     "passive.over_cost": Value(_passive("over_performance_cost_gbp_per_year", _money)),

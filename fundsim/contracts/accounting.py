@@ -22,7 +22,9 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
     ``absorbed_gbp`` (max(0, cost − income): the cost the provider carries unfunded),
     ``contracted_activity``, ``delivered_activity``, ``over_performance_activity``
     (max(0, delivered − contracted)), ``unit_cost_gbp`` (staff cost ÷ delivered),
-    ``over_performance_cost_gbp`` (over-performance × unit cost) and ``commissioner_spend_gbp``
+    ``over_performance_cost_gbp`` (over-performance × unit cost), ``funded_activity`` (what the
+    contract's payment rule pays for, in full-price units; the contracted activity unless the
+    contract says otherwise), ``unfunded_activity`` (max(0, delivered − funded)) and ``commissioner_spend_gbp``
     (contract payments + the hospital cost the commissioner still pays directly). Any other column
     the payment function returns (the parts of a payment) is kept as ``pay_<column>``.
     """
@@ -34,8 +36,19 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
     # Extra columns a contract reports (e.g. blended fixed/variable/incentive) are kept, prefixed
     # with "pay_" so that they can never shadow a ledger column.
     for col in payments.columns:
-        if col not in ("income_gbp", "contracted_activity", "delivered_activity", "hospital_cost_borne_gbp"):
+        if col not in (
+            "income_gbp",
+            "contracted_activity",
+            "delivered_activity",
+            "hospital_cost_borne_gbp",
+            "funded_activity",
+        ):
             out[f"pay_{col}"] = payments[col].to_numpy()
+    # What the contract's own payment rule pays for. A contract that does not say pays for its
+    # contracted activity (block-like: a fixed sum meant to buy that much).
+    funded = payments["funded_activity"] if "funded_activity" in payments else payments["contracted_activity"]
+    out["funded_activity"] = np.asarray(funded, dtype=float) * np.ones(len(out))
+    out["unfunded_activity"] = np.maximum(0.0, out["delivered_activity"] - out["funded_activity"])
     borne = payments["hospital_cost_borne_gbp"] if "hospital_cost_borne_gbp" in payments else 0.0
     out["hospital_cost_borne_gbp"] = np.asarray(borne, dtype=float) * np.ones(len(out))
     out["cost_gbp"] = out["staff_cost_gbp"] + out["hospital_cost_borne_gbp"]

@@ -99,6 +99,10 @@ def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext
             "fixed_gbp": fixed,
             "variable_gbp": variable,
             "incentive_gbp": incentive,
+            # The fixed element pays for the agreed activity; each unit above it is paid at the variable
+            # share of the unit price, so counts as that share of a funded unit (below plan the refund
+            # is smaller than the unit price, so less than the activity not done is taken back).
+            "funded_activity": agreed + variable / (config.unit_price_gbp * growth),
         },
         index=periods.index,
     )

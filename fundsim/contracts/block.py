@@ -2,7 +2,8 @@
 
 Income per month = annual value × (1 + cost uplift − efficiency)^(contract year − 1) / 12.
 Contracted activity per month = contracted activity per year / 12. Activity above it is
-over-performance; under a block contract it earns nothing.
+over-performance; under a block contract it earns nothing, so the funded activity is the contracted
+activity and everything above it is unfunded.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def pay(periods: pd.DataFrame, config: BlockContract, context: ContractContext) 
             "income_gbp": config.annual_value_gbp * growth / context.months_per_year,
             "contracted_activity": config.contracted_activity_per_year / context.months_per_year,
             "delivered_activity": periods[config.activity_unit].to_numpy(dtype=float),
+            "funded_activity": config.contracted_activity_per_year / context.months_per_year,
         },
         index=periods.index,
     )

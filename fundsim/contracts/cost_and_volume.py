@@ -159,6 +159,9 @@ def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractC
             "contracted_activity": config.baseline_volume_per_year / months,
             "delivered_activity": df["volume"].to_numpy(dtype=float),
             "full_price_gbp": _price(periods["contract_year"], config) * df["volume"].to_numpy(dtype=float),
+            # Units paid for at full price: over a contract year, the paid volume (inside the band all
+            # of it, beyond it the marginal share), less whatever a cap cuts off.
+            "funded_activity": df["income"].to_numpy(dtype=float) / _price(periods["contract_year"], config),
         },
         index=periods.index,
     )
