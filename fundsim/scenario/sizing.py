@@ -286,41 +286,63 @@ def sizing_warnings(scenario: Scenario, report: SizingReport) -> list[str]:
     return out
 
 
-def _skill_mix_warnings(scenario: Scenario, report: SizingReport) -> list[str]:
+@dataclass(frozen=True)
+class SkillMixNeed:
+    """Year-1 care hours of the tiers only some grades may see, against those grades' hours."""
+
+    tiers: tuple[str, ...]
+    grades: tuple[str, ...]
+    need_hours_per_year: float
+    staff_hours_per_year: float
+
+    @property
+    def ratio(self) -> float:
+        """Need ÷ hours (above 1: short of that skill mix)."""
+        return _ratio(self.need_hours_per_year, self.staff_hours_per_year)
+
+
+def skill_mix_needs(scenario: Scenario, report: SizingReport) -> list[SkillMixNeed]:
     """Work only some grades may do against those grades' hours (Hall's condition, tier by tier).
 
     For each tier t with allowed grades G, every tier whose allowed grades lie within G competes
     for G's hours; if they need more than G has, the service is short of that skill mix even when
-    its total hours suffice.
+    its total hours suffice. A tier any grade may see adds nothing beyond the locality check.
     """
-    out: list[str] = []
     grades = {g.name: g for g in scenario.workforce.grades}
-    hours_by_grade_share = {
-        name: g.contract_hours_per_week
+    hours = {
+        name: g.fte
+        * g.contract_hours_per_week
         / 7.0
         * DAYS_PER_YEAR
         * max(0.0, 1.0 - g.annual_leave_share - g.sickness_share)
         * g.patient_facing_share
-        * g.fte
         for name, g in grades.items()
     }
     mix = _accepted(scenario, dict(scenario.demand.complexity_mix))
     referrals = sum(r.referrals_per_year for r in report.localities)
     tiers = {t.name: t for t in scenario.tiers}
     seen: set[frozenset[str]] = set()
+    out: list[SkillMixNeed] = []
     for tier in scenario.tiers:
         allowed = frozenset(tier.allowed_grades)
         if allowed in seen or allowed == frozenset(grades):
             continue
         seen.add(allowed)
-        within = [n for n in mix if frozenset(tiers[n].allowed_grades) <= allowed]
+        within = tuple(n for n in mix if frozenset(tiers[n].allowed_grades) <= allowed)
         need = referrals * sum(mix[n] * _care_hours_per_referral(tiers[n]) for n in within)
-        have = sum(hours_by_grade_share[g] for g in allowed)
-        if need > SHORT_RATIO * have:
+        out.append(SkillMixNeed(within, tuple(sorted(allowed)), need, sum(hours[g] for g in allowed)))
+    return out
+
+
+def _skill_mix_warnings(scenario: Scenario, report: SizingReport) -> list[str]:
+    out: list[str] = []
+    for need in skill_mix_needs(scenario, report):
+        if need.ratio > SHORT_RATIO:
             out.append(
-                f"skill mix: tier(s) {', '.join(within)} may only be seen by {', '.join(sorted(allowed))}, and "
-                f"need about {need:,.0f} care hours a year against those grades' {have:,.0f}: about "
-                f"{100 * (1 - have / need):.0f}% short in year 1 (tiers[].allowed_grades, workforce.grades[].fte)."
+                f"skill mix: tier(s) {', '.join(need.tiers)} may only be seen by {', '.join(need.grades)}, and "
+                f"need about {need.need_hours_per_year:,.0f} care hours a year against those grades' "
+                f"{need.staff_hours_per_year:,.0f}: about {100 * (1 - 1 / need.ratio):.0f}% short in year 1 "
+                f"(tiers[].allowed_grades, workforce.grades[].fte)."
             )
     return out
 
@@ -331,6 +353,8 @@ __all__ = [
     "QNI_CASELOAD_PER_WTE_CAUTION",
     "LocalitySizing",
     "SizingReport",
+    "SkillMixNeed",
     "size_scenario",
     "sizing_warnings",
+    "skill_mix_needs",
 ]

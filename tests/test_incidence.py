@@ -1,0 +1,148 @@
+"""Who absorbs the over-performance: identities by hand, the reference, and pairing by replication."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import build, example_dict, small_dict
+from test_contract_properties import make_ledger
+
+from fundsim import run_scenario
+from fundsim.contracts.accounting import settle
+from fundsim.experiment.incidence import (
+    MEASURES,
+    incidence_table,
+    overtime_rate_gbp,
+    reference_scenario,
+    replication_incidence,
+    with_reference,
+)
+from fundsim.scenario.sizing import size_scenario
+
+
+def _block_year(delivered_per_month: float, staff_cost_per_month: float, income_per_year: float) -> pd.DataFrame:
+    d = example_dict()
+    d["contracts"]["block"].update(annual_value_gbp=income_per_year, contracted_activity_per_year=12_000)
+    scenario = build(d)
+    ledger = make_ledger(seed=2, replications=1, months=12, scale=1.0, empty_share=0.0)
+    ledger["contacts"] = delivered_per_month
+    ledger["staff_cost_gbp"] = staff_cost_per_month
+    ledger["days"] = 365.25 / 12  # exactly one year
+    ledger["unpaid_overtime_hours"] = 100.0
+    ledger["waiting_list_days"] = 0.0
+    priced = settle(ledger, "block", scenario.contracts.block, scenario.contract_context())
+    return replication_incidence(priced, scenario)
+
+
+def test_passive_block_deficit_is_unfunded_cost_minus_surplus_on_funded_work_by_hand() -> None:
+    # 1,200 contacts a month against 1,000 contracted; £84,000 a month of staff cost: £70 a contact.
+    # Income £840,000: funded work costs 12,000 × 70 = £840,000, so no surplus on it; the 2,400
+    # unfunded contacts cost £168,000, which is the deficit (£1,008,000 − £840,000).
+    row = _block_year(1_200, 84_000, 840_000).iloc[0]
+    assert row["unfunded_activity_per_year"] == pytest.approx(2_400)
+    assert row["unfunded_cost_gbp_per_year"] == pytest.approx(168_000)
+    assert row["surplus_on_funded_gbp_per_year"] == pytest.approx(0.0, abs=1e-6)
+    assert row["deficit_gbp_per_year"] == pytest.approx(168_000)
+    # Income £900,000: a £60,000 surplus on funded work offsets part: deficit £108,000.
+    row = _block_year(1_200, 84_000, 900_000).iloc[0]
+    assert row["surplus_on_funded_gbp_per_year"] == pytest.approx(60_000)
+    assert row["deficit_gbp_per_year"] == pytest.approx(108_000)
+    assert row["deficit_gbp_per_year"] == pytest.approx(
+        row["unfunded_cost_gbp_per_year"] - row["surplus_on_funded_gbp_per_year"]
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_signed_deficit_identity_on_random_ledgers(seed: int) -> None:
+    """cost − income = unfunded × u − (income − funded × u) whenever delivered ≥ funded."""
+    d = example_dict()
+    scenario = build(d)
+    ledger = make_ledger(seed=seed, replications=2, months=24, scale=1.3, empty_share=0.0)
+    ledger["waiting_list_days"] = 0.0
+    priced = settle(ledger, "block", scenario.contracts.block, scenario.contract_context())
+    yearly = priced.groupby(["replication", "contract_year"])[["delivered_activity", "funded_activity"]].sum()
+    assert (yearly["delivered_activity"] >= yearly["funded_activity"]).all()
+    inc = replication_incidence(priced, scenario)
+    for rep, months in priced.groupby("replication"):
+        years = months["days"].sum() / 365.25
+        signed = (months["cost_gbp"].sum() - months["income_gbp"].sum()) / years
+        row = inc[inc["replication"] == rep].iloc[0]
+        assert signed == pytest.approx(row["unfunded_cost_gbp_per_year"] - row["surplus_on_funded_gbp_per_year"])
+
+
+def test_unpaid_overtime_is_valued_at_the_paid_overtime_rate() -> None:
+    scenario = build(example_dict())
+    # FTE-weighted hourly cost: (58 × 43 + 54 × 35 + 26 × 25) / 138 = £36.478; × 1.5 premium.
+    hourly = (58 * 43 + 54 * 35 + 26 * 25) / 138 * 1.5
+    assert overtime_rate_gbp(scenario, np.array([1, 2, 3])) == pytest.approx(hourly * 1.029 ** np.array([0, 1, 2]))
+    row = _block_year(1_200, 84_000, 840_000).iloc[0]
+    assert row["unpaid_overtime_hours_per_year"] == pytest.approx(1_200)
+    assert row["unpaid_overtime_value_gbp_per_year"] == pytest.approx(1_200 * hourly)
+
+
+def test_reference_is_passive_and_staffed_to_meet_the_last_years_need() -> None:
+    scenario = build(example_dict())
+    ref = reference_scenario(scenario)
+    assert ref.provider_policy.mode == "passive"
+    k = ref.workforce.grades[0].fte / scenario.workforce.grades[0].fte
+    assert k > 1
+    pairs = zip(ref.workforce.grades, scenario.workforce.grades, strict=True)
+    assert all(g.fte == pytest.approx(o.fte * k) for g, o in pairs)
+    assert max(r.need_ratio_last_year for r in size_scenario(ref).localities) <= 0.8 + 1e-9
+    assert scenario.workforce.grades[0].fte == 58  # the caller's scenario is not changed
+
+
+def test_an_ample_service_is_its_own_reference_apart_from_the_policy() -> None:
+    d = example_dict()
+    for g in d["workforce"]["grades"]:
+        g["fte"] *= 3
+    scenario = build(d)
+    ref = reference_scenario(scenario)
+    assert [g.fte for g in ref.workforce.grades] == [g.fte for g in scenario.workforce.grades]
+
+
+def test_extra_measures_are_paired_by_replication() -> None:
+    per_rep = pd.DataFrame(
+        {
+            "contract": ["block"] * 3,
+            "replication": [0, 1, 2],
+            "waiting_list_days_per_year": [110.0, 205.0, 330.0],
+            "admissions_per_year": [12.0, 13.0, 15.0],
+            "hospital_cost_gbp_per_year": [100.0, 200.0, 300.0],
+        }
+    )
+    ref = pd.DataFrame(
+        {
+            "contract": ["block"] * 3,
+            "replication": [2, 0, 1],  # any order
+            "waiting_list_days_per_year": [300.0, 100.0, 200.0],
+            "admissions_per_year": [14.0, 10.0, 13.0],
+            "hospital_cost_gbp_per_year": [250.0, 90.0, 200.0],
+        }
+    )
+    out = with_reference(per_rep, ref)
+    assert list(out["extra_wait_days_per_year"]) == [10.0, 5.0, 30.0]
+    assert list(out["extra_admissions_per_year"]) == [2.0, 0.0, 1.0]
+    assert list(out["extra_hospital_cost_gbp_per_year"]) == [10.0, 0.0, 50.0]
+    with pytest.raises(ValueError, match="no replication"):
+        with_reference(per_rep, ref[ref["replication"] != 1])
+
+
+def test_an_understaffed_service_burdens_patients_against_the_reference() -> None:
+    d = small_dict(population=30_000, years=1.0, warmup_days=60)
+    for g in d["workforce"]["grades"]:
+        g["fte"] *= 0.8
+    d["provider_policy"] = {"mode": "passive"}
+    scenario = build(d)
+    actual = run_scenario(scenario, 3)
+    reference = run_scenario(reference_scenario(scenario), 3)
+    per_rep = with_reference(
+        replication_incidence(actual.provider, scenario), replication_incidence(reference.provider, scenario)
+    )
+    table = incidence_table(per_rep).set_index("measure")
+    assert set(table.index) == {m.column for m in MEASURES}
+    # Same people, fewer staff: every replication waits longer than its own reference.
+    assert (per_rep["extra_wait_days_per_year"] > 0).all()
+    assert table.loc["extra_admissions_per_year", "ci_low"] > 0
+    assert table.loc["unfunded_activity_per_year", "mean"] >= 0
