@@ -385,15 +385,19 @@ def compare_report() -> Path:
 def test_activity_table_is_the_monthly_mean_over_replications(compare_report: Path) -> None:
     provider = pd.read_parquet(compare_report / "provider.parquet")
     activity = pd.read_csv(compare_report / "tables" / "activity.csv", parse_dates=["month"])
-    expected = provider.groupby(["contract", "month"])[["contracted_activity", "delivered_activity"]].mean()
+    columns = ["contracted_activity", "funded_activity", "delivered_activity"]
+    expected = provider.groupby(["contract", "month"])[columns].mean()
     got = activity.set_index(["contract", "month"])
     for (contract, month), row in expected.iterrows():
         r = got.loc[(contract, pd.Timestamp(month))]
         assert r["delivered (contacts per month)"] == pytest.approx(row["delivered_activity"])
         assert r["contracted (contacts per month)"] == pytest.approx(row["contracted_activity"])
+        # Unfunded by the contract's own rule: above what it pays for, not above the contracted level.
         assert r["unfunded (contacts per month)"] == pytest.approx(
-            max(row["delivered_activity"] - row["contracted_activity"], 0.0)
+            max(row["delivered_activity"] - row["funded_activity"], 0.0)
         )
+        if contract == "block":
+            assert row["funded_activity"] == pytest.approx(row["contracted_activity"])
 
 
 def test_spend_parts_add_up_to_commissioner_spend(compare_report: Path) -> None:
@@ -562,7 +566,9 @@ def foreign_report() -> dict[str, object]:
     ledger["locality"] = ledger["locality"].astype(str).replace(old_locality, EVIL_LOCALITY)
     ledger.to_parquet(folder / "ledger.parquet")
     target = folder.parent / "elsewhere" / "board.html"
-    code, stdout, stderr = invoke("report", str(folder), "--out", str(target), "-q")
+    # The ledger was edited above, so its SHA-256 no longer matches the manifest: issue 15 refuses
+    # such a folder unless --accept-changed says to report the files as they are.
+    code, stdout, stderr = invoke("report", str(folder), "--out", str(target), "-q", "--accept-changed")
     return {"folder": folder, "html": target, "code": code, "stdout": stdout, "stderr": stderr}
 
 
@@ -656,7 +662,7 @@ def test_report_on_results_of_another_version(foreign_report: dict[str, object])
     folder = copy_of(folder, "unreadable")
     provider = pd.read_parquet(folder / "provider.parquet").drop(columns=["delivered_activity"])
     provider.to_parquet(folder / "provider.parquet")
-    code, _, err = invoke("report", str(folder), "-q")
+    code, _, err = invoke("report", str(folder), "-q", "--accept-changed")
     assert code == 2
     assert "delivered_activity" in err
     assert f"written by fundsim 0.0.1; this is fundsim {__version__}" in err
@@ -666,3 +672,54 @@ def test_report_on_results_of_another_version(foreign_report: dict[str, object])
     code, _, err = invoke("report", str(folder), "-q")
     assert code == 2
     assert "not a complete sweep folder (design.parquet, outputs.csv, sensitivity.csv, failures.csv missing)" in err
+
+
+def test_activity_figure_shades_above_what_the_contract_funds() -> None:
+    """Cost and volume pays for everything delivered: no gap, however far above the baseline."""
+    activity = _activity()
+    activity["funded"] = np.where(activity["contract"] == "cost_and_volume", activity["delivered"], 100.0)
+    fig = figures.activity_figure(activity)
+    for ax, contract in zip([a for a in fig.axes if a.get_visible()], CONTRACTS, strict=True):
+        (gap,) = [c for c in ax.collections if c.get_gid() == figures.UNFUNDED_GID]
+        heights = _gap_heights(gap)
+        if contract == "cost_and_volume":
+            assert max(heights.values(), default=0.0) == pytest.approx(0.0)
+        else:
+            assert max(heights.values()) == pytest.approx(50.0)  # 150 delivered against 100 funded
+
+
+def test_intervals_of_counts_are_never_drawn_below_zero() -> None:
+    # Missed visits 1 ± 9 (a wide t-interval): the whisker stops at 0; a surplus may go below it.
+    missed = _per_contract("visits_missed_per_year", [1.0, 3.0], [9.0, 1.0])
+    err = figures._errors(missed, "visits_missed_per_year")
+    assert err is not None
+    assert (missed["visits_missed_per_year"].to_numpy() - err[0] >= 0).all()
+    surplus = _per_contract("surplus_gbp_per_year", [1.0, 3.0], [9.0, 1.0])
+    err = figures._errors(surplus, "surplus_gbp_per_year")
+    assert err is not None
+    assert (surplus["surplus_gbp_per_year"].to_numpy() - err[0])[0] == pytest.approx(-8.0)
+
+
+def test_spend_legend_covers_no_bar_and_its_swatches_match_the_bars() -> None:
+    spend = pd.DataFrame(
+        {
+            "contract": list(CONTRACTS),
+            "payments_gbp_per_year": [9.5e6, 11e6],
+            "hospital_gbp_per_year": [5.5e6, 5.2e6],
+            "commissioner_spend_gbp_per_year": [15e6, 16.2e6],
+            "commissioner_spend_gbp_per_year_ci_low": [14.5e6, 15.8e6],
+            "commissioner_spend_gbp_per_year_ci_high": [15.5e6, 16.6e6],
+        }
+    )
+    fig = figures.spend_figure(spend)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    box = legend.get_window_extent()
+    for bar in ax.patches:
+        assert not box.overlaps(bar.get_window_extent())
+    swatches = {t.get_text(): h for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)}
+    (hospital_label,) = [k for k in swatches if k.startswith("hospital")]
+    hospital_bars = [p for p in ax.patches if p.get_hatch() == ".."]
+    assert hospital_bars
+    assert swatches[hospital_label].get_facecolor() == hospital_bars[0].get_facecolor()

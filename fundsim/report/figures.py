@@ -18,6 +18,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from fundsim.report.style import contract_colour, contract_label, count, money, plain_text
@@ -27,6 +29,10 @@ WIDTH_IN = 10.0
 
 #: Alpha of confidence bands.
 BAND_ALPHA = 0.15
+
+#: Hospital costs in the spend figure: fill and hatch edge.
+HOSPITAL_COLOUR = "#BBBBBB"
+HOSPITAL_EDGE = "#777777"
 
 #: ``gid`` of the shaded unfunded gap in the activity figure (tests find it by this).
 UNFUNDED_GID = "unfunded-gap"
@@ -54,19 +60,37 @@ def _count_axis(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: count(v)))
 
 
+#: Words in a measure's name that mean it can truly be negative (a surplus, a difference, a share of
+#: risk); every other measure is a count, a cost or a share that cannot.
+SIGNED_MARKERS = ("surplus", "diff", "extra_", "risk_share", "change", "net_")
+
+
+def can_be_negative(col: str) -> bool:
+    """Whether the measure ``col`` can take negative values (else its interval is drawn from 0 up)."""
+    return any(marker in col for marker in SIGNED_MARKERS)
+
+
 def _errors(frame: pd.DataFrame, col: str) -> np.ndarray | None:
-    """Asymmetric error-bar lengths from ``<col>_ci_low``/``_ci_high`` (None when there is no interval)."""
+    """Asymmetric error-bar lengths from ``<col>_ci_low``/``_ci_high`` (None when there is no interval).
+
+    A Student-t interval of a count can reach below 0 with few replications; what cannot be
+    negative is never drawn below 0 (the tables keep the interval as computed).
+    """
     lo, hi = f"{col}_ci_low", f"{col}_ci_high"
     if lo not in frame or frame[lo].isna().all():
         return None
     mean = frame[col].to_numpy(dtype=float)
-    return np.vstack([mean - frame[lo].to_numpy(dtype=float), frame[hi].to_numpy(dtype=float) - mean])
+    low = frame[lo].to_numpy(dtype=float)
+    if not can_be_negative(col):
+        low = np.maximum(low, 0.0)
+    return np.vstack([np.maximum(mean - low, 0.0), frame[hi].to_numpy(dtype=float) - mean])
 
 
 def _band(ax: Axes, x: pd.Series, frame: pd.DataFrame, col: str, colour: str) -> None:
     lo, hi = f"{col}_ci_low", f"{col}_ci_high"
     if lo in frame and not frame[lo].isna().all():
-        ax.fill_between(x, frame[lo], frame[hi], color=colour, alpha=BAND_ALPHA, linewidth=0)
+        low = frame[lo] if can_be_negative(col) else frame[lo].clip(lower=0.0)
+        ax.fill_between(x, low, frame[hi], color=colour, alpha=BAND_ALPHA, linewidth=0)
 
 
 def _bars(ax: Axes, frame: pd.DataFrame, col: str, contracts: Sequence[str]) -> None:
@@ -100,9 +124,11 @@ def _date_axis(ax: Axes) -> None:
 def activity_figure(activity: pd.DataFrame, contracts: Sequence[str] | None = None) -> Figure:
     """Contracted and delivered activity per month, one panel per contract, the unfunded gap shaded.
 
-    ``activity``: ``contract``, ``month``, ``contracted``, ``delivered`` (and optionally
-    ``delivered_ci_low``/``_ci_high``). The shaded area runs from the contracted line up to the
-    delivered line wherever delivery is above contract (height max(delivered − contracted, 0)).
+    ``activity``: ``contract``, ``month``, ``contracted``, ``delivered``, optionally ``funded``
+    (what the contract's rule pays for; the contracted activity when absent) and
+    ``delivered_ci_low``/``_ci_high``. The shaded area runs from the funded level up to the
+    delivered line wherever delivery is above it (height max(delivered − funded, 0)): under cost
+    and volume at full price there is none, under a blended contract about half the gap above plan.
     """
     names = _contracts(activity, contracts)
     ncols = min(len(names), 3)
@@ -114,15 +140,16 @@ def activity_figure(activity: pd.DataFrame, contracts: Sequence[str] | None = No
         colour = contract_colour(contract, names)
         contracted = rows["contracted"].to_numpy(dtype=float)
         delivered = rows["delivered"].to_numpy(dtype=float)
+        funded = rows["funded"].to_numpy(dtype=float) if "funded" in rows else contracted
         ax.fill_between(
             x,
-            contracted,
-            np.maximum(delivered, contracted),
+            funded,
+            np.maximum(delivered, funded),
             color=colour,
             alpha=0.35,
             hatch="//",
             linewidth=0,
-            label="unfunded: delivered above contracted",
+            label="unfunded: delivered above what the contract pays for",
             gid=UNFUNDED_GID,
         )
         _band(ax, x, rows, "delivered", colour)
@@ -252,10 +279,10 @@ def spend_figure(spend: pd.DataFrame, contracts: Sequence[str] | None = None) ->
     labels = [contract_label(c) for c in names]
     payments = rows["payments_gbp_per_year"].to_numpy(dtype=float)
     hospital = rows["hospital_gbp_per_year"].to_numpy(dtype=float)
-    fig, axes = _figure(4.0)
+    fig, axes = _figure(4.4)
     ax = axes[0]
-    ax.bar(labels, payments, color=[contract_colour(c, names) for c in names], label="payments to the provider")
-    ax.bar(labels, hospital, bottom=payments, color="#BBBBBB", hatch="..", edgecolor="#777777", label="hospital costs")
+    ax.bar(labels, payments, color=[contract_colour(c, names) for c in names])
+    ax.bar(labels, hospital, bottom=payments, color=HOSPITAL_COLOUR, hatch="..", edgecolor=HOSPITAL_EDGE)
     ax.errorbar(
         labels,
         rows["commissioner_spend_gbp_per_year"].to_numpy(dtype=float),
@@ -263,13 +290,19 @@ def spend_figure(spend: pd.DataFrame, contracts: Sequence[str] | None = None) ->
         fmt="none",
         ecolor="#333333",
         capsize=4,
-        label="total: 95% CI",
     )
     ax.set_ylabel("£ per year")
     ax.set_title("Commissioner spend: community contract + hospital")
     _money_axis(ax)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    # The legend sits below the axes, where it can cover no bar; its swatches are drawn as the bars
+    # are (the payment bars take each contract's colour, so their swatch is outlined, not filled).
+    handles = [
+        Patch(facecolor="white", edgecolor="#333333", label="payments to the provider (the contract's colour)"),
+        Patch(facecolor=HOSPITAL_COLOUR, edgecolor=HOSPITAL_EDGE, hatch="..", label="hospital costs"),
+        Line2D([], [], color="#333333", marker="_", markersize=10, linestyle="-", label="total: 95% CI"),
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize="small", frameon=False)
     return fig
 
 

@@ -194,14 +194,25 @@ def per_contract(folder: ResultsFolder, measures: Sequence[str], name: str, titl
 def activity_monthly(folder: ResultsFolder) -> ReportTable:
     """Contracted and delivered activity per contract and month (mean and CI over replications).
 
-    ``unfunded`` is the part of the mean delivered activity above the contracted: max(delivered −
-    contracted, 0), the gap shaded in the activity figure.
+    ``funded`` is what the contract's own payment rule pays for (``funded_activity``; the
+    contracted activity in folders written before fundsim recorded it), and ``unfunded`` the part
+    of the mean delivered activity above it: max(delivered − funded, 0), the gap shaded in the
+    activity figure. Under cost and volume at full price nothing is unfunded, however far delivery
+    runs above the baseline.
     """
-    provider = folder.provider[["contract", "replication", "month", "contracted_activity", "delivered_activity"]]
-    provider = provider.rename(columns={"contracted_activity": "contracted", "delivered_activity": "delivered"})
-    frame = mean_ci_by(provider, ["contract", "month"], ["contracted", "delivered"])
-    frame = frame.drop(columns=["contracted_ci_low", "contracted_ci_high"])
-    frame["unfunded"] = np.maximum(frame["delivered"] - frame["contracted"], 0.0)
+    columns = ["contract", "replication", "month", "contracted_activity", "delivered_activity"]
+    provider = folder.provider[columns].copy()
+    provider["funded_activity"] = (
+        folder.provider["funded_activity"]
+        if "funded_activity" in folder.provider
+        else folder.provider["contracted_activity"]
+    )
+    provider = provider.rename(
+        columns={"contracted_activity": "contracted", "delivered_activity": "delivered", "funded_activity": "funded"}
+    )
+    frame = mean_ci_by(provider, ["contract", "month"], ["contracted", "funded", "delivered"])
+    frame = frame.drop(columns=["contracted_ci_low", "contracted_ci_high", "funded_ci_low", "funded_ci_high"])
+    frame["unfunded"] = np.maximum(frame["delivered"] - frame["funded"], 0.0)
     units = {c: "contacts per month" for c in frame.columns if c not in ("contract", "month")}
     return ReportTable(
         "activity", "Contracted and delivered activity by month", _ordered(frame, folder.contracts), units
