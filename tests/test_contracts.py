@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import build, modified, small_dict
+from scipy import stats
 
 from fundsim import run_scenario
 from fundsim.contracts.accounting import settle
 from fundsim.contracts.base import ContractContext
 from fundsim.contracts.block import BlockContract
+from fundsim.experiment.stats import mean_ci
 
 
 def _periods(contacts: list[float], cost: list[float], years: list[int]) -> pd.DataFrame:
@@ -82,8 +84,82 @@ def test_block_income_does_not_move_with_demand(pair: tuple) -> None:
     assert doubled.provider["absorbed_gbp"].sum() >= base.provider["absorbed_gbp"].sum()
 
 
-def test_summary_ci_brackets_mean(pair: tuple) -> None:
-    s = pair[0].summary.set_index("measure")
-    finite = s.dropna()
-    assert (finite["ci_low"] <= finite["mean"] + 1e-9).all()
-    assert (finite["mean"] <= finite["ci_high"] + 1e-9).all()
+def test_summary_ci_is_the_student_t_interval(pair: tuple) -> None:
+    """The summary's interval is scipy's two-sided 95% Student-t interval of the per-replication values."""
+    res = pair[1]
+    s = res.summary.set_index("measure")
+    checked = 0
+    for measure in s.index:
+        x = res.per_replication[measure].dropna().to_numpy(dtype=float)
+        assert s.loc[measure, "mean"] == pytest.approx(x.mean(), rel=1e-12, abs=1e-9), measure
+        if x.std(ddof=1) == 0:  # a constant measure: a zero-width interval at the mean
+            assert s.loc[measure, "ci_low"] == pytest.approx(x.mean()) == s.loc[measure, "ci_high"], measure
+            continue
+        lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+        assert (s.loc[measure, "ci_low"], s.loc[measure, "ci_high"]) == pytest.approx((lo, hi), rel=1e-9), measure
+        checked += 1
+    assert checked >= 10
+
+
+def test_mean_ci_covers_a_known_mean_95_percent_of_the_time() -> None:
+    """Coverage on synthetic normal samples of 5: a z interval (~88%) or a population s.d. (~92%) fail this."""
+    rng = np.random.default_rng(20251)
+    trials, n, mu = 4000, 5, 3.0
+    covered = 0
+    for _ in range(trials):
+        _, lo, hi = mean_ci(rng.normal(mu, 2.0, n), 0.95)
+        covered += lo <= mu <= hi
+    # Binomial(4000, 0.95): a 99.9% two-sided band is 0.95 ± 3.29·sqrt(0.95·0.05/4000) = 0.95 ± 0.0113.
+    band = 3.29 * np.sqrt(0.95 * 0.05 / trials)
+    assert abs(covered / trials - 0.95) <= band, covered / trials
+
+
+@pytest.fixture(scope="module")
+def capitation_acute_and_plain() -> tuple:
+    """Capitation with and without the acute budget, passive provider: the same simulated ledger."""
+    d = modified(
+        small_dict(population=30_000, years=1.0, warmup_days=60),
+        # A reference below what the service delivers, so there is over-performance to price.
+        **{
+            "contract": "capitation",
+            "provider_policy.mode": "passive",
+            "contracts.capitation.reference_activity_per_year": 12_000.0,
+        },
+    )
+    acute = modified(
+        d,
+        **{
+            "contracts.capitation.include_acute_budget": True,
+            "contracts.capitation.acute_budget_per_head_gbp_per_year": 21.0,
+        },
+    )
+    return run_scenario(build(acute), 2), run_scenario(build(d), 2)
+
+
+def test_over_performance_cost_is_valued_at_community_staff_unit_cost(capitation_acute_and_plain: tuple) -> None:
+    """Headline cost of over-performance = over × (staff cost ÷ delivered) ÷ years, from horizon totals.
+
+    One name, one meaning: the monthly ``over_performance_cost_gbp`` prices at staff cost per unit
+    of activity, so the headline does too; the hospital cost the acute budget makes the provider
+    bear is not a cost of a contact.
+    """
+    acute, plain = capitation_acute_and_plain
+    pd.testing.assert_frame_equal(acute.ledger, plain.ledger)
+    assert (acute.provider["hospital_cost_borne_gbp"] > 0).all()
+    assert (plain.provider["hospital_cost_borne_gbp"] == 0).all()
+    for res in (acute, plain):
+        per_rep = res.per_replication.set_index("replication")
+        for rep, months in res.provider.groupby("replication"):
+            years = months["days"].sum() / 365.25
+            delivered = months["delivered_activity"].sum()
+            over = max(0.0, delivered - months["contracted_activity"].sum())
+            expected = over * months["staff_cost_gbp"].sum() / delivered / years
+            assert over > 0
+            assert per_rep.loc[rep, "over_performance_cost_gbp_per_year"] == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(
+        acute.per_replication["over_performance_cost_gbp_per_year"],
+        plain.per_replication["over_performance_cost_gbp_per_year"],
+        rtol=1e-12,
+    )
+    # ...while the provider's total cost does carry the hospital cost it bears.
+    assert (acute.per_replication["cost_gbp_per_year"] > plain.per_replication["cost_gbp_per_year"]).all()

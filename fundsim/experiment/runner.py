@@ -96,8 +96,10 @@ def replication_measures(provider: pd.DataFrame, ledger: pd.DataFrame) -> pd.Dat
         row["absorbed_gbp_per_year"] = max(0.0, tot["cost_gbp"] - tot["income_gbp"]) / years
         over = max(0.0, tot["delivered_activity"] - tot["contracted_activity"])
         row["over_performance_activity_per_year"] = over / years
-        # No activity at all means no over-performance (and no unit cost to price it at).
-        unit_cost = tot["cost_gbp"] / tot["delivered_activity"] if tot["delivered_activity"] > 0 else 0.0
+        # Priced at the community unit cost, staff cost ÷ delivered, as the monthly
+        # over_performance_cost_gbp (fundsim.contracts.accounting.settle): an acute budget the
+        # provider holds is not a cost of a contact. No activity means no over-performance to price.
+        unit_cost = tot["staff_cost_gbp"] / tot["delivered_activity"] if tot["delivered_activity"] > 0 else 0.0
         row["over_performance_cost_gbp_per_year"] = over * unit_cost / years
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1,7 +1,9 @@
 """The simulation calendar: days, months, weekdays and contract years.
 
 Simulated time is a float number of days from the start of the warm-up. Statistics are kept
-by calendar month from ``simulation.start_date``; warm-up days have month index -1.
+by calendar month from ``simulation.start_date``; warm-up days have month index -1. Contract years
+are whole runs of 12 calendar months from the start date (as the ledger's ``contract_year``), so a
+yearly step such as the pay award lands on the start date's anniversary, whatever the leap years.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class Calendar:
     month_of_day: np.ndarray  # month index per day, -1 in warm-up
     weekday: np.ndarray  # 0 = Monday
     day_of_year: np.ndarray
-    years_from_start: np.ndarray  # (day - warmup) / 365.25, negative in warm-up
+    years_from_start: np.ndarray  # (day - warmup) / 365.25, negative in warm-up (continuous growth)
+    contract_year_of_day: np.ndarray  # 0-based contract year per day (month index // 12); warm-up is year 0
 
     @property
     def n_months(self) -> int:
@@ -72,4 +75,5 @@ def build_calendar(sim: Simulation) -> Calendar:
         weekday=weekday,
         day_of_year=day_of_year,
         years_from_start=(days - sim.warmup_days) / DAYS_PER_YEAR,
+        contract_year_of_day=np.maximum(month_of_day, 0) // 12,
     )

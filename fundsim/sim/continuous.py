@@ -80,8 +80,11 @@ def _days(
     stats: dict,
 ) -> Generator[simpy.Event, object, None]:
     month_end_days = set(calendar.month_start_day[1:].tolist())
-    month = 0
     for day in range(calendar.n_days):
+        # A month ends at the start of a day, once every event of the month's last day has happened
+        # (visits in progress, people whose referral time has come) and before this day's referrals.
+        if day in month_end_days:
+            service.end_month(day)
         service.admit(day)
         service.restore_hazards(day)
         acc = service.accounts
@@ -91,9 +94,6 @@ def _days(
         slots = service.arrive(day)
         for slot, loc in zip(slots.tolist(), service.people.cols["locality"][slots].tolist(), strict=True):
             env.process(_person(env, service, staff[loc], slot))
-        if day + 1 in month_end_days:
-            service.close_month(month, day + 1)
-            month += 1
         stats["peak_live_people"] = max(stats["peak_live_people"], service.live_people())
         yield env.timeout(1)
 
@@ -103,3 +103,4 @@ def run_continuous(env: simpy.Environment, service: ServiceModel, calendar: Cale
     staff = [simpy.PriorityResource(env, capacity=staff_on_duty(service, i)) for i in range(service.n_localities)]
     env.process(_days(env, service, staff, calendar, stats))
     env.run(until=calendar.n_days)
+    service.end_month(calendar.n_days)  # the last month ends with the horizon

@@ -30,16 +30,14 @@ class RunResult:
 def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict) -> object:
     """The daily process: admissions overnight, then the day's work, then the day's referrals."""
     month_end_days = set(calendar.month_start_day[1:].tolist())
-    month = 0
     for day in range(calendar.n_days):
         service.admit(day)
         service.restore_hazards(day)
         service.plan_day(day)
         service.arrive(day)
-        if day + 1 in month_end_days:
-            service.close_month(month, day + 1)
+        if day + 1 in month_end_days:  # the end of the day is the end of the month
+            service.end_month(day + 1)
             stats["peak_state_bytes"] = max(stats.get("peak_state_bytes", 0), service.state_nbytes())
-            month += 1
         stats["peak_live_people"] = max(stats["peak_live_people"], service.live_people())
         if service.check:
             service.checks_run += check_day(service, day)

@@ -37,6 +37,7 @@ _COLUMNS: dict[str, tuple[type, object]] = {
     "admission_day": (np.float64, np.inf),
     "raised_until_day": (np.int64, 0),
     "return_day": (np.int64, 0),
+    "planned_end_day": (np.float64, 0.0),
     "window_end_day": (np.float64, 0.0),
 }
 
@@ -109,6 +110,14 @@ class PatientTable:
         c = self.cols
         spent = c["base_hazard"][slots] * c["multiplier"][slots] * (t_days - c["hazard_since_day"][slots])
         budget = c["budget_left"][slots] - spent
+        if (budget < 0).any():
+            # Spent already: the admission happened before t_days and waits to be resolved (the
+            # continuous path resolves admissions at day boundaries). It stands at its own time;
+            # a later hazard cannot move it.
+            keep = budget >= 0
+            slots, budget = slots[keep], budget[keep]
+            if np.ndim(multiplier):
+                multiplier = np.asarray(multiplier)[keep]
         c["budget_left"][slots] = budget
         c["hazard_since_day"][slots] = t_days
         c["multiplier"][slots] = multiplier

@@ -29,7 +29,7 @@ class Roster:
     on_duty_hours: np.ndarray  # (n_days, n_grades)
     paid_hours_per_day: np.ndarray  # (n_grades,) contracted hours paid each day, on duty or not
     hourly_cost_gbp: np.ndarray  # (n_grades,) in contract year 1
-    pay_index: np.ndarray  # (n_days,) pay relative to contract year 1 (annual pay awards)
+    pay_index: np.ndarray  # (n_days,) pay relative to contract year 1 (a pay award on each contract year's first day)
 
     def staff_cost_gbp(self, day: int) -> float:
         """Pay for the contracted hours of ``day`` (on duty or on leave alike)."""
@@ -67,6 +67,6 @@ def build_roster(scenario: Scenario, calendar: Calendar, locality: int, rng: np.
         on_duty_hours=present * shift_h,
         paid_hours_per_day=np.array([g.fte * share * g.contract_hours_per_week / 7.0 for g in grades]),
         hourly_cost_gbp=np.array([g.hourly_cost_gbp for g in grades]),
-        pay_index=(1.0 + scenario.workforce.pay_uplift_per_year)
-        ** np.floor(np.maximum(calendar.years_from_start, 0.0)),
+        # Pay years are contract years by calendar date (the warm-up is paid at year-1 rates).
+        pay_index=(1.0 + scenario.workforce.pay_uplift_per_year) ** calendar.contract_year_of_day,
     )

@@ -75,12 +75,10 @@ class ReferralBlock:
     budgets: np.ndarray  # (n, MAX_ADMISSIONS)
     ends: np.ndarray
     los: np.ndarray
-    window_end: np.ndarray
+    planned_end: np.ndarray  # referral + planned visits × interval: the no-care path's untreated stretch
+    window_end: np.ndarray  # planned end + follow-up: the shortest window a person is followed for
     f2f: np.ndarray
     travel: np.ndarray
-    cf_row: np.ndarray  # counterfactual (no care) admissions: row, time, length of stay
-    cf_time: np.ndarray
-    cf_los: np.ndarray
 
 
 class ServiceModel:
@@ -151,6 +149,7 @@ class ServiceModel:
         self.m_missed = out.missed_visit_hazard_multiplier
         self.m_post = out.post_discharge_hazard_multiplier
         self.missed_effect_days = round(out.missed_visit_effect_days)
+        self.follow_up_days = out.follow_up_days
         hosp = scenario.hospital
         self.tariff = hosp.tariff_gbp
         self.trim = hosp.trim_point_days
@@ -266,32 +265,8 @@ class ServiceModel:
             acc.add_times(f"referrals_from_{name}", loc[sel], time[sel])
         acc.add_times_by_tier("referrals", loc, time, tier)
 
-        h = self.base_hazard[tier]
         planned_end = time + n_visits[order] * self.planned_days[tier]
         window_end = planned_end + sc.outcomes.follow_up_days
-        # Counterfactual: the same people and budgets, no community care at all. It does not depend
-        # on what the service does, so it is worked out here; a declined referral gets no care
-        # either, so its counterfactual admissions are its actual ones (recorded when declined).
-        budgets, ends, los = cat["budgets"], cat["ends"], cat["los"]
-        exposure = h * self.m_untreated * (planned_end - time) + h * self.m_post * (window_end - planned_end)
-        cf_row: list[int] = []
-        cf_time: list[float] = []
-        cf_los: list[float] = []
-        # Only people whose first budget is spent within their window can be admitted at all.
-        for r in np.flatnonzero(budgets[:, 0] < exposure).tolist():
-            path = admissions_on_path(
-                float(time[r]), float(budgets[r, 0]), 0,
-                ((float(planned_end[r]), float(h[r] * self.m_untreated)),
-                 (float(window_end[r]), float(h[r] * self.m_post))),
-                budgets[r], ends[r], los[r],
-            )  # fmt: skip
-            for a in path:
-                cf_row.append(r)
-                cf_time.append(a.time_days)
-                cf_los.append(a.length_of_stay_days)
-        cf_row_a = np.array(cf_row, dtype=np.int64)
-        cf_time_a = np.array(cf_time)
-        acc.add_times("counterfactual_admissions", loc[cf_row_a], cf_time_a)
         day_start = np.searchsorted(np.floor(time), np.arange(first_day, end_day + 1), side="left")
         return ReferralBlock(
             first_day=first_day,
@@ -306,15 +281,13 @@ class ServiceModel:
             visit_start=start,
             assessment_minutes=cat["assessment_minutes"],
             assessment_travel_minutes=cat["assessment_travel_minutes"],
-            budgets=budgets,
-            ends=ends,
-            los=los,
+            budgets=cat["budgets"],
+            ends=cat["ends"],
+            los=cat["los"],
+            planned_end=planned_end,
             window_end=window_end,
             f2f=cat["f2f"],
             travel=cat["travel"],
-            cf_row=cf_row_a,
-            cf_time=cf_time_a,
-            cf_los=np.array(cf_los),
         )
 
     def _store_visits(self, f2f: np.ndarray, travel: np.ndarray) -> int:
@@ -349,11 +322,14 @@ class ServiceModel:
             declined = rows[~accepted]
             self.counts["declined"] += len(declined)
             self.accounts.count_day("referrals_declined", day, b.loc[declined])
-            hit = np.isin(b.cf_row, declined)
-            if hit.any():
-                self._record_admissions(
-                    b.loc[b.cf_row[hit]], b.cf_time[hit], b.cf_los[hit], "admissions_declined_referrals"
-                )
+            # A declined referral gets no care: its admissions are its no-care ones, over its planned
+            # window, counted both as what happened and as the counterfactual (it adds 0 avoided).
+            a_loc, a_time, a_los = self._no_care_admissions(
+                b.loc[declined], b.time[declined], b.planned_end[declined], b.window_end[declined],
+                self.base_hazard[tier[~accepted]], b.budgets[declined], b.ends[declined], b.los[declined],
+            )  # fmt: skip
+            self._record_admissions(a_loc, a_time, a_los, "admissions_declined_referrals")
+            self.accounts.add_times("counterfactual_admissions", a_loc, a_time)
         if len(keep) == 0:
             return np.empty(0, dtype=np.int64)
         # Copy the accepted people's visit durations into the live buffer.
@@ -384,6 +360,7 @@ class ServiceModel:
         c["k"][slots] = 0
         c["raised_until_day"][slots] = 0
         c["return_day"][slots] = 0
+        c["planned_end_day"][slots] = b.planned_end[keep]
         c["window_end_day"][slots] = b.window_end[keep]
         p.budgets[slots] = b.budgets[keep]
         p.ends[slots] = b.ends[keep]
@@ -392,6 +369,63 @@ class ServiceModel:
         return slots
 
     # ------------------------------------------------------------------ outcomes
+
+    def _no_care_admissions(
+        self,
+        loc: np.ndarray,
+        start: np.ndarray,
+        planned_end: np.ndarray,
+        window_end: np.ndarray,
+        hazard: np.ndarray,
+        budgets: np.ndarray,
+        ends: np.ndarray,
+        los: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Admissions (locality, time, stay) along each person's path without community care.
+
+        The no-care path runs from referral (``start``) at ``hazard`` × the untreated multiplier to
+        ``planned_end``, then at × the post-discharge multiplier to ``window_end``, with the person's
+        own budgets, stays and episode-ending draws (so it depends on nothing the service does).
+        """
+        exposure = hazard * (self.m_untreated * (planned_end - start) + self.m_post * (window_end - planned_end))
+        a_loc: list[int] = []
+        a_time: list[float] = []
+        a_los: list[float] = []
+        # Only people whose first budget is spent within their window can be admitted at all.
+        for r in np.flatnonzero(budgets[:, 0] < exposure).tolist():
+            path = admissions_on_path(
+                float(start[r]), float(budgets[r, 0]), 0,
+                ((float(planned_end[r]), float(hazard[r] * self.m_untreated)),
+                 (float(window_end[r]), float(hazard[r] * self.m_post))),
+                budgets[r], ends[r], los[r],
+            )  # fmt: skip
+            for a in path:
+                a_loc.append(int(loc[r]))
+                a_time.append(a.time_days)
+                a_los.append(a.length_of_stay_days)
+        return np.array(a_loc, dtype=np.int64), np.array(a_time), np.array(a_los)
+
+    def _follow_up_end(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> np.ndarray:
+        """End of the window over which ``slots`` are followed, actual and no-care paths alike.
+
+        The later of the planned window end (referral + planned care + follow-up) and the actual
+        end of care (discharge or an admission that ends the episode) + follow-up. Both paths are
+        counted over the same window, so a late discharge is not read as admissions caused.
+        """
+        return np.maximum(self.people.cols["window_end_day"][slots], end_of_care + self.follow_up_days)
+
+    def _close_counterfactual(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> None:
+        """Count the no-care admissions of ``slots``, whose care ended at ``end_of_care``, over their window."""
+        if len(slots) == 0:
+            return
+        p = self.people
+        c = p.cols
+        a_loc, a_time, _ = self._no_care_admissions(
+            c["locality"][slots], c["referral_day"][slots], c["planned_end_day"][slots],
+            self._follow_up_end(slots, end_of_care), c["base_hazard"][slots],
+            p.budgets[slots], p.ends[slots], p.los[slots],
+        )  # fmt: skip
+        self.accounts.add_times("counterfactual_admissions", a_loc, a_time)
 
     def _record_admissions(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray, metric: str) -> None:
         if len(t) == 0:
@@ -403,12 +437,18 @@ class ServiceModel:
         acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
 
     def admit(self, day: int) -> None:
-        """Resolve the emergency admissions that happened before the start of ``day``."""
+        """Resolve the emergency admissions that happened before the start of ``day``.
+
+        Someone home from a short stay may be admitted again before ``day``; those are resolved too.
+        """
+        due = np.flatnonzero(self.people.cols["admission_day"] <= day)  # free slots hold +inf
+        while len(due):
+            self._admit(due, day)
+            due = np.flatnonzero(self.people.cols["admission_day"] <= day)
+
+    def _admit(self, due: np.ndarray, day: int) -> None:
         p = self.people
         c = p.cols
-        due = np.flatnonzero(c["admission_day"] <= day)  # free slots hold +inf
-        if len(due) == 0:
-            return
         t = c["admission_day"][due]
         k = c["k"][due].astype(np.int64)
         los = p.los[due, k]
@@ -429,19 +469,23 @@ class ServiceModel:
         ended = due[ends]
         self.counts["ended_by_admission"] += len(ended)
         if len(ended):
-            self._close_stage(ended, c["admission_day"][ended])
+            self._close_stage(ended, t[ends])
             acc.add_times("episodes_ended_by_admission", loc[ends], t[ends])
+            self._close_counterfactual(ended, t[ends])
             p.release(ended)
         stay = due[~ends]
         if len(stay):
             c["k"][stay] += 1
-            back = np.maximum(np.ceil(t[~ends] + los[~ends]).astype(np.int64), day)
+            home = t[~ends] + los[~ends]
+            # Care resumes on the first whole day after the stay; the risk, as on every other path
+            # (after discharge, without care), from the moment the person is home.
+            back = np.maximum(np.ceil(home).astype(np.int64), day)
             c["return_day"][stay] = back
             stay_caseload = on_caseload[~ends]
             c["next_due_day"][stay] = np.where(stay_caseload, back, c["next_due_day"][stay])
             c["due_since_day"][stay] = np.where(stay_caseload, back, c["due_since_day"][stay])
             c["raised_until_day"][stay] = 0
-            p.start_hazard(stay, back.astype(float), np.where(stay_caseload, self.m_care, self.m_wait))
+            p.start_hazard(stay, home, np.where(stay_caseload, self.m_care, self.m_wait))
 
     def _close_stage(self, slots: np.ndarray, t_end: np.ndarray | float, stage: int | None = None) -> None:
         """Add the person-days of the current stage of ``slots`` ending at ``t_end``.
@@ -484,7 +528,7 @@ class ServiceModel:
         self.accounts.add_times("discharges", loc, np.full(len(slots), float(day)))
         budget = p.budget_at(slots, float(day))
         h_post = c["base_hazard"][slots] * self.m_post
-        window_end = c["window_end_day"][slots]
+        window_end = self._follow_up_end(slots, float(day))
         k = c["k"][slots]
         # Only those whose remaining budget runs out within the window need a path walk.
         follow = np.flatnonzero((window_end > day) & (h_post > 0) & (budget < h_post * (window_end - day)))
@@ -505,6 +549,7 @@ class ServiceModel:
                 self._record_admissions(
                     np.array(a_loc, dtype=np.int64), np.array(a_time), np.array(a_los), "admissions_after_discharge"
                 )
+        self._close_counterfactual(slots, float(day))
         p.release(slots)
 
     # ------------------------------------------------------------------ the working day
@@ -704,6 +749,18 @@ class ServiceModel:
 
     # ------------------------------------------------------------------ month end
 
+    def end_month(self, day: int) -> None:
+        """Close the month that ends at time ``day`` (the first day of the next month).
+
+        The snapshot shows the lists as they stand at that moment: the admissions of the month's
+        last day are resolved first (whoever an admission took off the list has left it), and the
+        caller takes it after the last day's events and before the next day's referrals. Nothing
+        in the service happens between now and next morning's ``admit``, so resolving them now
+        moves no admission; the provider's review at the month start now sees the month whole.
+        """
+        self.admit(day)
+        self.close_month(int(self.calendar.month_of_day[day - 1]), day)
+
     def close_month(self, month: int, day: int) -> None:
         """Month-end snapshot of the lists (``day`` is the first day of the next month)."""
         c = self.people.cols
@@ -736,9 +793,12 @@ class ServiceModel:
         c["visit_offset"][live] = new_starts - done
 
     def close_run(self, end_day: float) -> None:
-        """Add the person-days of everyone still on a list at the end of the run."""
+        """Add the person-days, and the no-care admissions up to ``end_day``, of everyone still on a list."""
         live = np.flatnonzero(self.people.cols["stage"] != FREE)
         self._close_stage(live, end_day)
+        # Their actual path is counted to the end of the run, so their no-care path is too (at least:
+        # admissions after the horizon fall outside every month).
+        self._close_counterfactual(live, end_day)
 
     def state_nbytes(self) -> int:
         """Bytes held by per-person state: the patient table and the visit-duration buffers."""
