@@ -63,3 +63,14 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
     out["over_performance_cost_gbp"] = np.nan_to_num(out["over_performance_activity"].to_numpy() * unit)
     out["commissioner_spend_gbp"] = out["income_gbp"] + out["hospital_cost_gbp"] - out["hospital_cost_borne_gbp"]
     return out
+
+
+def unfunded_total(periods: pd.DataFrame) -> float:
+    """Activity the contract's rule does not pay for, over the rows given (one replication's months).
+
+    Worked out per contract year, the period over which contracts settle: max(0, delivered − funded)
+    summed over the year's months, then added over the years. A month above plan and a month below
+    it in the same year offset each other, as they do in a year-end reconciliation.
+    """
+    by_year = periods.groupby("contract_year")[["delivered_activity", "funded_activity"]].sum()
+    return float(np.maximum(0.0, by_year["delivered_activity"] - by_year["funded_activity"]).sum())

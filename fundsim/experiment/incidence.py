@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fundsim.contracts.accounting import unfunded_total
 from fundsim.experiment.stats import mean_ci
 from fundsim.scenario.models import Scenario
 from fundsim.scenario.sizing import size_scenario, skill_mix_needs
@@ -124,8 +125,7 @@ def replication_incidence(provider: pd.DataFrame, scenario: Scenario) -> pd.Data
     for (contract, rep), months in frame.groupby(["contract", "replication"], sort=True):
         years = months["days"].sum() / DAYS_PER_YEAR
         tot = months.sum(numeric_only=True)
-        by_year = months.groupby("contract_year")[["delivered_activity", "funded_activity"]].sum()
-        unfunded = float(np.maximum(0.0, by_year["delivered_activity"] - by_year["funded_activity"]).sum())
+        unfunded = unfunded_total(months)
         delivered = float(tot["delivered_activity"])
         unit = float(tot["staff_cost_gbp"]) / delivered if delivered > 0 else 0.0
         funded_used = delivered - unfunded

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fundsim.contracts.accounting import settle
+from fundsim.contracts.accounting import settle, unfunded_total
 from fundsim.experiment.executor import SimTask, run_tasks
 from fundsim.experiment.stats import mean_ci
 from fundsim.ledger import provider_totals
@@ -39,10 +39,13 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("cost_gbp_per_year", "Provider cost", "GBP per year"),
     ("surplus_gbp_per_year", "Provider surplus (deficit < 0)", "GBP per year"),
     ("absorbed_gbp_per_year", "Cost absorbed by provider", "GBP per year"),
-    ("over_performance_activity_per_year", "Unfunded activity (over contract)", "per year"),
-    ("over_performance_cost_gbp_per_year", "Cost of over-performance", "GBP per year"),
+    ("over_performance_activity_per_year", "Activity above contract", "per year"),
+    ("over_performance_cost_gbp_per_year", "Cost of activity above contract", "GBP per year"),
+    ("unfunded_activity_per_year", "Unfunded activity (contract's own rule)", "per year"),
+    ("unfunded_cost_gbp_per_year", "Cost of unfunded activity", "GBP per year"),
     ("paid_hours_per_year", "Paid staff hours", "hours per year"),
     ("unpaid_overtime_hours_per_year", "Unpaid overtime", "hours per year"),
+    ("visit_deferrals_per_year", "Visit deferrals", "per year"),
     ("visits_missed_per_year", "Missed visits", "per year"),
     ("wait_mean_days", "Mean wait for assessment", "days"),
     ("wait_p90_days", "90th percentile wait", "days"),
@@ -83,6 +86,7 @@ def replication_measures(provider: pd.DataFrame, ledger: pd.DataFrame) -> pd.Dat
             "surplus_gbp",
             "paid_hours",
             "unpaid_overtime_hours",
+            "visit_deferrals",
             "visits_missed",
             "referrals_declined",
             "admissions",
@@ -101,6 +105,10 @@ def replication_measures(provider: pd.DataFrame, ledger: pd.DataFrame) -> pd.Dat
         # provider holds is not a cost of a contact. No activity means no over-performance to price.
         unit_cost = tot["staff_cost_gbp"] / tot["delivered_activity"] if tot["delivered_activity"] > 0 else 0.0
         row["over_performance_cost_gbp_per_year"] = over * unit_cost / years
+        # What the contract's own payment rule leaves unpaid (0 under cost and volume at full price).
+        unfunded = unfunded_total(months) if "funded_activity" in months else over
+        row["unfunded_activity_per_year"] = unfunded / years
+        row["unfunded_cost_gbp_per_year"] = unfunded * unit_cost / years
         rows.append(row)
     return pd.DataFrame(rows)
 
