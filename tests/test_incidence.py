@@ -146,3 +146,41 @@ def test_an_understaffed_service_burdens_patients_against_the_reference() -> Non
     assert (per_rep["extra_wait_days_per_year"] > 0).all()
     assert table.loc["extra_admissions_per_year", "ci_low"] > 0
     assert table.loc["unfunded_activity_per_year", "mean"] >= 0
+
+
+def test_a_passive_ample_service_is_its_own_reference_exactly() -> None:
+    """Common random numbers: when the reference is the same simulation, every 'extra' is exactly 0."""
+    from fundsim.experiment.runner import run_replications
+
+    d = small_dict(population=20_000, years=0.5, warmup_days=30)
+    for g in d["workforce"]["grades"]:
+        g["fte"] *= 4
+    d["provider_policy"] = {"mode": "passive"}
+    results = run_replications(build(d), 2, incidence=True)
+    assert results.simulations == 4  # two replications and their references; no passive bracket
+    table = results.incidence.set_index("measure")
+    assert set(results.incidence["policy"]) == {"passive"}
+    for measure in ("extra_wait_days_per_year", "extra_admissions_per_year", "extra_hospital_cost_gbp_per_year"):
+        assert table.loc[measure, "mean"] == 0.0
+        assert table.loc[measure, "ci_high"] == 0.0
+
+
+def test_compare_measures_every_contract_under_both_policies() -> None:
+    from fundsim.experiment.compare import compare
+
+    d = small_dict(population=20_000, years=0.5, warmup_days=30)
+    result = compare(build(d), ["block", "cost_and_volume"], replications=2, risk=False)
+    # 2 contracts × 2 replications, plus 2 references and 2 passive runs priced under both contracts.
+    assert result.simulations == 8
+    inc = result.incidence
+    assert set(inc["policy"]) == {"responsive", "passive"}
+    assert set(inc["contract"]) == {"block", "cost_and_volume"}
+    # The passive bracket is one simulation priced twice: its clinical burden is the same under both.
+    passive = inc[inc["policy"] == "passive"].pivot(index="measure", columns="contract", values="mean")
+    for measure in ("extra_wait_days_per_year", "referrals_declined_per_year", "visit_deferrals_per_year"):
+        assert passive.loc[measure, "block"] == passive.loc[measure, "cost_and_volume"]
+    # Under the passive policy the incidence deficit is the summary's absorbed cost of a passive run.
+    per_rep = result.incidence_per_replication
+    block = per_rep[(per_rep["policy"] == "responsive") & (per_rep["contract"] == "block")]
+    summary = result.per_replication[result.per_replication["contract"] == "block"]
+    assert list(block["deficit_gbp_per_year"]) == pytest.approx(list(summary["absorbed_gbp_per_year"]))

@@ -22,14 +22,24 @@ from fundsim.experiment.stats import mean_ci
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
 
-#: Measures shown in the "who bears the risk" view.
+#: Measures shown in the "who bears the risk" view: money, and the currencies staff and patients pay in.
 RISK_MEASURES = (
     "income_gbp_per_year",
     "surplus_gbp_per_year",
     "commissioner_spend_gbp_per_year",
     "absorbed_gbp_per_year",
     "delivered_activity_per_year",
+    "unpaid_overtime_hours_per_year",
+    "referrals_declined_per_year",
+    "wait_mean_days",
+    "visits_missed_per_year",
+    "visit_deferrals_per_year",
 )
+
+#: Task-key contracts of the incidence simulations: the reference service, and (under a responsive
+#: policy) the same service with the passive policy, priced under every contract.
+REFERENCE = "reference"
+PASSIVE = "passive"
 
 #: Task key of the main comparison: (growth, contract, replication); growth None = the scenario's own;
 #: contract "*" = one simulation priced under every contract (passive policy).
@@ -54,6 +64,10 @@ class Comparison:
     simulations: int
     events: int
     checks_run: int = 0  # invariant checks made (check=True)
+    #: Who absorbs the unfunded activity: policy × contract × measure, mean and CI (None when not run).
+    incidence: pd.DataFrame | None = None
+    #: The same per (policy, contract, replication), the "extra" measures paired with the reference.
+    incidence_per_replication: pd.DataFrame | None = None
 
 
 def configured_contracts(scenario: Scenario) -> tuple[str, ...]:
@@ -70,14 +84,26 @@ def _variant(scenario: Scenario, contract: str | None, growth: float | None) -> 
     return scenario.model_copy(update=update) if update else scenario
 
 
+def passive_variant(scenario: Scenario) -> Scenario:
+    """``scenario`` with the passive provider policy: the contract only moves money."""
+    policy = scenario.provider_policy.model_copy(update={"mode": "passive"})
+    return scenario.model_copy(update={"provider_policy": policy})
+
+
 def plan_tasks(
     scenario: Scenario,
     contracts: Sequence[str],
     replications: int,
     growths: Sequence[float | None],
     check: bool = False,
+    incidence: bool = False,
 ) -> list[SimTask]:
-    """The simulations a comparison needs: one per replication if passive, else one per contract too."""
+    """The simulations a comparison needs: one per replication if passive, else one per contract too.
+
+    With ``incidence``, one more per replication for the reference service
+    (:func:`fundsim.experiment.incidence.reference_scenario`) and, under a responsive policy, one
+    per replication of the passive provider, priced under every contract (the behavioural bracket).
+    """
     passive = scenario.provider_policy.mode == "passive"
     tasks = []
     for growth in growths:
@@ -85,16 +111,33 @@ def plan_tasks(
         for contract in ["*"] if passive else contracts:
             variant = _variant(scenario, None if contract == "*" else contract, growth)
             tasks.extend(SimTask((growth, contract, r), variant, r, check) for r in range(n))
+    if incidence:
+        from fundsim.experiment.incidence import reference_scenario
+
+        reference = reference_scenario(scenario)
+        tasks.extend(SimTask((None, REFERENCE, r), reference, r, check) for r in range(replications))
+        if not passive:
+            bracket = passive_variant(scenario)
+            tasks.extend(SimTask((None, PASSIVE, r), bracket, r, check) for r in range(replications))
     return tasks
 
 
 def _priced(
-    scenario: Scenario, runs: dict[Hashable, RunResult], contracts: Sequence[str], growth: float | None
+    scenario: Scenario,
+    runs: dict[Hashable, RunResult],
+    contracts: Sequence[str],
+    growth: float | None,
+    source: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Ledger, priced provider table and per-replication measures of every contract at ``growth``."""
+    """Ledger, priced provider table and per-replication measures of every contract at ``growth``.
+
+    ``source`` prices one set of simulations (the passive bracket or the reference) under every
+    contract instead of each contract's own.
+    """
     ledgers, providers, measures = [], [], []
     for contract in contracts:
-        keys = sorted(k for k in runs if k[0] == growth and k[1] in (contract, "*"))
+        wanted = (source,) if source is not None else (contract, "*")
+        keys = sorted(k for k in runs if k[0] == growth and k[1] in wanted)
         ledger = pd.concat([runs[k].ledger for k in keys], ignore_index=True)
         provider = price(ledger, _variant(scenario, contract, growth), contract)
         per_rep = replication_measures(provider, ledger)
@@ -171,11 +214,14 @@ def compare(
     risk: bool = True,
     progress: Callable[[int, int], None] | None = None,
     check: bool = False,
+    incidence: bool = True,
 ) -> Comparison:
     """Run ``scenario`` under each of ``contracts`` (default: all configured) with common random numbers.
 
     ``progress(done, total)`` is called after each simulation. With ``risk`` and a
-    ``risk_view`` in the scenario, the comparison is also run at each demand-growth value.
+    ``risk_view`` in the scenario, the comparison is also run at each demand-growth value. With
+    ``incidence`` it also says who absorbs the unfunded activity, against the reference service,
+    under the scenario's policy and (if that is responsive) the passive one.
     """
     available = configured_contracts(scenario)
     contracts = tuple(contracts) if contracts else available
@@ -186,7 +232,7 @@ def compare(
     growths: list[float | None] = [None]
     if risk and scenario.risk_view is not None:
         growths += list(scenario.risk_view.demand_growth_per_year)
-    tasks = plan_tasks(scenario, contracts, n, growths, check)
+    tasks = plan_tasks(scenario, contracts, n, growths, check, incidence)
     done = 0
 
     def _advance(_key: Hashable, _run: RunResult) -> None:
@@ -206,6 +252,9 @@ def compare(
             at.insert(0, "demand_growth_per_year", growth)
             frames.append(at)
         risk_frame = risk_table(pd.concat(frames, ignore_index=True))
+    incidence_frame = incidence_reps = None
+    if incidence:
+        incidence_frame, incidence_reps = _incidence(scenario, runs, contracts, provider)
     outcomes = wrong_way = None
     if "outcomes" in contracts:
         from fundsim.experiment.observability import outcome_years, wrong_way_table
@@ -227,4 +276,19 @@ def compare(
         simulations=len(tasks),
         events=int(sum(run.events for run in runs.values())),
         checks_run=int(sum(run.checks_run for run in runs.values())),
+        incidence=incidence_frame,
+        incidence_per_replication=incidence_reps,
     )
+
+
+def _incidence(
+    scenario: Scenario, runs: dict[Hashable, RunResult], contracts: Sequence[str], provider: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The incidence table and its per-replication rows, for the scenario's policy and the passive bracket."""
+    from fundsim.experiment.incidence import incidence_by_policy
+
+    _, reference, _ = _priced(scenario, runs, contracts[:1], None, REFERENCE)
+    policies = {scenario.provider_policy.mode: provider}
+    if scenario.provider_policy.mode != "passive":
+        _, policies["passive"], _ = _priced(scenario, runs, contracts, None, PASSIVE)
+    return incidence_by_policy(scenario, policies, reference)

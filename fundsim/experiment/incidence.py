@@ -185,10 +185,31 @@ def incidence_table(per_replication: pd.DataFrame, level: float = 0.95) -> pd.Da
     return pd.DataFrame(rows)
 
 
+def incidence_by_policy(
+    scenario: Scenario, priced_by_policy: dict[str, pd.DataFrame], reference_provider: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Incidence table and per-replication rows for each policy's priced provider table.
+
+    Every policy is measured against the same reference (its priced provider table), replication
+    by replication; both frames gain a leading ``policy`` column.
+    """
+    reference = replication_incidence(reference_provider, scenario)
+    tables, reps = [], []
+    for policy, frame in priced_by_policy.items():
+        per_rep = with_reference(replication_incidence(frame, scenario), reference)
+        table = incidence_table(per_rep)
+        table.insert(0, "policy", policy)
+        per_rep.insert(0, "policy", policy)
+        tables.append(table)
+        reps.append(per_rep)
+    return pd.concat(tables, ignore_index=True), pd.concat(reps, ignore_index=True)
+
+
 __all__ = [
     "MEASURES",
     "REFERENCE_UTILISATION",
     "IncidenceMeasure",
+    "incidence_by_policy",
     "incidence_table",
     "overtime_rate_gbp",
     "reference_scenario",

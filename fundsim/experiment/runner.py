@@ -28,6 +28,10 @@ class Results:
     summary: pd.DataFrame  # one row per measure: mean and 95% CI
     events: int
     checks_run: int = 0  # invariant checks made (check=True)
+    #: Who absorbs the unfunded activity: policy × measure, mean and CI (None unless asked for).
+    incidence: pd.DataFrame | None = None
+    incidence_per_replication: pd.DataFrame | None = None
+    simulations: int = 0  # simulations run, the incidence's reference and passive bracket included
 
 
 #: Headline measures: (column, label, unit). Annual figures are per contract year.
@@ -138,22 +142,31 @@ def run_replications(
     jobs: int = 1,
     progress: Callable[[RunResult], None] | None = None,
     check: bool = False,
+    incidence: bool = False,
 ) -> Results:
     """Simulate ``replications`` replications (0..n-1) under ``contract`` and price them.
 
     Under a responsive provider policy the provider manages to ``contract`` during the simulation.
-    ``jobs`` > 1 runs replications on a local process pool; the numbers do not depend on it.
+    ``jobs`` > 1 runs replications on a local process pool; the numbers do not depend on it. With
+    ``incidence``, each replication is also simulated as the reference service and (under a
+    responsive policy) with the passive policy, to say who absorbs the unfunded activity
+    (:mod:`fundsim.experiment.incidence`); ``progress`` is then called for those simulations too.
     """
     n = replications or scenario.simulation.replications
     contract = contract or scenario.contract
     if contract != scenario.contract:
         scenario = scenario.model_copy(update={"contract": contract})
     tasks = [SimTask(r, scenario, r, check) for r in range(n)]
+    if incidence:
+        tasks.extend(_incidence_tasks(scenario, n, check))
     done = run_tasks(tasks, jobs, None if progress is None else (lambda _key, run: progress(run)))
     runs = [done[r] for r in range(n)]
     ledger = pd.concat([run.ledger for run in runs], ignore_index=True)
     provider = price(ledger, scenario, contract)
     per_rep = replication_measures(provider, ledger)
+    incidence_frame = incidence_reps = None
+    if incidence:
+        incidence_frame, incidence_reps = _incidence(scenario, contract, provider, done, n)
     return Results(
         scenario=scenario,
         contract=contract,
@@ -161,6 +174,37 @@ def run_replications(
         provider=provider,
         per_replication=per_rep,
         summary=summarise(per_rep),
-        events=sum(run.events for run in runs),
-        checks_run=sum(run.checks_run for run in runs),
+        events=sum(run.events for run in done.values()),
+        checks_run=sum(run.checks_run for run in done.values()),
+        incidence=incidence_frame,
+        incidence_per_replication=incidence_reps,
+        simulations=len(tasks),
     )
+
+
+def _incidence_tasks(scenario: Scenario, n: int, check: bool) -> list[SimTask]:
+    """The reference service for each replication, and the passive bracket under a responsive policy."""
+    from fundsim.experiment.incidence import reference_scenario
+
+    tasks = [SimTask(("reference", r), reference_scenario(scenario), r, check) for r in range(n)]
+    if scenario.provider_policy.mode != "passive":
+        policy = scenario.provider_policy.model_copy(update={"mode": "passive"})
+        passive = scenario.model_copy(update={"provider_policy": policy})
+        tasks.extend(SimTask(("passive", r), passive, r, check) for r in range(n))
+    return tasks
+
+
+def _incidence(
+    scenario: Scenario, contract: str, provider: pd.DataFrame, done: dict, n: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Incidence table and rows for the scenario's policy and, if responsive, the passive bracket."""
+    from fundsim.experiment.incidence import incidence_by_policy
+
+    def priced(tag: str) -> pd.DataFrame:
+        ledger = pd.concat([done[(tag, r)].ledger for r in range(n)], ignore_index=True)
+        return price(ledger, scenario, contract)
+
+    policies = {scenario.provider_policy.mode: provider}
+    if scenario.provider_policy.mode != "passive":
+        policies["passive"] = priced("passive")
+    return incidence_by_policy(scenario, policies, priced("reference"))
