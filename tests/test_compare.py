@@ -54,7 +54,8 @@ def test_passive_contract_changes_no_clinical_number(small: dict) -> None:
 
 def test_passive_compare_simulates_once_per_replication(small: dict) -> None:
     result = compare(build(_with_policy(small, "passive")), replications=2, risk=False)
-    assert result.simulations == 2
+    assert result.simulations == 2 + 2  # one per replication, plus its reference service (incidence)
+    assert compare(build(_with_policy(small, "passive")), replications=2, risk=False, incidence=False).simulations == 2
     assert set(result.contracts) == {"block", "cost_and_volume", "capitation", "outcomes", "blended"}
     # Same trace under every contract: every clinical measure identical, money differs.
     per = result.per_replication.set_index(["contract", "replication"])
@@ -161,7 +162,8 @@ def test_cli_compare_writes_tidy_tables_and_manifest(tmp_path, small: dict) -> N
     assert (table.loc[table["contract"] == "block", "diff_mean"] == 0).all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["contracts"] == ["block", "outcomes"]
-    assert manifest["simulations"] == 2 + 2 * 2  # passive: one per replication, at 3 growth values
+    # passive: one per replication at 3 growth values, plus a reference service per replication
+    assert manifest["simulations"] == 2 + 2 * 2 + 2
     risk = pd.read_csv(out / "risk.csv")
     assert sorted(risk["demand_growth_per_year"].unique()) == [0.0, 0.5]
     # Under a block the provider's income does not move with demand: the provider carries the risk.
