@@ -11,10 +11,12 @@ from fundsim.errors import FundsimError
 from fundsim.experiment.compare import Comparison, compare
 from fundsim.experiment.runner import Results, run_replications
 from fundsim.experiment.store import base_manifest, write_outputs
+from fundsim.safeio import printable, write_parquet
 from fundsim.scenario.loader import scenario_sha256
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
 from fundsim.sim.streams import PURPOSES
+from fundsim.spreadsheet import write_csv
 
 #: Where results go when no output folder is named: ``results/<scenario name>`` under the current folder.
 RESULTS_ROOT = Path("results")
@@ -141,7 +143,7 @@ def write_comparison(
     manifest = base_manifest(
         kind="compare",
         scenario_name=sc.name,
-        scenario_file=str(scenario_file) if scenario_file else None,
+        scenario_file=printable(scenario_file) if scenario_file else None,
         scenario_sha256=scenario_sha256(scenario_file) if scenario_file else None,
         contracts=list(comparison.contracts),
         baseline=comparison.baseline,
@@ -155,19 +157,21 @@ def write_comparison(
         wall_time_s=round(wall_time_s, 3),
         scenario=sc.model_dump(mode="json"),
     )
+    # Parquet through Python file objects (any file name works); CSV with text cells made safe to
+    # open in a spreadsheet (fundsim.spreadsheet).
     writers: dict[str, Callable[[Path], None]] = {
-        "comparison.parquet": lambda p: comparison.summary.to_parquet(p, index=False),
-        "comparison.csv": lambda p: comparison.summary.to_csv(p, index=False),
-        "replications.parquet": lambda p: comparison.per_replication.to_parquet(p, index=False),
-        "replications.csv": lambda p: comparison.per_replication.to_csv(p, index=False),
-        "provider.parquet": lambda p: comparison.provider.to_parquet(p, index=False),
-        "ledger.parquet": lambda p: comparison.ledger.to_parquet(p, index=False),
+        "comparison.parquet": lambda p: write_parquet(comparison.summary, p),
+        "comparison.csv": lambda p: write_csv(comparison.summary, p),
+        "replications.parquet": lambda p: write_parquet(comparison.per_replication, p),
+        "replications.csv": lambda p: write_csv(comparison.per_replication, p),
+        "provider.parquet": lambda p: write_parquet(comparison.provider, p),
+        "ledger.parquet": lambda p: write_parquet(comparison.ledger, p),
     }
     if comparison.risk is not None:
-        writers["risk.csv"] = lambda p: comparison.risk.to_csv(p, index=False)
+        writers["risk.csv"] = lambda p: write_csv(comparison.risk, p)
     if comparison.outcomes is not None:
-        writers["outcomes.csv"] = lambda p: comparison.outcomes.to_csv(p, index=False)
-        writers["wrong_way.csv"] = lambda p: comparison.wrong_way.to_csv(p, index=False)
+        writers["outcomes.csv"] = lambda p: write_csv(comparison.outcomes, p)
+        writers["wrong_way.csv"] = lambda p: write_csv(comparison.wrong_way, p)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)
 
 
@@ -184,7 +188,7 @@ def write_run(
     manifest = base_manifest(
         kind="run",
         scenario_name=sc.name,
-        scenario_file=str(scenario_file) if scenario_file else None,
+        scenario_file=printable(scenario_file) if scenario_file else None,
         scenario_sha256=scenario_sha256(scenario_file) if scenario_file else None,
         contract=results.contract,
         seed=sc.simulation.seed,
@@ -198,10 +202,10 @@ def write_run(
         Path(out_dir),
         overwrite,
         {
-            "ledger.parquet": lambda p: results.ledger.to_parquet(p, index=False),
-            "provider.parquet": lambda p: results.provider.to_parquet(p, index=False),
-            "replications.csv": lambda p: results.per_replication.to_csv(p, index=False),
-            "summary.csv": lambda p: results.summary.to_csv(p, index=False),
+            "ledger.parquet": lambda p: write_parquet(results.ledger, p),
+            "provider.parquet": lambda p: write_parquet(results.provider, p),
+            "replications.csv": lambda p: write_csv(results.per_replication, p),
+            "summary.csv": lambda p: write_csv(results.summary, p),
         },
         manifest,
     )

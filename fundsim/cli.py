@@ -1,18 +1,19 @@
 """The ``fundsim`` command line. Thin: parse arguments, call the public API, print.
 
-User mistakes (bad files, bad options, an occupied output folder) end with a one-line message
-on stderr and exit status 2, never a traceback.
+Every command runs inside :class:`fundsim.exits.FundsimGroup`: user mistakes (bad files, bad
+options, an output folder fundsim will not write to) end with a one-line message on stderr and
+exit status 2, an unexpected error with one line and a crash file; never a traceback. The exit
+statuses are listed in :mod:`fundsim.exits`. Paths and text from files are printed literally
+(never as Rich markup) and safely in any terminal encoding.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.console import Console
@@ -22,36 +23,16 @@ from rich.table import Table
 
 from fundsim import __version__
 from fundsim.errors import FundsimError
-from fundsim.sim.checks import InvariantError
+from fundsim.exits import EXIT_BUG, EXIT_USAGE, FundsimGroup, NotWrittenError, say
+from fundsim.safeio import printable
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["EXIT_BUG", "EXIT_USAGE", "main"]
 
-#: Exit status for errors in the user's input (as click uses for usage errors).
-EXIT_USAGE = 2
-#: Exit status when a model invariant fails under --check (a bug, not the user's input).
-EXIT_BUG = 3
-
-
-def _friendly_errors(func: F) -> F:
-    """Turn :class:`FundsimError` into a message and exit status 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except FundsimError as exc:
-            click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        except InvariantError as exc:
-            click.echo(
-                f"model invariant violated (a bug in fundsim; please report it with the scenario): {exc}", err=True
-            )
-            sys.exit(EXIT_BUG)
-
-    return wrapper  # type: ignore[return-value]
+YES_LONG_HELP = "Start even when the estimate is above the limits (6 hours, or 80% of the machine's memory)."
+OVERSUBSCRIBE_HELP = "Allow more worker processes than the CPUs this process may use."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FundsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fundsim")
 def main() -> None:
     """fundsim: simulate a community nursing service under different funding contracts."""
@@ -59,16 +40,16 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path))
-@_friendly_errors
 def validate(scenario_file: Path) -> None:
     """Check SCENARIO_FILE and report every problem with its line and field."""
     from fundsim.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
-    click.echo(
-        f"{scenario_file}: valid scenario '{scenario.name}' ({len(scenario.localities)} localities, "
+    say(
+        f"{printable(scenario_file)}: valid scenario '{scenario.name}' ({len(scenario.localities)} localities, "
         f"population {scenario.total_population:,}, {len(scenario.tiers)} tiers, "
-        f"{len(scenario.workforce.grades)} grades)"
+        f"{len(scenario.workforce.grades)} grades)",
+        err=False,
     )
 
 
@@ -96,7 +77,8 @@ def schema() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
 @click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
-@_friendly_errors
+@click.option("--yes-long", is_flag=True, help=YES_LONG_HELP)
+@click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
 def run(
     scenario_file: Path,
     replications: int | None,
@@ -107,27 +89,109 @@ def run(
     quiet: bool,
     make_report: bool,
     check: bool,
+    yes_long: bool,
+    oversubscribe: bool,
 ) -> None:
     """Simulate SCENARIO_FILE under its contract and show what the provider absorbs."""
     from fundsim.api import default_output_dir, run_scenario, write_run
-    from fundsim.experiment.store import check_output_dir
+    from fundsim.experiment.estimate import estimate_job
+    from fundsim.experiment.preflight import check_output_dir
     from fundsim.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
     out_dir = out_dir or default_output_dir(scenario.name)
-    check_output_dir(out_dir, overwrite)  # refuse before hours of work, not after
     n = replications or scenario.simulation.replications
+    jobs = _bounded_workers(jobs, "-j", oversubscribe)
+    estimate = estimate_job(scenario, n, jobs)
+    _check_estimate(estimate, yes_long, quiet)
+    # Refuse before hours of work, not after.
+    check_output_dir(out_dir, "run", overwrite, inputs=_inputs(scenario_file), bytes_needed=estimate.output_bytes)
+    _on_interrupt(f"stopped before writing; {printable(out_dir)} was not changed")
     started = time.perf_counter()
     with _progress_bar(quiet) as bar:
         task = bar.add_task(f"{scenario.name}: replications", total=n)
         results = run_scenario(scenario, n, seed=seed, jobs=jobs, progress=lambda _run: bar.advance(task), check=check)
     wall = time.perf_counter() - started
-    write_run(results, out_dir, scenario_file=scenario_file, wall_time_s=wall, overwrite=overwrite)
+    _write_or_rescue(
+        lambda folder, replace: write_run(
+            results, folder, scenario_file=scenario_file, wall_time_s=wall, overwrite=replace
+        ),
+        out_dir,
+        overwrite,
+    )
+    _on_interrupt(f"the results were already written to {printable(out_dir)}")
     _print_summary(results, out_dir, wall)
     if check:
-        Console().print(f"Model invariants: {results.checks_run:,} checks passed.")
+        _console().print(f"Model invariants: {results.checks_run:,} checks passed.")
     if make_report:
         _write_report(out_dir, None, quiet)
+
+
+def _on_interrupt(message: str) -> None:
+    """What to say if Ctrl-C, SIGTERM or SIGHUP stops the command from now on (fundsim.exits)."""
+    click.get_current_context().meta["fundsim.interrupted"] = message
+
+
+def _inputs(path: Path) -> list[Path]:
+    """The input files a command reads, for the preflight (standard input is no file)."""
+    from fundsim.safeio import is_stdin
+
+    return [] if is_stdin(path) else [Path(path)]
+
+
+def _console(stderr: bool = False) -> Console:
+    """A Rich console for fundsim's own tables; text from files is escaped or printed with markup off."""
+    return Console(stderr=stderr, highlight=False)
+
+
+def _bounded_workers(requested: int, option: str, oversubscribe: bool) -> int:
+    """``requested`` workers, at most the CPUs this process may use unless ``oversubscribe``."""
+    from fundsim.experiment.estimate import cpu_count
+
+    cpus = cpu_count()
+    if requested <= cpus or oversubscribe:
+        return requested
+    say(
+        f"note: {option} {requested} is more than the {cpus} CPU(s) this process may use, which would only slow "
+        f"the job down and use more memory; using {cpus} (pass --oversubscribe to use {requested})"
+    )
+    return cpus
+
+
+def _check_estimate(estimate: Any, confirmed: bool, quiet: bool) -> None:
+    """Print the job's estimate (on standard error) and refuse it above the limits unless confirmed.
+
+    With ``--quiet`` the estimate is printed only for jobs of a minute or more.
+    """
+    from fundsim.experiment.estimate import check_limits
+
+    if not quiet or estimate.seconds >= 60:
+        say(estimate.describe())
+    check_limits(estimate, confirmed)
+
+
+def _write_or_rescue(write: Callable[[Path, bool], object], out_dir: Path, overwrite: bool) -> object:
+    """Write the results into ``out_dir``; if that fails after the compute, into a fallback folder.
+
+    The fallback's path is printed and the command ends with exit status 4 (:class:`NotWrittenError`).
+    """
+    from fundsim.experiment.rescue import rescue
+
+    try:
+        return write(out_dir, overwrite)
+    except (OSError, FundsimError) as exc:
+        why = f"{exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+        folder, failures = rescue(lambda target: write(target, False), out_dir)
+    where = printable(out_dir)
+    if folder is None:
+        raise NotWrittenError(
+            f"could not write {where} ({printable(why)}), nor save the results anywhere else "
+            f"({'; '.join(printable(f) for f in failures)}); the results are lost"
+        )
+    raise NotWrittenError(
+        f"could not write {where} ({printable(why)}); the results were saved to {printable(folder)} "
+        "instead: move that folder where you want it"
+    )
 
 
 def _progress_bar(quiet: bool) -> Progress:
@@ -168,7 +232,8 @@ def _parse_contracts(value: str | None) -> list[str] | None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
 @click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
-@_friendly_errors
+@click.option("--yes-long", is_flag=True, help=YES_LONG_HELP)
+@click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
 def compare(
     scenario_file: Path,
     contracts: str | None,
@@ -181,12 +246,15 @@ def compare(
     quiet: bool,
     make_report: bool,
     check: bool,
+    yes_long: bool,
+    oversubscribe: bool,
 ) -> None:
     """Run SCENARIO_FILE under every funding model with common random numbers and compare them."""
     from fundsim.api import compare_scenario, default_output_dir, write_comparison
     from fundsim.experiment.compare import configured_contracts
+    from fundsim.experiment.estimate import estimate_job
     from fundsim.experiment.executor import default_jobs
-    from fundsim.experiment.store import check_output_dir
+    from fundsim.experiment.preflight import check_output_dir
     from fundsim.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
@@ -195,12 +263,20 @@ def compare(
     unknown = [c for c in names or [] if c not in available]
     if unknown:
         raise click.BadParameter(
-            f"{', '.join(unknown)} not configured in {scenario_file}; configured: {', '.join(available)}",
+            f"{', '.join(unknown)} not configured in {printable(scenario_file)}; configured: {', '.join(available)}",
             param_hint="--contracts",
         )
     out_dir = out_dir or default_output_dir(scenario.name, "-compare")
-    check_output_dir(out_dir, overwrite)
-    jobs = jobs or default_jobs()
+    jobs = _bounded_workers(jobs, "-j", oversubscribe) if jobs else default_jobs()
+    n = replications or scenario.simulation.replications
+    per_point = 1 if scenario.provider_policy.mode == "passive" else len(names or available)
+    simulations = per_point * n
+    if risk and scenario.risk_view is not None:
+        simulations += per_point * len(scenario.risk_view.demand_growth_per_year) * scenario.risk_view.replications
+    estimate = estimate_job(scenario, simulations, jobs)
+    _check_estimate(estimate, yes_long, quiet)
+    check_output_dir(out_dir, "compare", overwrite, inputs=_inputs(scenario_file), bytes_needed=estimate.output_bytes)
+    _on_interrupt(f"stopped before writing; {printable(out_dir)} was not changed")
     started = time.perf_counter()
     with _progress_bar(quiet) as bar:
         task = bar.add_task(f"{scenario.name}: simulations", total=None)
@@ -215,13 +291,21 @@ def compare(
             check=check,
         )
     wall = time.perf_counter() - started
-    files = write_comparison(
-        result, out_dir, scenario_file=scenario_file, wall_time_s=wall, jobs=jobs, overwrite=overwrite
+    files = _write_or_rescue(
+        lambda folder, replace: write_comparison(
+            result, folder, scenario_file=scenario_file, wall_time_s=wall, jobs=jobs, overwrite=replace
+        ),
+        out_dir,
+        overwrite,
     )
+    _on_interrupt(f"the results were already written to {printable(out_dir)}")
     _print_comparison(result)
-    Console().print(f"Wrote {out_dir}/ ({', '.join(files)}) in {wall:.1f} s; {result.simulations} simulation(s).")
+    _console().print(
+        f"Wrote {printable(out_dir)}/ ({', '.join(files)}) in {wall:.1f} s; {result.simulations} simulation(s).",
+        markup=False,
+    )
     if check:
-        Console().print(f"Model invariants: {result.checks_run:,} checks passed.")
+        _console().print(f"Model invariants: {result.checks_run:,} checks passed.")
     if make_report:
         _write_report(out_dir, None, quiet)
 
@@ -232,17 +316,23 @@ def compare(
     "-o", "--out", "out_file", type=click.Path(path_type=Path), help="HTML file [default: RESULTS_DIR/report.html]."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@_friendly_errors
-def report(results_dir: Path, out_file: Path | None, quiet: bool) -> None:
+@click.option(
+    "--accept-changed",
+    is_flag=True,
+    help="Report the files as they are even if they changed since fundsim wrote them (checksums differ).",
+)
+def report(results_dir: Path, out_file: Path | None, quiet: bool, accept_changed: bool) -> None:
     """Write the HTML report, figures and tables of RESULTS_DIR (a `run` or `compare` results folder)."""
-    _write_report(results_dir, out_file, quiet)
+    _write_report(results_dir, out_file, quiet, accept_changed)
 
 
-def _write_report(results_dir: Path, out_file: Path | None, quiet: bool) -> None:
+def _write_report(results_dir: Path, out_file: Path | None, quiet: bool, accept_changed: bool = False) -> None:
     """Build the report of ``results_dir`` with a progress bar; say what was written."""
     from fundsim.report import build_report
 
     if _is_sweep_folder(results_dir):
+        if out_file is not None:
+            raise click.UsageError("--out is for run and compare folders; a sweep's report.html goes into its folder")
         _write_sweep_report(results_dir)
         return
     started = time.perf_counter()
@@ -251,34 +341,34 @@ def _write_report(results_dir: Path, out_file: Path | None, quiet: bool) -> None
         outputs = build_report(
             results_dir,
             out_file,
-            progress=lambda done, total, what: bar.update(task, completed=done, total=total, description=what),
-            warn=lambda warning: click.echo(f"warning: {results_dir}: {warning}", err=True),
+            progress=lambda done, total, what: bar.update(task, completed=done, total=total, description=escape(what)),
+            warn=lambda warning: say(f"warning: {printable(results_dir)}: {warning}"),
+            accept_changed=accept_changed,
         )
     figures = len(outputs.figures) // 2
-    Console().print(
-        f"Wrote {outputs.html} ({figures} figure(s)), {results_dir}/figures/ (PNG and SVG), "
-        f"{results_dir}/tables/ and {outputs.workbook.name} ({len(outputs.tables)} table(s)) "
+    where = printable(results_dir)
+    _console().print(
+        f"Wrote {printable(outputs.html)} ({figures} figure(s)), {where}/figures/ (PNG and SVG), "
+        f"{where}/tables/ and {printable(outputs.workbook.name)} ({len(outputs.tables)} table(s)) "
         f"in {time.perf_counter() - started:.1f} s.",
         markup=False,  # paths and scenario text are printed as they are
-        highlight=False,
     )
     for item in outputs.skipped:
-        Console().print(f"Not shown: {item}.", markup=False, highlight=False)
+        _console().print(f"Not shown: {printable(item)}.", markup=False)
 
 
 def _is_sweep_folder(folder: Path) -> bool:
-    try:
-        return json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get("kind") == "sweep"
-    except (OSError, ValueError, AttributeError):
-        return False
+    from fundsim.experiment.manifest import folder_kind
+
+    return folder_kind(Path(folder)) == "sweep"
 
 
 def _write_sweep_report(sweep_dir: Path) -> None:
     from fundsim.report.sweep_report import build_sweep_report
 
     html = build_sweep_report(sweep_dir)
-    message = f"Wrote {html} and {sweep_dir}/figures/ (tornado and scatter charts)."
-    Console().print(message, markup=False, highlight=False)
+    message = f"Wrote {printable(html)} and {printable(sweep_dir)}/figures/ (tornado and scatter charts)."
+    _console().print(message, markup=False)
 
 
 #: Measures of the comparison table, in the order analysts read them.
@@ -311,7 +401,7 @@ def _pm(mean: float, lo: float, hi: float, unit: str) -> str:
 
 
 def _print_comparison(result: Any) -> None:
-    console = Console()
+    console = _console()
     summary = result.summary.set_index(["measure", "contract"])
     table = Table(
         title=(
@@ -407,10 +497,12 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
-    console = Console()
+    console = _console()
     n = int(results.per_replication.shape[0])
     table = Table(
-        title=f"{results.scenario.name} under a {results.contract} contract — {n} replication(s), mean and 95% CI",
+        title=escape(
+            f"{results.scenario.name} under a {results.contract} contract — {n} replication(s), mean and 95% CI"
+        ),
         title_justify="left",
     )
     table.add_column("measure")
@@ -419,10 +511,10 @@ def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
     table.add_column("95% CI", justify="right")
     for row in results.summary.itertuples():
         ci = "–" if row.ci_low != row.ci_low else f"{_fmt(row.ci_low, row.unit)} – {_fmt(row.ci_high, row.unit)}"
-        table.add_row(row.label, row.unit.replace("GBP", "£"), _fmt(row.mean, row.unit), ci)
+        table.add_row(escape(row.label), escape(row.unit.replace("GBP", "£")), _fmt(row.mean, row.unit), ci)
     console.print(table)
     files = "ledger.parquet, provider.parquet, replications.csv, summary.csv, manifest.json"
-    console.print(f"Wrote {out_dir}/ ({files}) in {wall_s:.1f} s.")
+    console.print(f"Wrote {printable(out_dir)}/ ({files}) in {wall_s:.1f} s.", markup=False)
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -438,7 +530,8 @@ def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
 @click.option("--dask-local", type=click.IntRange(1, 1024), metavar="N", help="Start a local Dask cluster, N workers.")
 @click.option("--overwrite", is_flag=True, help="Start afresh in an output folder of another sweep.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@_friendly_errors
+@click.option("--yes-long", is_flag=True, help=YES_LONG_HELP)
+@click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
 def sweep(
     sweep_file: Path,
     out_dir: Path | None,
@@ -447,26 +540,42 @@ def sweep(
     dask_local: int | None,
     overwrite: bool,
     quiet: bool,
+    yes_long: bool,
+    oversubscribe: bool,
 ) -> None:
     """Run the sensitivity sweep SWEEP_FILE; rerun the same command to resume an interrupted one."""
+    from fundsim.experiment.estimate import estimate_job
     from fundsim.experiment.executor import default_jobs
     from fundsim.scenario.loader import load_model
     from fundsim.sweep.executors import ExecutorChoice
-    from fundsim.sweep.run import run_sweep
+    from fundsim.sweep.run import SweepPlan, run_sweep
     from fundsim.sweep.spec import SweepSpec
 
     if scheduler and dask_local:
         raise click.UsageError("give --scheduler or --dask-local, not both")
     spec = load_model(sweep_file, SweepSpec)
     out_dir = out_dir or Path("results") / spec.name
-    choice = ExecutorChoice(jobs=jobs or default_jobs(), scheduler=scheduler, dask_local=dask_local)
+    jobs = _bounded_workers(jobs, "-j", oversubscribe) if jobs else default_jobs()
+    if dask_local:
+        dask_local = _bounded_workers(dask_local, "--dask-local", oversubscribe)
+    choice = ExecutorChoice(jobs=jobs, scheduler=scheduler, dask_local=dask_local)
+    ctx = click.get_current_context()
+    ctx.meta["fundsim.interrupted"] = f"stopped before anything was written to {printable(out_dir)}"
+
+    def check_job(plan: SweepPlan, todo: int) -> None:
+        workers = choice.dask_local or (1 if choice.scheduler else choice.jobs)
+        _check_estimate(estimate_job(plan.base, todo, workers), yes_long, quiet)
+        ctx.meta["fundsim.interrupted"] = (
+            f"finished runs are kept in {printable(out_dir)}; rerun the same command to resume"
+        )
+
     with _progress_bar(quiet) as bar:
-        task = bar.add_task(f"{spec.name}: runs", total=None)
+        task = bar.add_task(escape(f"{spec.name}: runs"), total=None)
 
         def started(total: int, reused: int) -> None:
             bar.update(task, total=total, completed=reused)
             if reused:
-                bar.console.print(f"Resuming: {reused} of {total} runs already in {out_dir}.")
+                bar.console.print(f"Resuming: {reused} of {total} runs already in {printable(out_dir)}.", markup=False)
 
         try:
             outcome = run_sweep(
@@ -476,18 +585,18 @@ def sweep(
                 overwrite=overwrite,
                 on_start=started,
                 progress=lambda done, _total: bar.update(task, completed=done),
+                before_running=check_job,
+                warn=lambda note: say(f"warning: {note}"),
             )
         except KeyboardInterrupt:
             bar.stop()
-            click.echo(f"interrupted: finished runs are kept in {out_dir}; rerun the same command to resume.", err=True)
-            sys.exit(130)
+            raise
     _print_sweep(outcome, choice.name)
     _write_sweep_report(outcome.out_dir)
 
 
 @main.command()
 @click.argument("sweep_dir", type=click.Path(path_type=Path))
-@_friendly_errors
 def analyse(sweep_dir: Path) -> None:
     """Redo the tables and sensitivity analysis of the sweep folder SWEEP_DIR (no simulation)."""
     from fundsim.sweep.run import analyse as analyse_sweep
@@ -497,7 +606,7 @@ def analyse(sweep_dir: Path) -> None:
 
 
 def _print_sweep(outcome: Any, executor: str | None) -> None:
-    console = Console()
+    console = _console()
     sens = outcome.sensitivity
     if not sens.empty:
         main_index = sens[sens["index"].isin(["ST", "mu_star", "PRCC"])]
@@ -512,14 +621,15 @@ def _print_sweep(outcome: Any, executor: str | None) -> None:
                 table.add_row(escape(row.parameter), f"{row.value:.3f}", ci)
             console.print(table)
     for note in outcome.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+        console.print(f"[yellow]note:[/yellow] {escape(printable(note))}")
     if len(outcome.failed):
         console.print(f"[red]{len(outcome.failed)} run(s) failed[/red] (see failures.csv):")
         for row in outcome.failed.head(10).itertuples():
-            console.print(escape(f"  point {row.point}, replication {row.replication}, {row.contract}: {row.error}"))
+            line = f"  point {row.point}, replication {row.replication}, {row.contract}: {row.error}"
+            console.print(escape(printable(line)))
     ran = f", ran {outcome.ran} and reused {outcome.reused} of {outcome.total_tasks} runs" if executor else ""
     where = f" on {executor}" if executor else ""
-    console.print(escape(f"Wrote {outcome.out_dir}/ (results, outputs.csv, sensitivity.csv){where}{ran}."))
+    console.print(escape(f"Wrote {printable(outcome.out_dir)}/ (results, outputs.csv, sensitivity.csv){where}{ran}."))
 
 
 if __name__ == "__main__":  # pragma: no cover

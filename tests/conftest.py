@@ -4,9 +4,16 @@
 1,000; ``--fuzz-cases N`` runs exactly N. The fuzz and kill tests (tests/test_atomic.py) record
 their figures (cases run, exit statuses seen, kill points) and they are printed at the end of the
 session, under "fundsim robustness figures".
+
+The hostile suite (tests/test_hostile_*.py, issue 15) marks each case ``@pytest.mark.hostile(category)``;
+the number of cases per category, their outcome and the exit statuses seen are printed under
+"fundsim hostile suite". ``--hostile-long`` adds its long mode: more values per category, more
+signal trials, and the slower cases (a Dask cluster stopped by SIGTERM, larger tampered sweeps).
 """
 
 from __future__ import annotations
+
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -15,6 +22,7 @@ FUZZ_CASES_NORMAL = 1_000
 FUZZ_CASES_LONG = 10_000
 
 _FIGURES = pytest.StashKey[dict[str, str]]()
+_HOSTILE = pytest.StashKey[dict[str, Counter[str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,11 +34,63 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"run the scenario-file fuzz with {FUZZ_CASES_LONG:,} cases (default {FUZZ_CASES_NORMAL:,})",
     )
     group.addoption("--fuzz-cases", type=int, default=None, help="run the scenario-file fuzz with exactly N cases")
+    group.addoption(
+        "--hostile-long",
+        action="store_true",
+        default=False,
+        help="run the hostile suite's long mode (more cases per category, slower signal and Dask cases)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fuzz: property-based fuzzing of the scenario loader and the CLI")
+    config.addinivalue_line("markers", "hostile(category): a case of the hostile suite (tests/test_hostile_*.py)")
+    config.addinivalue_line("markers", "hostile_long: a hostile case run only in long mode (--hostile-long)")
     config.stash[_FIGURES] = {}
+    config.stash[_HOSTILE] = defaultdict(Counter)
+
+
+@pytest.fixture(scope="session")
+def hostile_saved(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A run, a compare and a sweep folder of scenarios/tiny.yaml, made once for the hostile suite."""
+    from hostile_kit import make_saved
+
+    return make_saved(tmp_path_factory.mktemp("hostile-saved"))
+
+
+@pytest.fixture(autouse=True)
+def _hostile_scratch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Hostile cases keep crash files and rescued results out of the home folder."""
+    if request.node.get_closest_marker("hostile") is None:
+        return
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    scratch = tmp_path_factory.mktemp("hostile-scratch")
+    monkeypatch.setenv("FUNDSIM_CRASH_DIR", str(scratch / "crashes"))
+    monkeypatch.setenv("FUNDSIM_RESCUE_DIR", str(scratch / "rescued"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without --hostile-long, leave out the hostile suite's long-mode cases (deselected, not skipped)."""
+    if config.getoption("--hostile-long"):
+        return
+    long_mode = [item for item in items if item.get_closest_marker("hostile_long") is not None]
+    if long_mode:
+        config.hook.pytest_deselected(items=long_mode)
+        items[:] = [item for item in items if item.get_closest_marker("hostile_long") is None]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Count each hostile case once (at its call, or at a setup that skipped it) by category and outcome."""
+    report = yield
+    marker = item.get_closest_marker("hostile")
+    if marker is not None and (report.when == "call" or (report.when == "setup" and report.outcome != "passed")):
+        tally = item.config.stash[_HOSTILE][str(marker.args[0])]
+        tally[report.outcome] += 1
+        for name, value in item.user_properties:
+            if name == "hostile_exit":
+                tally[f"exit {value}"] += 1
+    return report
 
 
 @pytest.fixture
@@ -54,3 +114,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         terminalreporter.section("fundsim robustness figures")
         for label, text in figures.items():
             terminalreporter.write_line(f"{label}: {text}")
+    hostile = config.stash.get(_HOSTILE, {})
+    if hostile:
+        terminalreporter.section("fundsim hostile suite")
+        totals: Counter[str] = Counter()
+        for category in sorted(hostile):
+            tally = hostile[category]
+            totals.update(tally)
+            terminalreporter.write_line(f"{category}: {_hostile_line(tally)}")
+        terminalreporter.write_line(f"all categories: {_hostile_line(totals)}")
+
+
+def _hostile_line(tally: Counter[str]) -> str:
+    cases = sum(n for key, n in tally.items() if not key.startswith("exit "))
+    outcomes = ", ".join(f"{key} {tally[key]}" for key in ("passed", "failed", "skipped") if tally[key])
+    exits = ", ".join(
+        f"{key.removeprefix('exit ')}: {n}"
+        for key, n in sorted(tally.items(), key=lambda kv: int(kv[0][5:]) if kv[0].startswith("exit ") else -1)
+        if key.startswith("exit ")
+    )
+    return f"{cases} case(s): {outcomes}; exit statuses {exits or 'none recorded'}"

@@ -75,10 +75,16 @@ def test_existing_output_refused_then_overwritten(small_file: Path, tmp_path: Pa
     assert "--overwrite" in text
     assert "Traceback" not in text
     assert keep.read_text() == "do not lose me"
-    code, _ = _invoke("run", str(small_file), "-r", "1", "-o", str(out), "-q", "--overwrite")
-    assert code == 0
-    assert not keep.exists()
-    assert (out / "manifest.json").exists()
+    # Issue 15: --overwrite replaces only a folder fundsim wrote (its manifest says so), never this one.
+    code, text = _invoke("run", str(small_file), "-r", "1", "-o", str(out), "-q", "--overwrite")
+    assert code == 2
+    assert "not a folder fundsim wrote" in text
+    assert keep.read_text() == "do not lose me"
+    keep.unlink()
+    assert _invoke("run", str(small_file), "-r", "1", "-o", str(out), "-q")[0] == 0  # an empty folder is filled
+    code, _ = _invoke("run", str(small_file), "-r", "1", "-o", str(out), "-q", "--overwrite", "--seed", "5")
+    assert code == 0  # a run folder fundsim wrote is replaced
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 5
 
 
 def test_validate_example_and_schema() -> None:

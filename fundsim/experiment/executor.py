@@ -7,12 +7,19 @@ purpose, locality), and nothing depends on which worker ran it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
+import sys
+import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
+from fundsim.experiment.guards import check_ledger
+from fundsim.interrupts import reset_in_child
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult, simulate
 
@@ -39,7 +46,43 @@ def default_jobs() -> int:
 
 
 def _run_task(task: SimTask) -> tuple[Hashable, RunResult]:
-    return task.key, simulate(task.scenario, task.replication, check=task.check)
+    result = simulate(task.scenario, task.replication, check=task.check)
+    check_ledger(result.ledger)  # cheap invariants of the published numbers, on every run
+    return task.key, result
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_init(parent: int) -> None:
+    """In each pool worker: leave signals to the parent, and die with it.
+
+    Ctrl-C reaches the whole process group; the parent stops its workers itself, so they ignore
+    it (no traceback from every worker). On Linux a worker is also sent SIGTERM when its parent
+    dies, however it dies (even ``kill -9``), so no worker is ever left running alone.
+    """
+    reset_in_child()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before prctl: nobody to work for
+        os._exit(1)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what has not started, terminate the workers, wait for them to go."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + 5.0
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
 
 
 #: Tasks submitted ahead per worker: enough to keep workers busy, few enough to bound memory.
@@ -51,22 +94,29 @@ def pool_map_unordered(fn: Callable[[T], R], tasks: Sequence[T], jobs: int) -> I
 
     Yields ``(task, future)`` as each finishes (the future is done: ``result()`` returns or raises).
     At most :data:`AHEAD_PER_WORKER` tasks per worker are in flight, so memory stays bounded on long
-    lists; if the caller stops early or raises, tasks not yet started are cancelled.
+    lists. If the caller stops early or raises, or the process is interrupted (Ctrl-C, SIGTERM,
+    SIGHUP), tasks not yet started are cancelled and the workers are terminated at once
+    (:func:`stop_pool`); workers also die with their parent (:func:`_worker_init`).
     """
     queue = list(reversed(tasks))
     pending: dict[Future[R], T] = {}
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
-        try:
-            while queue or pending:
-                while queue and len(pending) < AHEAD_PER_WORKER * jobs:
-                    task = queue.pop()
-                    pending[pool.submit(fn, task)] = task
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield pending.pop(future), future
-        finally:
-            for future in pending:
-                future.cancel()
+    pool = ProcessPoolExecutor(
+        max_workers=max(1, min(jobs, len(tasks))), initializer=_worker_init, initargs=(os.getpid(),)
+    )
+    try:
+        while queue or pending:
+            while queue and len(pending) < AHEAD_PER_WORKER * jobs:
+                task = queue.pop()
+                pending[pool.submit(fn, task)] = task
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future
+    except BaseException:
+        # Ctrl-C, SIGTERM (fundsim.interrupts), an error, or the caller closing the generator
+        # early: stop now rather than wait for the simulations that are running to finish.
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def run_tasks(

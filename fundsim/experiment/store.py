@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -37,6 +38,8 @@ from pathlib import Path
 
 from fundsim import __version__
 from fundsim.errors import FundsimError
+from fundsim.experiment.ownership import check_replaceable
+from fundsim.safeio import NotAFileError, kind_of, printable
 
 #: Packages whose versions go into every manifest.
 RECORDED_PACKAGES = ("simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "click")
@@ -73,13 +76,23 @@ def base_manifest(**fields: object) -> dict[str, object]:
     }
 
 
-def check_output_dir(out_dir: Path, overwrite: bool) -> None:
-    """Refuse a non-empty existing ``out_dir`` unless ``overwrite`` (before any work is done)."""
+def check_output_dir(out_dir: Path, overwrite: bool, kind: str | None = None) -> None:
+    """Refuse a non-empty existing ``out_dir`` unless ``overwrite`` (before any work is done).
+
+    With ``kind`` (``run``, ``compare``), ``overwrite`` replaces only a folder that fundsim wrote
+    as that kind and that holds nothing else (:func:`fundsim.experiment.ownership.check_replaceable`).
+    """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputExistsError(f"{out_dir}: exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise OutputExistsError(f"{out_dir}: folder exists and is not empty; choose another --out or pass --overwrite")
+    shown = printable(out_dir)
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise OutputExistsError(f"{shown}: exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise OutputExistsError(
+                f"{shown}: folder exists and is not empty; choose another --out or pass --overwrite"
+            )
+        if kind is not None:
+            check_replaceable(out_dir, kind)
 
 
 # --------------------------------------------------------------------------- siblings
@@ -205,7 +218,7 @@ def _move_into_place(tmp: Path, out_dir: Path) -> None:
         except OSError as exc:
             if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):  # another process got there first
                 raise OutputExistsError(
-                    f"{out_dir}: folder appeared and is not empty while writing; choose another --out or "
+                    f"{printable(out_dir)}: folder appeared and is not empty while writing; choose another --out or "
                     "pass --overwrite"
                 ) from None
             raise
@@ -226,10 +239,13 @@ def _move_into_place(tmp: Path, out_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(out_dir: Path, overwrite: bool) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces ``out_dir``; on failure it is removed."""
+def atomic_dir(out_dir: Path, overwrite: bool, kind: str | None = None) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces ``out_dir``; on failure it is removed.
+
+    ``kind`` restricts ``overwrite`` to a folder fundsim wrote as that kind (:func:`check_output_dir`).
+    """
     out_dir = Path(out_dir)
-    check_output_dir(out_dir, overwrite)
+    check_output_dir(out_dir, overwrite, kind)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_siblings(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f"{_sibling_prefix(out_dir, 'tmp')}{os.getpid()}-", dir=out_dir.parent))
@@ -239,7 +255,7 @@ def atomic_dir(out_dir: Path, overwrite: bool) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a results folder is an ordinary one
         _fsync_dir(tmp)
-        check_output_dir(out_dir, overwrite)  # it may have been filled while we worked
+        check_output_dir(out_dir, overwrite, kind)  # it may have been filled while we worked
         _move_into_place(tmp, out_dir)
     except BaseException:
         _remove(tmp)
@@ -257,6 +273,11 @@ def atomic_file(path: Path, write: Callable[[Path], object]) -> Path:
     (0644), like any file a user writes. Returns ``path``.
     """
     path = Path(path)
+    if os.path.lexists(path) and not path.is_symlink():
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISREG(mode):
+            # os.replace would put a regular file in place of a device, a FIFO or a socket.
+            raise NotAFileError(f"{printable(path)}: is {kind_of(mode)}; fundsim only replaces regular files")
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{path.name}.tmp-"
     for sibling in path.parent.glob(f"{glob.escape(prefix)}*"):
@@ -300,11 +321,13 @@ def write_outputs(
     """Write each file with its writer into a temporary folder, then move the folder into place.
 
     With ``manifest``, ``manifest.json`` is written last, holding ``manifest`` plus ``files``: the
-    size and SHA-256 of every other file. (A ``manifest.json`` entry in ``writers`` is also
+    size and SHA-256 of every other file. A ``kind`` in ``manifest`` limits ``overwrite`` to a
+    folder fundsim wrote as that kind (:func:`check_output_dir`). (A ``manifest.json`` entry in ``writers`` is also
     written last, as given.) Returns the names of the files written, manifest last.
     """
     names = [name for name in writers if name != MANIFEST]
-    with atomic_dir(Path(out_dir), overwrite) as tmp:
+    kind = manifest.get("kind") if manifest is not None else None
+    with atomic_dir(Path(out_dir), overwrite, kind if isinstance(kind, str) else None) as tmp:
         for name in names:
             writers[name](tmp / name)
             _fsync_file(tmp / name)

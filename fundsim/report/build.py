@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fundsim import __version__
+from fundsim.experiment.preflight import check_report_out
 from fundsim.report import tables as tb
 from fundsim.report.catalogue import FIGURES, Tables, frame_of
 from fundsim.report.export import by_name, render, write_figures, write_tables_csv, write_text, write_workbook
@@ -21,6 +22,7 @@ from fundsim.report.headline import headline
 from fundsim.report.html import FigureView, contract_views, measure_rows, render_html, svg_data_uri, svg_size_px
 from fundsim.report.results import ReportError, ResultsFolder, load_results
 from fundsim.report.style import contract_label
+from fundsim.safeio import printable
 
 #: ``progress(done, total, what)`` is called after each step.
 Progress = Callable[[int, int, str], None]
@@ -82,7 +84,7 @@ def report_context(
         "name": folder.name,
         "description": str(folder.scenario.get("description") or "").strip(),
         "kind": folder.kind,
-        "results_dir": str(folder.path),
+        "results_dir": printable(folder.path),
         "replications": folder.manifest.get("replications", "?"),
         "created": folder.manifest.get("created_utc", "at an unknown time"),
         "written_by": folder.written_by,
@@ -105,6 +107,7 @@ def build_report(
     out: Path | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
+    accept_changed: bool = False,
 ) -> ReportOutputs:
     """Write the report of the results folder ``results_dir``.
 
@@ -112,7 +115,10 @@ def build_report(
     per figure), ``results_dir/tables/`` (a CSV per table) and ``results_dir/tables.xlsx``. Raises
     :class:`~fundsim.report.results.ReportError` for a folder that cannot be reported on. ``warn``
     is called with each warning about the folder (another fundsim version, changed files) as soon
-    as it is read; the warnings are also in the page and in the result.
+    as it is read; the warnings are also in the page and in the result. A file changed since
+    fundsim wrote it is refused unless ``accept_changed``. ``out`` must be a place a report may go
+    (:func:`fundsim.experiment.preflight.check_report_out`): never a file of a results folder, a
+    device, or a file fundsim did not write.
     """
     results_dir = Path(results_dir)
     out = Path(out) if out is not None else results_dir / "report.html"
@@ -125,23 +131,29 @@ def build_report(
         if progress is not None:
             progress(done, total, what)
 
-    folder = load_results(results_dir)
+    check_report_out(results_dir, out)
+    folder = load_results(results_dir, accept_changed=accept_changed)
     for warning in folder.warnings if warn is not None else ():
         warn(warning)
     step("read results")
     try:
         tables = build_tables(folder)
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, ArithmeticError, IndexError) as exc:
         note = f" ({folder.warnings[0]})" if folder.warnings else ""
         raise ReportError(
-            f"{results_dir}: the results do not have the content this fundsim expects{note}: {exc}"
+            f"{printable(results_dir)}: the results do not have the content this fundsim expects{note}: {exc}"
         ) from exc
     step("tables")
     rendered, views, skipped = [], [], []
     for spec in FIGURES:
         if spec.available(tables):
-            fig = spec.draw(tables, folder.contracts)
-            image = render(spec.name, fig)
+            try:
+                fig = spec.draw(tables, folder.contracts)
+                image = render(spec.name, fig)
+            except (KeyError, ValueError, TypeError, ArithmeticError, IndexError) as exc:
+                raise ReportError(
+                    f"{printable(results_dir)}: cannot draw the figure '{spec.title}' from these results: {exc}"
+                ) from exc
             rendered.append(image)
             width, height = svg_size_px(image.svg)
             views.append(
@@ -168,7 +180,8 @@ def build_report(
         html = render_html(report_context(folder, tables, views, skipped))
         write_text(out, html)
     except OSError as exc:
-        raise ReportError(f"{exc.filename or results_dir}: cannot write the report ({exc.strerror or exc})") from exc
+        where = printable(exc.filename or results_dir)
+        raise ReportError(f"{where}: cannot write the report ({exc.strerror or exc})") from exc
     step("report written")
     return ReportOutputs(
         html=out,

@@ -1,5 +1,9 @@
 """Writing the report's files: figures as PNG and SVG, tables as CSV and one Excel workbook.
 
+Text cells of the CSV files and the workbook that a spreadsheet would run as a formula are
+neutralised first (:mod:`fundsim.spreadsheet`): a scenario file named ``=HYPERLINK(…).yaml`` is
+shown as that text, never as a live link.
+
 Every file lands atomically: a folder is written under a temporary name and renamed into place
 when complete (:func:`fundsim.experiment.store.atomic_dir`), a single file is written beside its
 target and moved over it with :func:`os.replace`. An interrupted report leaves the previous files
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +24,7 @@ from matplotlib.figure import Figure
 
 from fundsim.experiment.store import atomic_dir, atomic_file
 from fundsim.report.tables import ReportTable
+from fundsim.spreadsheet import write_csv, xlsx_frame
 
 #: Resolution of the PNG files (dots per inch).
 PNG_DPI = 110
@@ -43,7 +49,13 @@ def render(name: str, fig: Figure) -> RenderedFigure:
     file are fixed (``svg.hashsalt``), so the same results give the same bytes.
     """
     png, svg = io.BytesIO(), io.StringIO()
-    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"fundsim-{name}"}):
+    with (
+        mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"fundsim-{name}"}),
+        warnings.catch_warnings(),
+    ):
+        # A label holding a tab or another character the font lacks is drawn as a box; no need to
+        # say so on the user's terminal for every figure.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
         # The layout (in fractions of the figure) is settled by the first drawing; keep it for the
         # second rather than solving it again (the same size in inches, so the same result).
@@ -68,7 +80,7 @@ def write_tables_csv(tables_dir: Path, tables: Iterable[ReportTable]) -> list[Pa
     names = []
     with atomic_dir(tables_dir, overwrite=True) as tmp:
         for table in tables:
-            table.with_unit_headers().to_csv(tmp / f"{table.name}.csv", index=False)
+            write_csv(table.with_unit_headers(), tmp / f"{table.name}.csv")
             names.append(f"{table.name}.csv")
     return [tables_dir / n for n in names]
 
@@ -98,7 +110,8 @@ def write_workbook(path: Path, tables: Iterable[ReportTable]) -> Path:
     def _write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for table in tables:
-                frame = table.with_unit_headers()
+                # Text that would be a formula (=, +, -, @, tab, CR) gets a leading apostrophe.
+                frame = xlsx_frame(table.with_unit_headers())
                 frame.to_excel(writer, sheet_name=sheets[table.name], index=False, freeze_panes=(1, 0))
                 sheet = writer.sheets[sheets[table.name]]
                 for i, column in enumerate(frame.columns, start=1):
@@ -110,7 +123,8 @@ def write_workbook(path: Path, tables: Iterable[ReportTable]) -> Path:
 
 def write_text(path: Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    # A path that is not UTF-8 (a surrogate escape) in the page is written as \\udcff rather than failing.
+    return atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8", errors="backslashreplace"))
 
 
 def by_name(tables: Mapping[str, ReportTable | None]) -> list[ReportTable]:

@@ -9,7 +9,6 @@ fundsim version — are raised as :class:`ReportError` with the path in the mess
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,9 @@ import pandas as pd
 
 from fundsim import __version__
 from fundsim.errors import FundsimError
+from fundsim.experiment.manifest import ManifestError, check_manifest
+from fundsim.experiment.manifest import read_manifest as read_manifest_file
+from fundsim.safeio import printable, read_csv, read_parquet
 
 #: Files each kind of results folder must hold (``manifest.json`` is checked first).
 REQUIRED_FILES: dict[str, tuple[str, ...]] = {
@@ -72,22 +74,21 @@ class ResultsFolder:
 
 def read_manifest(path: Path) -> dict[str, Any]:
     """The manifest of the results folder ``path``; a :class:`ReportError` if there is none or it is damaged."""
+    shown = printable(path)
     if not path.exists():
-        raise ReportError(f"{path}: no such folder")
+        raise ReportError(f"{shown}: no such folder")
     if not path.is_dir():
-        raise ReportError(f"{path}: not a folder; give the results folder written by `fundsim run` or `compare`")
+        raise ReportError(f"{shown}: not a folder; give the results folder written by `fundsim run` or `compare`")
     manifest_file = path / "manifest.json"
-    if not manifest_file.is_file():
+    try:
+        manifest = read_manifest_file(path)
+    except ManifestError as exc:
+        raise ReportError(str(exc)) from exc
+    if manifest is None:
         raise ReportError(
-            f"{manifest_file}: not found; {path} is not a complete fundsim results folder "
+            f"{printable(manifest_file)}: not found; {shown} is not a complete fundsim results folder "
             "(give the folder written by `fundsim run` or `fundsim compare`)"
         )
-    try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{manifest_file}: cannot be read as JSON ({exc})") from exc
-    if not isinstance(manifest, dict):
-        raise ReportError(f"{manifest_file}: not a fundsim manifest (expected a JSON object)")
     return manifest
 
 
@@ -101,25 +102,78 @@ def version_note(manifest: dict[str, Any]) -> str | None:
     return None
 
 
+#: Columns each file must have, and which of them hold text (every other column must be numeric or a date).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "summary.csv": ("measure", "label", "unit", "mean", "ci_low", "ci_high"),
+    "comparison.parquet": ("contract", "measure", "label", "unit", "mean", "ci_low", "ci_high", "baseline"),
+    "replications.csv": ("replication",),
+    "replications.parquet": ("contract", "replication"),
+    "provider.parquet": ("replication", "month"),
+    "ledger.parquet": ("replication", "locality", "month"),
+}
+TEXT_COLUMNS = frozenset({"contract", "measure", "label", "unit", "baseline", "locality", "rule"})
+DATE_COLUMNS = frozenset({"month"})
+
+
 def _read(path: Path, name: str, note: str | None) -> pd.DataFrame:
     file = path / name
+    shown = printable(file)
     try:
-        if name.endswith(".parquet"):
-            return pd.read_parquet(file)
-        return pd.read_csv(file)
+        frame = read_parquet(file) if name.endswith(".parquet") else read_csv(file)
     except FileNotFoundError as exc:
         raise ReportError(_missing(file, note)) from exc
+    except FundsimError as exc:
+        raise ReportError(f"{shown}: {exc}") from exc
     except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
-        raise ReportError(f"{file}: cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise ReportError(f"{shown}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    problem = column_problem(frame, name)
+    if problem is not None:
+        why = f" ({note})" if note else ""
+        raise ReportError(f"{shown}: {problem}{why}")
+    return frame
+
+
+def column_problem(frame: pd.DataFrame, name: str) -> str | None:
+    """What is wrong with the columns of a results file (missing, or text where numbers belong), if anything."""
+    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in frame.columns]
+    if missing:
+        return f"missing column(s) {', '.join(missing)}"
+    for column in frame.columns:
+        if column in TEXT_COLUMNS or column in DATE_COLUMNS:
+            continue
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+            continue
+        if series.isna().all():
+            continue  # an empty optional column (a pay_<part> another contract does not report)
+        text = series.dropna()
+        sample = text.iloc[0] if len(text) else None
+        if name.endswith(".csv") and isinstance(sample, bool):
+            continue
+        return f"column {column!r} holds text where numbers are expected (for example {str(sample)[:40]!r})"
+    for column in DATE_COLUMNS & set(frame.columns):
+        series = frame[column]
+        if not pd.api.types.is_datetime64_any_dtype(series):
+            try:
+                pd.to_datetime(series, errors="raise")
+            except (ValueError, TypeError):
+                return f"column {column!r} does not hold dates"
+    return None
 
 
 def _missing(file: Path, note: str | None) -> str:
-    text = f"{file}: missing; the results folder is incomplete"
+    text = f"{printable(file)}: missing; the results folder is incomplete"
     return f"{text} ({note}: re-run it with this version)" if note else text
 
 
-def load_results(path: Path) -> ResultsFolder:
-    """Read the results folder ``path`` (written by ``fundsim run`` or ``fundsim compare``)."""
+def load_results(path: Path, accept_changed: bool = False) -> ResultsFolder:
+    """Read the results folder ``path`` (written by ``fundsim run`` or ``fundsim compare``).
+
+    Everything is checked before it is used: the manifest's shape, every required file (a regular
+    file, readable, with the columns and types expected), and the size and SHA-256 the manifest
+    records for each file. A file changed since fundsim wrote it is refused with
+    :class:`ReportError` naming it, unless ``accept_changed`` (then it is a warning).
+    """
     path = Path(path)
     manifest = read_manifest(path)
     note = version_note(manifest)
@@ -127,12 +181,17 @@ def load_results(path: Path) -> ResultsFolder:
     if kind not in REQUIRED_FILES:
         extra = f" ({note})" if note else ""
         raise ReportError(
-            f"{path / 'manifest.json'}: kind {kind!r} is not one fundsim can report on; "
-            f"expected 'run' or 'compare'{extra}"
+            f"{printable(path / 'manifest.json')}: kind {printable(repr(kind))[:60]} is not one fundsim can report "
+            f"on; expected 'run' or 'compare'{extra}"
         )
+    try:
+        check_manifest(manifest, str(kind), path)
+    except ManifestError as exc:
+        raise ReportError(f"{exc}{f' ({note})' if note else ''}") from None
     for name in REQUIRED_FILES[kind]:
         if not (path / name).is_file():
             raise ReportError(_missing(path / name, note))
+    changed = changed_files(path, manifest)
     scenario = manifest.get("scenario")
     if not isinstance(scenario, dict):
         scenario = {}
@@ -140,10 +199,19 @@ def load_results(path: Path) -> ResultsFolder:
         folder = _load_compare(path, manifest, scenario) if kind == "compare" else _load_run(path, manifest, scenario)
     except (KeyError, ValueError, TypeError) as exc:
         why = f" ({note})" if note else ""
-        raise ReportError(f"{path}: the files do not have the columns this fundsim expects{why}: {exc}") from exc
+        raise ReportError(
+            f"{printable(path)}: the files do not have the columns this fundsim expects{why}: {exc}"
+        ) from exc
+    if changed and not accept_changed:
+        # Checked after reading, so that a file that cannot be read at all is reported as such.
+        others = f" (and {', '.join(printable(c) for c in changed[1:])})" if len(changed) > 1 else ""
+        raise ReportError(
+            f"{printable(path / changed[0])}: changed since fundsim wrote it{others}: its size or SHA-256 differs "
+            "from manifest.json, so the results cannot be trusted as they are; re-run, or pass --accept-changed "
+            "to report the files as they are now"
+        )
     if note is not None:
         folder = _with_warning(folder, f"{note}; the report may differ from one made by that version")
-    changed = changed_files(path, manifest)
     if changed:
         folder = _with_warning(
             folder,

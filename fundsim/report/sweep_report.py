@@ -7,6 +7,7 @@ Reads only the files a sweep wrote (``manifest.json``, ``design.parquet``, ``out
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,8 @@ from fundsim.errors import FundsimError
 from fundsim.report.export import render, write_figures, write_text
 from fundsim.report.html import environment, svg_data_uri, svg_size_px
 from fundsim.report.sensitivity import INDEX_LABELS, MAIN_INDEX, scatter_figure, tornado_figure
+from fundsim.safeio import open_regular, printable, read_csv, read_parquet
+from fundsim.sweep.store import changed_summary_files, read_manifest
 
 CAPTIONS = {
     "sobol": "Bars: the total-order index ST (the share of the output's variance that involves the parameter, "
@@ -42,30 +45,75 @@ def _notes(out_dir: Path, manifest: dict) -> list[str]:
     if manifest.get("fundsim_version") != __version__:
         notes.append(f"This sweep was written by fundsim {manifest.get('fundsim_version')}; this is {__version__}.")
     try:
-        notes += [f"Not analysed: {n}" for n in json.loads((out_dir / "notes.json").read_text(encoding="utf-8"))]
-    except (OSError, ValueError):
+        with os.fdopen(open_regular(out_dir / "notes.json"), "rb") as handle:
+            saved = json.loads(handle.read(1 << 20).decode("utf-8"))
+        notes += [f"Not analysed: {n}" for n in saved if isinstance(n, str)] if isinstance(saved, list) else []
+    except (OSError, ValueError, FundsimError):
         pass
     return notes
 
 
 def build_sweep_report(out_dir: Path) -> Path:
-    """Write ``report.html`` and ``figures/`` for the sweep folder ``out_dir``; return the HTML path."""
+    """Write ``report.html`` and ``figures/`` for the sweep folder ``out_dir``; return the HTML path.
+
+    The folder is checked first: a sweep manifest of the right shape, the summary files present,
+    regular, readable, of the expected columns, and (when the manifest records them) of the size
+    and SHA-256 it lists. Anything wrong raises :class:`~fundsim.errors.FundsimError` naming the file.
+    """
     out_dir = Path(out_dir)
+    shown = printable(out_dir)
     needed = ("manifest.json", "design.parquet", "outputs.csv", "sensitivity.csv", "failures.csv")
     missing = [name for name in needed if not (out_dir / name).is_file()]
     if missing:
         raise FundsimError(
-            f"{out_dir}: not a complete sweep folder ({', '.join(missing)} missing); "
+            f"{shown}: not a complete sweep folder ({', '.join(missing)} missing); "
             "run `fundsim sweep` to the end, or `fundsim analyse` on a folder whose runs are all there"
         )
+    manifest = read_manifest(out_dir)
+    if manifest is None or manifest.get("kind") != "sweep":
+        raise FundsimError(f"{shown}/manifest.json: not a sweep manifest")
+    changed = changed_summary_files(out_dir, manifest)
+    if changed:
+        raise FundsimError(
+            f"{shown}: {', '.join(changed)} changed since the sweep wrote them (size or SHA-256 differs from "
+            "manifest.json); run `fundsim analyse` to write them again"
+        )
+    tables = {}
+    for name in needed[1:]:
+        try:
+            tables[name] = read_parquet(out_dir / name) if name.endswith(".parquet") else read_csv(out_dir / name)
+        except Exception as exc:  # pandas and pyarrow raise many kinds for a damaged file
+            raise FundsimError(f"{printable(out_dir / name)}: cannot be read ({type(exc).__name__}: {exc})") from None
+    design, outputs = tables["design.parquet"], tables["outputs.csv"]
+    sens, failures = tables["sensitivity.csv"], tables["failures.csv"]
+    wanted = {
+        "design.parquet": ("point",),
+        "sensitivity.csv": ("output", "parameter", "method", "index", "value", "ci_low", "ci_high"),
+        "failures.csv": ("point", "replication", "contract", "error"),
+        "outputs.csv": ("point",),
+    }
+    for name, columns in wanted.items():
+        absent = [c for c in columns if c not in tables[name].columns]
+        if absent:
+            raise FundsimError(f"{printable(out_dir / name)}: missing column(s) {', '.join(absent)}")
+    for name, columns in (("sensitivity.csv", ("value", "ci_low", "ci_high")),):
+        for column in columns:
+            if len(tables[name]) and not pd.api.types.is_numeric_dtype(tables[name][column]):
+                raise FundsimError(f"{printable(out_dir / name)}: column {column!r} holds text where numbers belong")
     try:
-        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-        design = pd.read_parquet(out_dir / "design.parquet")
-        outputs = pd.read_csv(out_dir / "outputs.csv")
-        sens = pd.read_csv(out_dir / "sensitivity.csv")
-        failures = pd.read_csv(out_dir / "failures.csv")
-    except (OSError, ValueError) as exc:
-        raise FundsimError(f"{out_dir}: not a complete sweep folder ({exc})") from None
+        return _build(out_dir, manifest, design, outputs, sens, failures)
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, IndexError) as exc:
+        raise FundsimError(f"{shown}: the sweep's files do not have the content this fundsim expects: {exc}") from None
+
+
+def _build(
+    out_dir: Path,
+    manifest: dict,
+    design: pd.DataFrame,
+    outputs: pd.DataFrame,
+    sens: pd.DataFrame,
+    failures: pd.DataFrame,
+) -> Path:
     parameters = [c for c in design.columns if c != "point"]
     labels = [c for c in outputs.columns if c not in design.columns]
     rendered, views = [], []

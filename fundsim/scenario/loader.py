@@ -13,12 +13,12 @@ Loading happens in four steps, each able to stop with a :class:`~fundsim.errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import math
 import os
 import re
-import stat
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -35,6 +35,7 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import Resolver
 
 from fundsim.errors import Problem, ScenarioError
+from fundsim.safeio import NotAFileError, is_stdin, open_regular, printable, read_stdin, sha256_of
 from fundsim.scenario.models import Scenario
 
 __all__ = [
@@ -44,11 +45,13 @@ __all__ = [
     "MAX_NODES",
     "MAX_STRING_CHARS",
     "FundsimLoader",
+    "decode_source",
     "format_path",
     "load_model",
     "load_model_text",
     "load_scenario",
     "load_scenario_text",
+    "read_source",
     "scenario_sha256",
 ]
 
@@ -88,14 +91,19 @@ class _LimitExceeded(Exception):
         self.mark = mark
 
 
+class _TooManyNodes(_LimitExceeded):
+    """The document holds more values than MAX_NODES (counted as they are composed)."""
+
+
 class _LimitedComposer:
     """Composer mixin: counts alias uses and nesting depth, refusing the document past the limits."""
 
     alias_count = 0
     depth = 0
+    node_count = 0
 
     def compose_node(self, parent: Node | None, index: object) -> Node:
-        """Compose one node, refusing the document once it uses too many aliases or nests too deep."""
+        """Compose one node, refusing the document once it uses too many aliases, nodes or levels."""
         if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
@@ -105,7 +113,13 @@ class _LimitedComposer:
                 )
             return super().compose_node(parent, index)  # type: ignore[misc]
         self.depth += 1
+        self.node_count += 1
         try:
+            if self.node_count > MAX_NODES:
+                raise _TooManyNodes(
+                    f"the document has more than {MAX_NODES} values; the limit is {MAX_NODES}",
+                    self.peek_event().start_mark,  # type: ignore[attr-defined]
+                )
             if self.depth > MAX_DEPTH:
                 raise _LimitExceeded(
                     f"mappings and lists are nested more than {MAX_DEPTH} levels deep",
@@ -132,6 +146,7 @@ class FundsimLoader(_LimitedComposer, yaml.SafeLoader):
         super().__init__(stream)
         self.alias_count = 0
         self.depth = 0
+        self.node_count = 0
 
 
 FundsimLoader.yaml_implicit_resolvers = {
@@ -160,6 +175,7 @@ if yaml.__with_libyaml__:
             Resolver.__init__(self)
             self.alias_count = 0
             self.depth = 0
+            self.node_count = 0
 
 else:  # pragma: no cover - PyYAML built without libyaml
     _FastLoader = None  # type: ignore[assignment,misc]
@@ -190,7 +206,7 @@ def load_model(path: str | os.PathLike[str], model_cls: type[M]) -> M:
     """
     filename = os.fspath(path)
     text = _read_text(filename)
-    return load_model_text(text, model_cls, filename)
+    return load_model_text(text, model_cls, printable(filename))
 
 
 def load_model_text(text: str, model_cls: type[M], filename: str = "<string>") -> M:
@@ -200,23 +216,79 @@ def load_model_text(text: str, model_cls: type[M], filename: str = "<string>") -
             filename, f"the text is {_megabytes(len(text))}; the limit is {_megabytes(MAX_FILE_BYTES)}"
         )
     document = _parse(text, filename, model_cls)
+    booleans = _booleans_for_numbers(document, model_cls, filename)
     try:
-        return model_cls.model_validate(document.data)
+        model = model_cls.model_validate(document.data)
     except ValidationError as exc:
-        raise ScenarioError(_translate(exc, model_cls, document, filename)) from None
+        raise ScenarioError(_sorted_unique(booleans + _translate(exc, model_cls, document, filename))) from None
+    if booleans:
+        raise ScenarioError(booleans)
+    return model
 
 
 def scenario_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of the file's bytes, to record exactly which scenario a result came from."""
+    """Hex SHA-256 of the file's bytes, to record exactly which scenario a result came from.
+
+    For a file this process has loaded, it is the hash of the bytes that were read and validated
+    (standard input is read once, and a file may change while a long run goes on), not of what
+    the file holds now.
+    """
     filename = os.fspath(path)
-    digest = hashlib.sha256()
+    known = _DIGESTS.get(_digest_key(filename))
+    if known is not None:
+        return known
     try:
-        with open(filename, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 16), b""):
-                digest.update(chunk)
+        return sha256_of(filename)
+    except NotAFileError as exc:
+        raise ScenarioError.single(printable(filename), str(exc)) from None
     except OSError as exc:
-        raise ScenarioError.single(filename, _os_error_message(exc)) from None
-    return digest.hexdigest()
+        raise ScenarioError.single(printable(filename), _os_error_message(exc)) from None
+
+
+#: SHA-256 of the bytes of each input file read by this process (see :func:`scenario_sha256`).
+_DIGESTS: dict[str, str] = {}
+
+
+def _digest_key(filename: str) -> str:
+    return "<stdin>" if is_stdin(filename) else os.path.abspath(filename)
+
+
+def read_source(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of an input file, read once: at most MAX_FILE_BYTES, from a regular file or standard input.
+
+    A FIFO, a device, a socket or a folder is refused before anything is read (a named pipe would
+    block forever; ``/dev/zero`` never ends); ``-``, ``/dev/stdin`` and a pipe that is this
+    process's standard input are read once. The SHA-256 of the bytes is remembered for
+    :func:`scenario_sha256`. Raises :class:`~fundsim.errors.ScenarioError`.
+    """
+    filename = os.fspath(path)
+    shown = printable(filename)
+    try:
+        if is_stdin(filename):
+            data = read_stdin(MAX_FILE_BYTES)
+        else:
+            fd = open_regular(filename)
+            with os.fdopen(fd, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > MAX_FILE_BYTES:
+                    raise ScenarioError.single(
+                        shown, f"the file is {_megabytes(size)}; the limit is {_megabytes(MAX_FILE_BYTES)}"
+                    )
+                # Read one byte more than allowed: a file being written may grow after fstat.
+                data = handle.read(MAX_FILE_BYTES + 1)
+    except NotAFileError as exc:
+        message = str(exc)
+        if message.startswith("is a folder"):
+            message = "is a directory, not a file"
+        elif "standard input" not in message:
+            message += "; fundsim reads scenario and sweep files only (give - to read standard input)"
+        raise ScenarioError.single(shown, message) from None
+    except OSError as exc:
+        raise ScenarioError.single(shown, _os_error_message(exc)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError.single(shown, f"the file is larger than the limit of {_megabytes(MAX_FILE_BYTES)}")
+    _DIGESTS[_digest_key(filename)] = hashlib.sha256(data).hexdigest()
+    return data
 
 
 def format_path(path: Sequence[Any]) -> str:
@@ -236,25 +308,12 @@ def format_path(path: Sequence[Any]) -> str:
 
 
 def _read_text(filename: str) -> str:
-    """Read a file of at most MAX_FILE_BYTES and decode it as UTF-8 (a leading BOM is allowed)."""
-    try:
-        info = os.stat(filename)
-    except OSError as exc:
-        raise ScenarioError.single(filename, _os_error_message(exc)) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ScenarioError.single(filename, "is a directory, not a file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise ScenarioError.single(
-            filename, f"the file is {_megabytes(info.st_size)}; the limit is {_megabytes(MAX_FILE_BYTES)}"
-        )
-    try:
-        with open(filename, "rb") as handle:
-            # Read one byte more than allowed: stat sizes can lie (pipes, /dev files, a file being written).
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError.single(filename, _os_error_message(exc)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError.single(filename, f"the file is larger than the limit of {_megabytes(MAX_FILE_BYTES)}")
+    """Read an input file once (:func:`read_source`) and decode it (:func:`decode_source`)."""
+    return decode_source(read_source(filename), printable(filename))
+
+
+def decode_source(data: bytes, filename: str) -> str:
+    """Decode an input file's bytes as UTF-8 (a leading BOM is allowed); a located error if they are not."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -306,13 +365,20 @@ class _Document:
     plain_keys: dict[Path, str] = field(default_factory=dict)
 
 
-def _compose_fast(text: str) -> tuple[Any, Node | None] | None:
-    """Compose ``text`` with libyaml: (loader, root), or None when it is not a clean, parseable document."""
+def _compose_fast(text: str, filename: str = "<string>") -> tuple[Any, Node | None] | None:
+    """Compose ``text`` with libyaml: (loader, root), or None when it is not a clean, parseable document.
+
+    A document found too large is refused at once: parsing it again with the pure-Python parser
+    (several times slower) would only reach the same limit later.
+    """
     if _FastLoader is None or Reader.NON_PRINTABLE.search(text):
         return None
     loader = _FastLoader(text)
     try:
         return loader, loader.get_single_node()
+    except _TooManyNodes as exc:
+        loader.dispose()
+        raise _located(filename, exc.mark, exc.message) from None
     except (yaml.YAMLError, _LimitExceeded, RecursionError):
         loader.dispose()
         return None
@@ -320,7 +386,7 @@ def _compose_fast(text: str) -> tuple[Any, Node | None] | None:
 
 def _parse(text: str, filename: str, model_cls: type[BaseModel]) -> _Document:
     """Compose, check and construct the YAML document in ``text``."""
-    fast = _compose_fast(text)
+    fast = _compose_fast(text, filename)
     if fast is not None:
         return _checked_document(fast[0], fast[1], filename, model_cls)
     try:
@@ -373,6 +439,41 @@ def _checked_document(loader: Any, root: Node | None, filename: str, model_cls: 
         return _Document(data, walker.positions, walker.key_positions, walker.plain_scalars, walker.plain_keys)
     finally:
         loader.dispose()
+
+
+def _value_at(data: Any, path: Path) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
+def _booleans_for_numbers(document: _Document, model_cls: type[BaseModel], filename: str) -> list[Problem]:
+    """A problem for every ``true``/``false`` written where the schema wants a number.
+
+    Pydantic reads ``fte: true`` as 1.0; a boolean in a number field is a slip (or a YAML 1.1
+    ``yes``/``on`` from another tool), so it is refused with the value read.
+    """
+    problems = []
+    for path, written in document.plain_scalars.items():
+        try:
+            value = _value_at(document.data, path)
+        except (KeyError, IndexError, TypeError):
+            continue
+        if not isinstance(value, bool):
+            continue
+        annotation = _resolve(model_cls, path).annotation
+        if annotation in (int, float):
+            line, column = document.positions.get(path, (None, None))
+            problems.append(
+                Problem(
+                    filename,
+                    line,
+                    column,
+                    format_path(path),
+                    f"{written} is a boolean (true/false), not a number; write the number you mean",
+                )
+            )
+    return problems
 
 
 def _empty_message(model_cls: type[BaseModel]) -> str:
@@ -537,16 +638,73 @@ class _Walker:
         if node.tag == _INT and len(node.value) > MAX_INT_DIGITS:
             self.problem(node, path, f"a number with {len(node.value)} digits is too long")
             return False
-        if node.tag in (_FLOAT, _TIMESTAMP):
+        if node.tag in _TYPED_TAGS:
+            explicit = node.tag != self.loader.resolve(ScalarNode, node.value, (not node.style, bool(node.style)))
             try:
                 value = self.loader.construct_object(node)
-            except (ValueError, OverflowError) as exc:  # e.g. 2025-02-30
-                self.problem(node, path, f"{node.value!r} is not a valid date: {exc}")
+            except Exception as exc:  # PyYAML's constructors raise KeyError, AttributeError, ValueError, …
+                self.problem(node, path, _bad_scalar_message(node, exc, explicit))
                 return False
             if isinstance(value, float) and not math.isfinite(value):
                 self.problem(node, path, f"must be a finite number, got {node.value}")
                 return False
+            surprise = _yaml11_surprise(node, value)
+            if surprise is not None:
+                self.problem(node, path, surprise)
+                return False
         return True
+
+
+#: Tags whose scalars are constructed (and so checked) while walking: every one that is not text.
+_TYPED_TAGS = frozenset({_BOOL, _INT, _FLOAT, _TIMESTAMP})
+_WHAT_TAG_WANTS = {
+    _BOOL: "a boolean: write true or false",
+    _INT: "a whole number",
+    _FLOAT: "a number",
+    _TIMESTAMP: "a valid date or time (write a date as YYYY-MM-DD)",
+}
+
+
+def _bad_scalar_message(node: ScalarNode, exc: Exception, explicit: bool) -> str:
+    """Why a scalar cannot be read as its tag says (an explicit ``!!bool 5``, a date ``2025-02-30``)."""
+    tag = "!!" + node.tag.removeprefix(_TAG)
+    message = f"{_short_repr(node.value)} is not {_WHAT_TAG_WANTS[node.tag]}"
+    if explicit:
+        message += f" (it is tagged {tag})"
+    if isinstance(exc, (ValueError, OverflowError)) and str(exc) and node.tag == _TIMESTAMP:
+        message += f": {exc}"
+    return message
+
+
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_BINARY = re.compile(r"[-+]?0b[01_]+")
+
+
+def _yaml11_surprise(node: ScalarNode, value: object) -> str | None:
+    """A message when YAML 1.1 reads a number differently from what it looks like, else None.
+
+    PyYAML follows YAML 1.1: ``05000`` is octal (2560), ``1:30`` is base 60 (90) and ``0b101`` is
+    binary (5). YAML 1.2 and every reader's eye disagree, so such values are refused rather than
+    silently changed; the message gives the value YAML 1.1 would have read.
+    """
+    if node.tag not in (_INT, _FLOAT) or isinstance(value, bool):
+        return None
+    text = node.value.strip()
+    if ":" in text:
+        return (
+            f"{text} is read by YAML 1.1 as a base-60 (sexagesimal) number, {value:g}; write the number you mean "
+            f"(for example {value:g}), or put it in quotes if it is text"
+        )
+    if node.tag == _INT and _BINARY.fullmatch(text):
+        return f"{text} is read by YAML 1.1 as the binary number {value}; write the number in decimal"
+    if node.tag == _INT and _OCTAL.fullmatch(text):
+        decimal = int(text.replace("_", ""), 10)
+        if decimal != value:
+            return (
+                f"{text} is read by YAML 1.1 as the octal number {value} (a leading 0 means octal); write {decimal} "
+                "without the leading zero, or put it in quotes if it is text"
+            )
+    return None
 
 
 def _tag_message(tag: str) -> str:
@@ -867,7 +1025,7 @@ def _format_bound(bound: object) -> str:
 
 
 def _short_repr(value: object, limit: int = 60) -> str:
-    text = repr(value)
+    text = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

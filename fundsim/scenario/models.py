@@ -58,7 +58,12 @@ class Simulation(Model):
     """Clock, horizon, warm-up, replications and the scheduling mode."""
 
     start_date: dt.date = Field(
-        dt.date(2025, 4, 1), description="First day of the first contract year (statistics start here)."
+        dt.date(2025, 4, 1),
+        # Bounded so that the warm-up before it and up to 20 years after it stay within the calendar
+        # (years 1 to 9999): a start in year 1 or 9999 would pass validation and crash a run.
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2200, 12, 31),
+        description="First day of the first contract year (statistics start here); 1900-01-01 to 2200-12-31.",
     )
     horizon_years: float = Field(3.0, gt=0, le=20, description="Length of the measured period in years.")
     warmup_days: int = Field(
@@ -347,6 +352,10 @@ class OvertimeResponse(Model):
     step: Probability = Field(0.05, description="Change in the unpaid share at one review.")
 
 
+#: The largest share of a visit's face-to-face time rationing may remove (a visit never shrinks to nothing).
+MAX_VISIT_SHORTENING = 0.9
+
+
 class Rationing(Model):
     """Rationing care when the service is under pressure and more activity would not be paid for."""
 
@@ -374,6 +383,19 @@ class Rationing(Model):
     lowest_tier_decline_share_per_level: Probability = Field(
         0.05, description="Share of referrals of the lowest accepted tier declined, per level (tighter acceptance)."
     )
+
+    @model_validator(mode="after")
+    def _visits_keep_some_time(self) -> Rationing:
+        # At the top level a visit's face-to-face time is × (1 − shortening × level): beyond 1 it
+        # would be negative ("negative minutes worked"), so the product is bounded.
+        total = self.visit_shortening_per_level * self.max_level
+        if total > MAX_VISIT_SHORTENING + 1e-12:
+            raise ValueError(
+                f"visit_shortening_per_level × max_level is {total:g} ({self.visit_shortening_per_level:g} × "
+                f"{self.max_level}): at the top rationing level visits would lose {total:.0%} of their face-to-face "
+                f"time; the product must be at most {MAX_VISIT_SHORTENING:g} (lower one of the two)"
+            )
+        return self
 
 
 class ProviderPolicy(Model):

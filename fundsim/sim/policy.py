@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fundsim.scenario.models import ProviderPolicy
+from fundsim.scenario.models import MAX_VISIT_SHORTENING, ProviderPolicy, Rationing
 
 #: Weeks in a month, to turn monthly assessments into a weekly rate.
 WEEKS_PER_MONTH = 365.25 / 12.0 / 7.0
@@ -100,6 +100,20 @@ class Decision:
         return self.hire_share - self.shed_share
 
 
+def max_ration_level(rationing: Rationing) -> int:
+    """The highest rationing level the rules may reach (at most ``max_level``).
+
+    Never a level at which visits would lose more than ``MAX_VISIT_SHORTENING`` of their
+    face-to-face time. The scenario schema already bounds ``visit_shortening_per_level × max_level``; this keeps the
+    rule safe for a policy built without validation (``model_construct``), since a shortening
+    beyond 1 would make visits take negative minutes.
+    """
+    if rationing.visit_shortening_per_level <= 0:
+        return rationing.max_level
+    safe = int(MAX_VISIT_SHORTENING / rationing.visit_shortening_per_level + 1e-9)
+    return max(0, min(rationing.max_level, safe))
+
+
 def under_pressure(signals: Signals, policy: ProviderPolicy) -> bool:
     """Whether the service is visibly failing to keep up with demand."""
     due = max(signals.visits_due, 1.0)
@@ -140,7 +154,7 @@ def decide(signals: Signals, state: State, policy: ProviderPolicy, base_unpaid_s
     if policy.rationing.only_above_funded_activity:
         rationing_due = rationing_due and signals.above_funded
     if rationing_due:
-        level = min(policy.rationing.max_level, level + 1)
+        level = min(max_ration_level(policy.rationing), level + 1)
     elif not pressure:
         level = max(0, level - 1)
     return Decision(pressure, pays, hire, shed, unpaid, level)

@@ -7,6 +7,9 @@ At most a few tasks per worker are in flight, so memory stays bounded on long sw
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -75,17 +78,29 @@ def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], choice: ExecutorCh
     except ImportError:
         raise DaskUnavailableError("running on Dask needs dask.distributed: pip install 'fundsim[dask]'") from None
     cluster = None
+    # The local cluster's scratch space, removed whatever happens (Ctrl-C and SIGTERM included).
+    scratch = None if choice.scheduler else tempfile.mkdtemp(prefix="fundsim-dask-")
     try:
         if choice.scheduler:
             client = Client(choice.scheduler, timeout="20s")
         else:
             # Processes, one thread each: the simulation holds the GIL.
             cluster = LocalCluster(
-                n_workers=choice.dask_local, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=choice.dask_local,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                local_directory=scratch,
             )
             client = Client(cluster)
     except OSError as exc:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise FundsimError(f"cannot reach the Dask scheduler {choice.scheduler}: {exc}") from None
+    except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         queue = list(reversed(tasks))
@@ -109,6 +124,10 @@ def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], choice: ExecutorCh
                 owner[new.key] = nxt
                 flight.add(new)
     finally:
-        client.close()
+        with contextlib.suppress(Exception):
+            client.close()
         if cluster is not None:
-            cluster.close()
+            with contextlib.suppress(Exception):
+                cluster.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -8,6 +8,7 @@ in which runs finish.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -18,14 +19,18 @@ import pandas as pd
 from pydantic import ValidationError
 
 from fundsim import __version__
-from fundsim.errors import FundsimError, Problem, ScenarioError
+from fundsim.errors import Problem, ScenarioError
 from fundsim.experiment.compare import configured_contracts
-from fundsim.scenario.loader import load_model, load_scenario
+from fundsim.experiment.preflight import check_sweep_dir
+from fundsim.experiment.runner import MEASURES
+from fundsim.safeio import printable
+from fundsim.scenario.loader import decode_source, load_model_text, read_source
 from fundsim.scenario.models import Scenario
 from fundsim.sweep import analysis, executors, store
 from fundsim.sweep.design import design_table
 from fundsim.sweep.overrides import apply, base_data, check_path
 from fundsim.sweep.spec import SweepSpec
+from fundsim.sweep.store import PARTITION
 from fundsim.sweep.tasks import ALL_CONTRACTS, SweepTask, run_sweep_task
 
 
@@ -39,21 +44,70 @@ class SweepPlan:
     sha256: str
     contracts: tuple[str, ...]
     design: pd.DataFrame
-    scenarios: dict[int, Scenario]  # points whose parameters make a valid scenario
+    scenarios: dict[int, Scenario] = field(default_factory=dict)  # points whose parameters make a valid scenario
     invalid: dict[int, str] = field(default_factory=dict)  # point → why its scenario is not valid
+    base_data: dict = field(default_factory=dict)  # the validated base scenario as plain data
 
-    def tasks(self) -> list[SweepTask]:
-        """Every run of the sweep, in (point, replication, contract) order."""
+    def task_keys(self) -> list[tuple[int, int, str, tuple[str, ...]]]:
+        """Every run of the sweep as (point, replication, simulated contract, contracts priced), in order.
+
+        Cheap: no scenario is built, so a huge design can be counted (and refused) before any work.
+        """
         passive = self.base.provider_policy.mode == "passive"
         out = []
         for point in range(len(self.design)):
-            scenario = self.scenarios.get(point)
             for r in range(self.spec.replications):
                 if passive:
-                    out.append(SweepTask(point, r, ALL_CONTRACTS, self.contracts, scenario))  # type: ignore[arg-type]
+                    out.append((point, r, ALL_CONTRACTS, self.contracts))
                 else:
-                    out.extend(SweepTask(point, r, c, (c,), scenario) for c in self.contracts)  # type: ignore[arg-type]
+                    out.extend((point, r, c, (c,)) for c in self.contracts)
         return out
+
+    def task_count(self) -> int:
+        """How many runs the sweep has: points × replications × contracts (× 1 under a passive policy)."""
+        per_point = 1 if self.base.provider_policy.mode == "passive" else len(self.contracts)
+        return len(self.design) * self.spec.replications * per_point
+
+    def count_done(self, done: set[str], failed: set[str]) -> int:
+        """How many runs are finished, from the partition and failure names found (see :meth:`task_keys`)."""
+        passive = self.base.provider_policy.mode == "passive"
+        names = self.contracts if not passive else ("*",)
+        runs: dict[tuple[int, int], set[str]] = {}
+        for name in done | failed:
+            match = PARTITION.fullmatch(name)
+            if match is None:
+                continue
+            point, replication = int(match["point"]), int(match["replication"])
+            if point < len(self.design) and replication < self.spec.replications:
+                runs.setdefault((point, replication), set()).add(match["contract"])
+        count = 0
+        for (point, replication), found in runs.items():
+            if passive:
+                whole = "all" in found and store.partition_name(point, replication, "*") in failed
+                count += int(whole or set(self.contracts) <= found)
+            else:
+                count += sum(1 for c in names if c in found)
+        return count
+
+    def validate_points(self, points: set[int] | None = None) -> None:
+        """Build the scenario of each point (or of ``points``), recording those that are not valid."""
+        paths = [p.path for p in self.spec.parameters]
+        for row in self.design.itertuples(index=False):
+            point = int(row[0])
+            if (points is not None and point not in points) or point in self.scenarios or point in self.invalid:
+                continue
+            values = {path: _plain(v) for path, v in zip(paths, row[1:], strict=True)}
+            try:
+                self.scenarios[point] = Scenario.model_validate(apply(self.base_data, values))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"])
+                self.invalid[point] = f"invalid scenario at {values}: {where}: {first['msg']}"
+
+    def tasks(self) -> list[SweepTask]:
+        """Every run of the sweep, in (point, replication, contract) order (points are validated first)."""
+        self.validate_points()
+        return [SweepTask(p, r, c, cs, self.scenarios.get(p)) for p, r, c, cs in self.task_keys()]  # type: ignore[arg-type]
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -69,15 +123,17 @@ def plan(sweep_file: Path) -> SweepPlan:
     outputs naming contracts not in the sweep) is raised as a located :class:`ScenarioError`.
     """
     sweep_file = Path(sweep_file)
-    spec = load_model(sweep_file, SweepSpec)
-    text = sweep_file.read_text(encoding="utf-8")
-    name = str(sweep_file)
+    name = printable(sweep_file)
+    sweep_bytes = read_source(sweep_file)  # read once: a pipe cannot be read twice
+    text = decode_source(sweep_bytes, name)
+    spec = load_model_text(text, SweepSpec, name)
     base_path = spec.base_path(sweep_file)
-    if not base_path.is_file():
+    if not base_path.exists():
         raise ScenarioError.single(
-            name, f"base scenario {base_path} does not exist", line=_line_of(text, "base:"), field="base"
+            name, f"base scenario {printable(base_path)} does not exist", line=_line_of(text, "base:"), field="base"
         )
-    base = load_scenario(base_path)
+    base_bytes = read_source(base_path)
+    base = load_model_text(decode_source(base_bytes, printable(base_path)), Scenario, printable(base_path))
     problems: list[Problem] = []
     data = base_data(base)
     for i, parameter in enumerate(spec.parameters):
@@ -102,20 +158,8 @@ def plan(sweep_file: Path) -> SweepPlan:
     if problems:
         raise ScenarioError(problems)
     design = design_table(spec)
-    scenarios: dict[int, Scenario] = {}
-    invalid: dict[int, str] = {}
-    paths = [p.path for p in spec.parameters]
-    for row in design.itertuples(index=False):
-        point = int(row[0])
-        values = {path: _plain(v) for path, v in zip(paths, row[1:], strict=True)}
-        try:
-            scenarios[point] = Scenario.model_validate(apply(data, values))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            invalid[point] = f"invalid scenario at {values}: {where}: {first['msg']}"
-    digest = hashlib.sha256(sweep_file.read_bytes() + b"\0" + base_path.read_bytes()).hexdigest()
-    return SweepPlan(sweep_file, spec, base, digest, contracts, design, scenarios, invalid)
+    digest = hashlib.sha256(sweep_bytes + b"\0" + base_bytes).hexdigest()
+    return SweepPlan(sweep_file, spec, base, digest, contracts, design, base_data=data)
 
 
 def _plain(value: object) -> object:
@@ -147,24 +191,55 @@ def run_sweep(
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    before_running: Callable[[SweepPlan, int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> SweepOutcome:
     """Run every missing (point, contract, replication) of ``sweep_file`` into ``out_dir``, then analyse.
 
-    ``on_start(total, already_done)`` is called once the plan is known; ``progress(done, total)``
-    after every finished task (counting those found already done).
+    Before anything is written: the output folder is checked
+    (:func:`fundsim.experiment.preflight.check_sweep_dir`, :func:`fundsim.sweep.store.resume_state`),
+    the runs already saved are checked (damaged ones are set aside and run again; ``warn`` is
+    told of each), and ``before_running(plan, runs_to_do)`` is called, which may refuse by raising
+    (the command line's estimate). ``on_start(total, already_done)`` is called once the plan is
+    known; ``progress(done, total)`` after every finished task (counting those found already done).
     """
     choice = choice or executors.ExecutorChoice()
     t0 = time.perf_counter()
     sweep = plan(sweep_file)
     out_dir = Path(out_dir)
-    store.prepare(out_dir, sweep.sha256, overwrite)
+    check_sweep_dir(out_dir, inputs=(Path(sweep_file), sweep.spec.base_path(Path(sweep_file))))
+    state = store.resume_state(out_dir, sweep.sha256, overwrite)
+    measures = tuple(col for col, _, _ in MEASURES)
+    done: set[str] = set()
+    failed: set[str] = set()
+    if state == "resume":
+        done, failed, damaged = store.scan(out_dir, measures)
+        for note in damaged:
+            if warn is not None:
+                warn(f"{printable(out_dir)}/{note}; it will be run again")
+
+    def is_done(key: tuple[int, int, str, tuple[str, ...]]) -> bool:
+        point, replication, simulated, contracts = key
+        err = store.partition_name(point, replication, simulated)
+        return err in failed or all(store.partition_name(point, replication, c) in done for c in contracts)
+
+    total = sweep.task_count()
+    if before_running is not None:
+        # Counted without listing the runs or building a scenario per point: a huge sweep is refused at once.
+        before_running(sweep, total - sweep.count_done(done, failed))
+    keys = sweep.task_keys()
+    todo_keys = [k for k in keys if not is_done(k)]
+    sweep.validate_points({k[0] for k in todo_keys})
+    todo = [SweepTask(p, r, c, cs, sweep.scenarios.get(p)) for p, r, c, cs in todo_keys]  # type: ignore[arg-type]
+    if state == "clear":
+        store.clear(out_dir)
     manifest = {
         "kind": "sweep",
         "name": sweep.spec.name,
         "description": sweep.spec.description,
         "fundsim_version": __version__,
-        "sweep_file": str(sweep_file),
-        "base_scenario": str(sweep.spec.base_path(Path(sweep_file))),
+        "sweep_file": printable(sweep_file),
+        "base_scenario": printable(sweep.spec.base_path(Path(sweep_file))),
         "sweep_sha256": sweep.sha256,
         "design": sweep.spec.design,
         "parameters": [p.model_dump(exclude_none=True) for p in sweep.spec.parameters],
@@ -180,26 +255,13 @@ def run_sweep(
         },
         "status": "running",
     }
-    existing = store.read_manifest(out_dir)
-    if existing is None or existing.get("sweep_sha256") != sweep.sha256:
+    if state != "resume":
         store.write_json(out_dir / store.MANIFEST, manifest)
         store.write_table(out_dir / "design.parquet", sweep.design)
-
-    tasks = sweep.tasks()
-    done, failed = store.finished(out_dir)
     runs_dir = out_dir / store.RUNS
-
-    def names(task: SweepTask) -> list[str]:
-        return [store.partition_name(task.point, task.replication, c) for c in task.contracts]
-
-    def is_done(task: SweepTask) -> bool:
-        err = store.partition_name(task.point, task.replication, task.simulated_contract)
-        return err in failed or all(n in done for n in names(task))
-
-    todo = [t for t in tasks if not is_done(t)]
-    reused = len(tasks) - len(todo)
+    reused = total - len(todo)
     if on_start is not None:
-        on_start(len(tasks), reused)
+        on_start(total, reused)
     count = reused
 
     def record_error(task: SweepTask, message: str) -> None:
@@ -216,37 +278,40 @@ def run_sweep(
             record_error(task, sweep.invalid[task.point])
             count += 1
             if progress is not None:
-                progress(count, len(tasks))
-    for task, result, error in executors.run(run_sweep_task, runnable, choice):
-        if error is not None:
-            record_error(task, error)
-        else:
-            for contract, rows in result.items():
-                name = store.partition_name(task.point, task.replication, contract)
-                store.write_table(runs_dir / f"{name}.parquet", rows)
-        count += 1
-        if progress is not None:
-            progress(count, len(tasks))
+                progress(count, total)
+    # closing(): on Ctrl-C or SIGTERM the executor stops its workers at once, not when collected.
+    with contextlib.closing(executors.run(run_sweep_task, runnable, choice)) as finished:
+        for task, result, error in finished:
+            if error is not None:
+                record_error(task, error)
+            else:
+                for contract, rows in result.items():
+                    name = store.partition_name(task.point, task.replication, contract)
+                    store.write_table(runs_dir / f"{name}.parquet", rows)
+            count += 1
+            if progress is not None:
+                progress(count, total)
 
     outcome = finish(out_dir, sweep)
     manifest.update(
         status="complete",
-        tasks=len(tasks),
+        tasks=total,
         tasks_reused=reused,
         tasks_run=len(todo),
         failures=len(outcome.failed),
         executor=choice.name,
         wall_s=round(time.perf_counter() - t0, 3),
+        summary_files=store.summary_records(out_dir),
     )
-    store.write_json(out_dir / store.MANIFEST, {**store.read_manifest(out_dir), **manifest})  # type: ignore[dict-item]
-    outcome.total_tasks, outcome.reused, outcome.ran = len(tasks), reused, len(todo)
+    store.write_json(out_dir / store.MANIFEST, {**(store.read_manifest(out_dir) or {}), **manifest})
+    outcome.total_tasks, outcome.reused, outcome.ran = total, reused, len(todo)
     outcome.wall_s = time.perf_counter() - t0
     return outcome
 
 
 def finish(out_dir: Path, sweep: SweepPlan) -> SweepOutcome:
     """Gather the partitions into tables, analyse, and write the summary files."""
-    results = store.read_partitions(out_dir)
+    results = store.read_partitions(out_dir, tuple(col for col, _, _ in MEASURES))
     failed = store.read_failures(out_dir)
     outputs = analysis.output_table(results, sweep.spec, sweep.design)
     sens, notes = analysis.sensitivity(sweep.spec, outputs)
@@ -261,20 +326,29 @@ def finish(out_dir: Path, sweep: SweepPlan) -> SweepOutcome:
 
 
 def analyse(out_dir: Path) -> SweepOutcome:
-    """Redo the tables and the analysis of an existing sweep folder (no simulation)."""
+    """Redo the tables and the analysis of an existing sweep folder (no simulation).
+
+    The folder is checked first: a sweep manifest of the right shape, written by this fundsim
+    version, whose sweep file and base scenario are unchanged, and whose partitions are whole.
+    """
     out_dir = Path(out_dir)
+    shown = printable(out_dir)
     manifest = store.read_manifest(out_dir)
     if manifest is None or manifest.get("kind") != "sweep":
-        raise FundsimError(f"{out_dir}: not a sweep folder (no sweep manifest.json)")
+        raise store.SweepFolderError(f"{shown}: not a sweep folder (no sweep manifest.json)")
     if manifest.get("fundsim_version") != __version__:
-        raise FundsimError(
-            f"{out_dir}: written by fundsim {manifest.get('fundsim_version')}, this is {__version__}; "
+        raise store.SweepFolderError(
+            f"{shown}: written by fundsim {printable(manifest.get('fundsim_version'))}, this is {__version__}; "
             "rerun the sweep with this version"
         )
+    if not isinstance(manifest.get("sweep_file"), str):
+        raise store.SweepFolderError(f"{shown}/manifest.json: 'sweep_file' is missing or not text")
     sweep_file = Path(manifest["sweep_file"])
     if not sweep_file.is_file():
-        raise FundsimError(f"{out_dir}: its sweep file {sweep_file} is no longer there")
+        raise store.SweepFolderError(f"{shown}: its sweep file {printable(sweep_file)} is no longer there")
     sweep = plan(sweep_file)
     if sweep.sha256 != manifest.get("sweep_sha256"):
-        raise FundsimError(f"{out_dir}: {sweep_file} or its base scenario changed since the sweep ran; rerun it")
+        raise store.SweepFolderError(
+            f"{shown}: {printable(sweep_file)} or its base scenario changed since the sweep ran; rerun it"
+        )
     return finish(out_dir, sweep)

@@ -37,6 +37,11 @@ from fundsim.experiment.runner import MEASURES
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 
+#: Most points a design may have (a Sobol or Morris design grows with the number of parameters).
+MAX_DESIGN_POINTS = 1_000_000
+#: Most values (points × parameters) a design table may hold: 160 MB of numbers.
+MAX_DESIGN_CELLS = 20_000_000
+
 #: The headline measures a sweep can analyse (per replication, see ``fundsim.experiment.runner``).
 MEASURE_NAMES = tuple(col for col, _, _ in MEASURES)
 
@@ -158,7 +163,26 @@ class SweepSpec(_Model):
             )
         if self.design == "morris" and len(self.parameters) < 2:
             raise ValueError("a morris design needs at least 2 parameters")
+        if self.design_points > MAX_DESIGN_POINTS or self.design_points * len(self.parameters) > MAX_DESIGN_CELLS:
+            raise ValueError(
+                f"a {self.design} design of {self.points:,} over {len(self.parameters)} parameters is "
+                f"{self.design_points:,} points; the limit is {MAX_DESIGN_POINTS:,} points and "
+                f"{MAX_DESIGN_CELLS:,} values (its table alone would need "
+                f"about {self.design_points * len(self.parameters) * 8 / 1e9:,.1f} GB before a single run)"
+            )
         return self
+
+    @property
+    def design_points(self) -> int:
+        """How many points the design has: N × (D + 2) for sobol, r × (D + 1) for morris."""
+        d = len(self.parameters)
+        if self.design == "sobol":
+            return self.points * (d + 2)
+        if self.design == "morris":
+            return self.points * (d + 1)
+        if self.design == "grid":
+            return self.points**d
+        return self.points
 
     def base_path(self, sweep_file: Path) -> Path:
         """The base scenario's path, resolved against the sweep file's folder."""

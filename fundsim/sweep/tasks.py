@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from fundsim.experiment.guards import check_ledger
 from fundsim.experiment.runner import price, replication_measures
 from fundsim.scenario.models import Scenario
 from fundsim.sim import simulate
@@ -42,6 +43,7 @@ def run_sweep_task(task: SweepTask) -> dict[str, pd.DataFrame]:
     if task.simulated_contract != ALL_CONTRACTS:
         scenario = scenario.model_copy(update={"contract": task.simulated_contract})
     ledger = simulate(scenario, task.replication).ledger
+    check_ledger(ledger)  # the cheap invariants every run checks (fundsim.experiment.guards)
     rows = {}
     for contract in task.contracts:
         provider = price(ledger, scenario, contract)

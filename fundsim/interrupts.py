@@ -1,0 +1,86 @@
+"""SIGTERM and SIGHUP handled like Ctrl-C.
+
+``timeout``, batch schedulers (Slurm, PBS), ``systemd`` and ``kill`` send SIGTERM; closing a
+terminal sends SIGHUP. Python's default for both is to die at once, which skips every ``finally``:
+pool workers are left running and temporary folders stay behind. Inside
+:func:`signals_as_interrupts` both raise :class:`Interrupted` (a :class:`KeyboardInterrupt`), so
+exactly the clean-up that Ctrl-C gets runs: workers are stopped, temporary output is removed,
+finished sweep runs are kept. The process then exits with status 128 + the signal's number
+(130 for Ctrl-C, 129 for SIGHUP, 143 for SIGTERM), as a shell reports a process killed by it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+#: Signals turned into :class:`Interrupted` (SIGINT keeps Python's KeyboardInterrupt, with its number).
+HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process was asked to stop by a signal (``signum``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        """The signal's name (``SIGTERM``)."""
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:  # pragma: no cover
+            return f"signal {self.signum}"
+
+
+def exit_status(exc: BaseException) -> int:
+    """128 + the signal's number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP."""
+    if isinstance(exc, Interrupted):
+        return 128 + exc.signum
+    return 128 + int(signal.SIGINT)
+
+
+def signal_name(exc: BaseException) -> str:
+    """``Ctrl-C`` for a keyboard interrupt, else the signal's name."""
+    return exc.name if isinstance(exc, Interrupted) else "Ctrl-C"
+
+
+def _raise(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread.
+
+    The previous handlers are restored on leaving. Outside the main thread (where Python cannot
+    set handlers) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in HANDLED:
+        try:
+            previous[signum] = signal.signal(signum, _raise)
+        except (ValueError, OSError):  # pragma: no cover - not allowed here
+            continue
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def reset_in_child() -> None:
+    """In a worker process: default SIGTERM/SIGHUP, and ignore Ctrl-C (the parent stops its workers)."""
+    for signum in HANDLED:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signum, signal.SIG_DFL)
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
