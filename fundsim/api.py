@@ -89,10 +89,21 @@ def run_scenario(
     jobs: int = 1,
     progress: Callable[[RunResult], None] | None = None,
     check: bool = False,
+    incidence: bool = False,
 ) -> Results:
-    """Simulate ``scenario`` for ``replications`` replications and price it under its contract."""
+    """Simulate ``scenario`` for ``replications`` replications and price it under its contract.
+
+    With ``incidence`` (as ``fundsim run`` does) it also says who absorbs the unfunded activity
+    (:mod:`fundsim.experiment.incidence`), at the cost of one or two more simulations per replication.
+    """
     return run_replications(
-        with_seed(scenario, seed), replications, contract=contract, jobs=jobs, progress=progress, check=check
+        with_seed(scenario, seed),
+        replications,
+        contract=contract,
+        jobs=jobs,
+        progress=progress,
+        check=check,
+        incidence=incidence,
     )
 
 
@@ -106,10 +117,18 @@ def compare_scenario(
     risk: bool = True,
     progress: Callable[[int, int], None] | None = None,
     check: bool = False,
+    incidence: bool = True,
 ) -> Comparison:
     """Run ``scenario`` under every contract (or ``contracts``) with common random numbers."""
     return compare(
-        with_seed(scenario, seed), contracts, replications, jobs=jobs, risk=risk, progress=progress, check=check
+        with_seed(scenario, seed),
+        contracts,
+        replications,
+        jobs=jobs,
+        risk=risk,
+        progress=progress,
+        check=check,
+        incidence=incidence,
     )
 
 
@@ -167,6 +186,8 @@ def write_comparison(
         "provider.parquet": lambda p: write_parquet(comparison.provider, p),
         "ledger.parquet": lambda p: write_parquet(comparison.ledger, p),
     }
+    if comparison.incidence is not None:
+        writers["incidence.csv"] = lambda p: write_csv(comparison.incidence, p)
     if comparison.risk is not None:
         writers["risk.csv"] = lambda p: write_csv(comparison.risk, p)
     if comparison.outcomes is not None:
@@ -180,8 +201,9 @@ def write_run(
 ) -> list[str]:
     """Write the results of a run into ``out_dir``, atomically; return the file names written.
 
-    Files: ``ledger.parquet``, ``provider.parquet``, ``replications.csv``, ``summary.csv`` and
-    ``manifest.json`` (written last, listing the size and SHA-256 of every other file).
+    Files: ``ledger.parquet``, ``provider.parquet``, ``replications.csv``, ``summary.csv``,
+    ``incidence.csv`` (who absorbs the unfunded activity, when measured) and ``manifest.json``
+    (written last, listing the size and SHA-256 of every other file).
     """
     sc = results.scenario
     n = int(results.per_replication.shape[0])
@@ -198,14 +220,12 @@ def write_run(
         wall_time_s=round(wall_time_s, 3),
         scenario=sc.model_dump(mode="json"),
     )
-    return write_outputs(
-        Path(out_dir),
-        overwrite,
-        {
-            "ledger.parquet": lambda p: write_parquet(results.ledger, p),
-            "provider.parquet": lambda p: write_parquet(results.provider, p),
-            "replications.csv": lambda p: write_csv(results.per_replication, p),
-            "summary.csv": lambda p: write_csv(results.summary, p),
-        },
-        manifest,
-    )
+    writers: dict[str, Callable[[Path], None]] = {
+        "ledger.parquet": lambda p: write_parquet(results.ledger, p),
+        "provider.parquet": lambda p: write_parquet(results.provider, p),
+        "replications.csv": lambda p: write_csv(results.per_replication, p),
+        "summary.csv": lambda p: write_csv(results.summary, p),
+    }
+    if results.incidence is not None:
+        writers["incidence.csv"] = lambda p: write_csv(results.incidence, p)
+    return write_outputs(Path(out_dir), overwrite, writers, manifest)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,15 @@ def validate(scenario_file: Path) -> None:
         f"{len(scenario.workforce.grades)} grades)",
         err=False,
     )
+    _print_sizing(scenario)
+
+
+def _print_sizing(scenario: Any) -> None:
+    """The sizing check's warnings on standard error (they never stop a command)."""
+    from fundsim.scenario.sizing import size_scenario
+
+    for warning in size_scenario(scenario).warnings:
+        say(f"warning: sizing: {warning}", err=True)
 
 
 @main.command()
@@ -102,15 +111,26 @@ def run(
     out_dir = out_dir or default_output_dir(scenario.name)
     n = replications or scenario.simulation.replications
     jobs = _bounded_workers(jobs, "-j", oversubscribe)
-    estimate = estimate_job(scenario, n, jobs)
+    # Each replication, its reference service and (responsive policy) its passive bracket.
+    simulations = n * (2 if scenario.provider_policy.mode == "passive" else 3)
+    _print_sizing(scenario)
+    estimate = estimate_job(scenario, simulations, jobs)
     _check_estimate(estimate, yes_long, quiet)
     # Refuse before hours of work, not after.
     check_output_dir(out_dir, "run", overwrite, inputs=_inputs(scenario_file), bytes_needed=estimate.output_bytes)
     _on_interrupt(f"stopped before writing; {printable(out_dir)} was not changed")
     started = time.perf_counter()
     with _progress_bar(quiet) as bar:
-        task = bar.add_task(f"{scenario.name}: replications", total=n)
-        results = run_scenario(scenario, n, seed=seed, jobs=jobs, progress=lambda _run: bar.advance(task), check=check)
+        task = bar.add_task(f"{scenario.name}: simulations", total=simulations)
+        results = run_scenario(
+            scenario,
+            n,
+            seed=seed,
+            jobs=jobs,
+            progress=lambda _run: bar.advance(task),
+            check=check,
+            incidence=True,
+        )
     wall = time.perf_counter() - started
     _write_or_rescue(
         lambda folder, replace: write_run(
@@ -121,10 +141,19 @@ def run(
     )
     _on_interrupt(f"the results were already written to {printable(out_dir)}")
     _print_summary(results, out_dir, wall)
+    _print_run_warnings(results)
     if check:
         _console().print(f"Model invariants: {results.checks_run:,} checks passed.")
     if make_report:
         _write_report(out_dir, None, quiet)
+
+
+def _print_run_warnings(results: Any) -> None:
+    """After-run warnings (fundsim.experiment.diagnostics) on standard error."""
+    from fundsim.experiment.diagnostics import run_warnings
+
+    for warning in run_warnings(results.scenario, results.ledger, results.provider, results.per_replication):
+        say(f"warning: {warning}", err=True)
 
 
 def _on_interrupt(message: str) -> None:
@@ -270,16 +299,18 @@ def compare(
     jobs = _bounded_workers(jobs, "-j", oversubscribe) if jobs else default_jobs()
     n = replications or scenario.simulation.replications
     per_point = 1 if scenario.provider_policy.mode == "passive" else len(names or available)
-    simulations = per_point * n
+    # ... plus, per replication, the reference service and (responsive policy) the passive bracket.
+    simulations = per_point * n + n * (1 if scenario.provider_policy.mode == "passive" else 2)
     if risk and scenario.risk_view is not None:
         simulations += per_point * len(scenario.risk_view.demand_growth_per_year) * scenario.risk_view.replications
     estimate = estimate_job(scenario, simulations, jobs)
     _check_estimate(estimate, yes_long, quiet)
     check_output_dir(out_dir, "compare", overwrite, inputs=_inputs(scenario_file), bytes_needed=estimate.output_bytes)
+    _print_sizing(scenario)
     _on_interrupt(f"stopped before writing; {printable(out_dir)} was not changed")
     started = time.perf_counter()
     with _progress_bar(quiet) as bar:
-        task = bar.add_task(f"{scenario.name}: simulations", total=None)
+        task = bar.add_task(f"{scenario.name}: simulations", total=simulations)
         result = compare_scenario(
             scenario,
             names,
@@ -300,6 +331,8 @@ def compare(
     )
     _on_interrupt(f"the results were already written to {printable(out_dir)}")
     _print_comparison(result)
+    if result.incidence is not None:
+        _print_incidence(_console(), result.incidence, list(result.contracts), scenario.provider_policy.mode)
     _console().print(
         f"Wrote {printable(out_dir)}/ ({', '.join(files)}) in {wall:.1f} s; {result.simulations} simulation(s).",
         markup=False,
@@ -513,8 +546,138 @@ def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
         ci = "–" if row.ci_low != row.ci_low else f"{_fmt(row.ci_low, row.unit)} – {_fmt(row.ci_high, row.unit)}"
         table.add_row(escape(row.label), escape(row.unit.replace("GBP", "£")), _fmt(row.mean, row.unit), ci)
     console.print(table)
-    files = "ledger.parquet, provider.parquet, replications.csv, summary.csv, manifest.json"
-    console.print(f"Wrote {printable(out_dir)}/ ({files}) in {wall_s:.1f} s.", markup=False)
+    if results.incidence is not None:
+        _print_incidence(console, results.incidence, [results.contract], results.scenario.provider_policy.mode)
+    files = "ledger.parquet, provider.parquet, replications.csv, summary.csv"
+    files += ", incidence.csv" if results.incidence is not None else ""
+    console.print(f"Wrote {printable(out_dir)}/ ({files}, manifest.json) in {wall_s:.1f} s.", markup=False)
+
+
+def _print_incidence(console: Console, incidence: Any, contracts: Sequence[str], policy: str) -> None:
+    """Who absorbs the unfunded activity: one column per contract (run: per policy), then the sentences."""
+    from fundsim.experiment.incidence import MEASURES as INCIDENCE_MEASURES
+    from fundsim.report.incidence_text import incidence_sentences, policy_bracket_sentence
+
+    frame = incidence.set_index(["policy", "contract", "measure"])
+    one = len(contracts) == 1
+    columns = [(p, contracts[0]) for p in incidence["policy"].unique()] if one else [(policy, c) for c in contracts]
+    table = Table(
+        title=(
+            "Who absorbs the activity the contract does not pay for (mean ± 95% CI half-width; "
+            "'extra' = beyond the same service funded to meet its demand)"
+        ),
+        title_justify="left",
+    )
+    table.add_column("bearer: measure")
+    for p, c in columns:
+        table.add_column(f"{p} provider" if one else c, justify="right")
+    for m in INCIDENCE_MEASURES:
+        cells = []
+        for p, c in columns:
+            row = frame.loc[(p, c, m.column)]
+            cells.append(_pm(row["mean"], row["ci_low"], row["ci_high"], m.unit))
+        table.add_row(escape(f"{m.bearer}: {m.label} ({m.unit.replace('GBP', '£')})"), *cells)
+    console.print(table)
+    for contract in contracts[:1]:
+        for sentence in incidence_sentences(incidence[incidence["policy"] == policy], contract, policy):
+            console.print(sentence, markup=False)
+        if policy != "passive" and "passive" in set(incidence["policy"]):
+            bracket = policy_bracket_sentence(
+                incidence[incidence["policy"] == policy], incidence[incidence["policy"] == "passive"], contract
+            )
+            if bracket:
+                console.print(bracket, markup=False)
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option(
+    "--precision",
+    type=click.FloatRange(0.001, 0.5),
+    default=0.05,
+    show_default=True,
+    help="Target half-width of each headline measure's 95% CI, as a share of its mean.",
+)
+@click.option("--max-replications", type=click.IntRange(3, 1000), default=40, show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(1, 1024), default=1, show_default=True, help="Parallel simulations.")
+@click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
+def advise(scenario_file: Path, precision: float, max_replications: int, jobs: int, oversubscribe: bool) -> None:
+    """Say how many replications and how long a warm-up SCENARIO_FILE needs.
+
+    Replications: the sequential replications algorithm (Hoad, Robinson and Davies, 2010) on the
+    headline measures. Warm-up: MSER on the monthly caseload and waiting list of runs started empty.
+    """
+    from fundsim.experiment.advice import advise as run_advice
+    from fundsim.scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    jobs = _bounded_workers(jobs, "-j", oversubscribe)
+    _print_sizing(scenario)
+    _on_interrupt("stopped; nothing was written")
+    with _progress_bar(False) as bar:
+        task = bar.add_task(f"{scenario.name}: advice", total=None)
+        result = run_advice(
+            scenario,
+            precision=precision,
+            max_replications=max_replications,
+            jobs=jobs,
+            progress=lambda stage, done, total: bar.update(task, description=f"{scenario.name}: {stage} {done}"),
+        )
+    console = _console()
+    table = Table(
+        title=(
+            f"Replications for ±{100 * precision:.0f}% (95% CI half-width ÷ mean), "
+            f"{result.replications.replications_run} run"
+        ),
+        title_justify="left",
+    )
+    for col in ("measure", "mean", "± % now", "replications needed"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+    for row in result.replications.table.itertuples():
+        needed = (
+            "more than run" if row.replications_needed != row.replications_needed else f"{row.replications_needed:,.0f}"
+        )
+        table.add_row(escape(row.measure), f"{row.mean:,.1f}", f"{100 * row.relative_half_width:.1f}%", needed)
+    console.print(table)
+    recommended = result.replications.recommended
+    console.print(
+        f"Set simulation.replications to {recommended}."
+        if recommended is not None
+        else f"Some measures were not precise enough in {max_replications} replications: raise --max-replications "
+        "or accept a wider interval.",
+        markup=False,
+    )
+    months = result.warmup.truncation_months
+    console.print(
+        f"Warm-up (MSER on runs started empty): caseload settles after {months['caseload']} month(s), waiting "
+        f"list after {months['waiting_list']}; set simulation.warmup_days to at least {result.warmup.recommended_days} "
+        f"(now {scenario.simulation.warmup_days}).",
+        markup=False,
+    )
+
+
+@main.command("expected-rates")
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("-r", "--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(1, 1024), default=1, show_default=True, help="Parallel simulations.")
+@click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
+def expected_rates(scenario_file: Path, replications: int, jobs: int, oversubscribe: bool) -> None:
+    """Print the outcomes contract's expected admissions per referral by tier, made from SCENARIO_FILE.
+
+    The service is run as the reference (passive, staffed to meet its demand), one tier at a time;
+    the YAML printed goes under contracts.outcomes.
+    """
+    from fundsim.experiment.expected_rates import as_yaml, expected_admissions_per_referral
+    from fundsim.scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    jobs = _bounded_workers(jobs, "-j", oversubscribe)
+    _on_interrupt("stopped; nothing was written")
+    rates = expected_admissions_per_referral(scenario, replications, jobs)
+    for row in rates.itertuples():
+        ci = "" if row.ci_low != row.ci_low else f" (95% CI {row.ci_low:.3f} to {row.ci_high:.3f})"
+        say(f"{row.tier}: {row.mean:.3f} admissions per referral{ci}", err=True)
+    click.echo(as_yaml(rates, scenario.name), nl=False)
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -173,7 +173,8 @@ def test_the_estimate_is_printed(request, tmp_path, quiet) -> None:
     scenario = write_tiny(tmp_path / "in" / "tiny.yaml")
     outcome = invoke(["run", scenario, "-r", "2", "-o", tmp_path / "out", *(["-q"] if quiet else [])])
     judge(request, outcome, [0], workdir=tmp_path)
-    assert ("Estimate: 2 simulation(s)" in outcome.stderr) is not quiet
+    # 2 replications, each with its reference service and passive bracket (the incidence).
+    assert ("Estimate: 6 simulation(s)" in outcome.stderr) is not quiet
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["replications"] == 2
 
 

@@ -129,7 +129,17 @@ def run_warnings(
         )
         if w
     ]
-    out.extend(too_few_replications(per_replication))
+    imprecise = too_few_replications(per_replication)
+    if len(imprecise) == 1:
+        out.extend(imprecise)
+    elif imprecise:
+        names = [w.split(":", 1)[0] for w in imprecise]
+        n = len(per_replication)
+        out.append(
+            f"with {n} replication(s), {len(names)} headline measures have 95% intervals wider than "
+            f"±{100 * PRECISION_WARNING:.0f}% of their mean ({', '.join(names)}); fundsim advise says how many "
+            f"replications bring them to ±{100 * PRECISION_TARGET:.0f}%."
+        )
     return out
 
 
