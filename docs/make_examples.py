@@ -311,6 +311,15 @@ def _shape(command: str, file: str, axis: int) -> Callable[[Runs], str]:
     return value
 
 
+def _run_headline(runs: Runs) -> str:
+    """The first sentence of who absorbs it, as `fundsim run` printed it (block, responsive)."""
+    from fundsim.report.incidence_text import incidence_sentences
+
+    incidence = pd.read_csv(runs.folder(RUN) / "incidence.csv")
+    policy = "responsive"
+    return " ".join(incidence_sentences(incidence[incidence["policy"] == policy], "block", policy)[:2])
+
+
 @dataclass(frozen=True)
 class Value:
     """An inline value: how it is computed and which command's output it reads."""
@@ -326,8 +335,10 @@ VALUES: dict[str, Value] = {
     "run.income": Value(_run_value("income_gbp_per_year", _money)),
     "run.surplus": Value(_run_value("surplus_gbp_per_year", _money)),
     "run.absorbed": Value(_run_value("absorbed_gbp_per_year", _money)),
-    "run.unfunded": Value(_run_value("over_performance_activity_per_year", _count)),
-    "run.over_cost": Value(_run_value("over_performance_cost_gbp_per_year", _money)),
+    "run.unfunded": Value(_run_value("unfunded_activity_per_year", _count)),
+    "run.over_cost": Value(_run_value("unfunded_cost_gbp_per_year", _money)),
+    "version": Value(lambda runs: __import__("fundsim").__version__),
+    "run.headline": Value(_run_headline),
     "run.unpaid_ot": Value(_run_value("unpaid_overtime_hours_per_year", _count)),
     "run.declined": Value(_run_value("referrals_declined_per_year", _count)),
     "run.hospital": Value(_run_value("hospital_cost_gbp_per_year", _money)),

@@ -10,7 +10,7 @@ The public API::
     swept = run_sweep("scenarios/sweeps/example-lhs.yaml", "results/example-lhs")  # sensitivity
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 from fundsim.api import compare_scenario, run_scenario, write_comparison, write_run
 from fundsim.experiment.compare import Comparison
