@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fundsim.scenario.models import Scenario, Tier
+from fundsim.scenario.models import Grade, Scenario, Tier
 
 DAYS_PER_YEAR = 365.25
 MINUTES_PER_HOUR = 60.0
@@ -109,6 +109,12 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("inf") if a > 0 else 0.0
 
 
+def _care_hours_on_duty(grade: Grade) -> float:
+    """Patient-facing hours a year of all of ``grade``'s staff: on duty (after leave and sickness) × facing share."""
+    on_duty = grade.fte * grade.contract_hours_per_week / 7.0 * DAYS_PER_YEAR
+    return on_duty * max(0.0, 1.0 - grade.annual_leave_share - grade.sickness_share) * grade.patient_facing_share
+
+
 def _care_hours_per_referral(tier: Tier) -> float:
     """Face-to-face plus travel hours of one episode: the assessment and the follow-up visits."""
     visits = min(tier.visits.mean, float(tier.visits.maximum))
@@ -164,26 +170,11 @@ def size_scenario(scenario: Scenario) -> SizingReport:
     rows = []
     for loc, share in zip(scenario.localities, scenario.staff_shares(), strict=True):
         referrals = loc.population / 1000.0 * loc.referral_rate_per_1000_per_year
-        staff_hours = sum(
-            g.fte
-            * share
-            * g.contract_hours_per_week
-            / 7.0
-            * DAYS_PER_YEAR
-            * max(0.0, 1.0 - g.annual_leave_share - g.sickness_share)
-            * g.patient_facing_share
-            for g in grades
-        )
+        staff_hours = sum(share * _care_hours_on_duty(g) for g in grades)
         overtime = sum(
-            g.fte
-            * share
-            * g.contract_hours_per_week
-            / g.shift_hours
-            / 7.0
-            * DAYS_PER_YEAR
-            * max(0.0, 1.0 - g.annual_leave_share - g.sickness_share)
-            * g.overtime_cap_hours_per_shift
+            share * _care_hours_on_duty(g) / g.patient_facing_share * g.overtime_cap_hours_per_shift / g.shift_hours
             for g in grades
+            if g.patient_facing_share > 0
         )
         cost = sum(g.fte * share * g.contract_hours_per_week / 7.0 * DAYS_PER_YEAR * g.hourly_cost_gbp for g in grades)
         rows.append(
@@ -309,15 +300,7 @@ def skill_mix_needs(scenario: Scenario, report: SizingReport) -> list[SkillMixNe
     its total hours suffice. A tier any grade may see adds nothing beyond the locality check.
     """
     grades = {g.name: g for g in scenario.workforce.grades}
-    hours = {
-        name: g.fte
-        * g.contract_hours_per_week
-        / 7.0
-        * DAYS_PER_YEAR
-        * max(0.0, 1.0 - g.annual_leave_share - g.sickness_share)
-        * g.patient_facing_share
-        for name, g in grades.items()
-    }
+    hours = {name: _care_hours_on_duty(g) for name, g in grades.items()}
     mix = _accepted(scenario, dict(scenario.demand.complexity_mix))
     referrals = sum(r.referrals_per_year for r in report.localities)
     tiers = {t.name: t for t in scenario.tiers}
