@@ -28,6 +28,10 @@ from fundsim.safeio import printable
 
 __all__ = ["EXIT_BUG", "EXIT_USAGE", "main"]
 
+INCIDENCE_HELP = (
+    "Also simulate each replication as the reference service and with the passive provider, to say who "
+    "absorbs the activity the contract does not pay for."
+)
 YES_LONG_HELP = "Start even when the estimate is above the limits (6 hours, or 80% of the machine's memory)."
 OVERSUBSCRIBE_HELP = "Allow more worker processes than the CPUs this process may use."
 
@@ -86,6 +90,7 @@ def schema() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
 @click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
+@click.option("--incidence/--no-incidence", default=True, show_default=True, help=INCIDENCE_HELP)
 @click.option("--yes-long", is_flag=True, help=YES_LONG_HELP)
 @click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
 def run(
@@ -98,10 +103,11 @@ def run(
     quiet: bool,
     make_report: bool,
     check: bool,
+    incidence: bool,
     yes_long: bool,
     oversubscribe: bool,
 ) -> None:
-    """Simulate SCENARIO_FILE under its contract and show what the provider absorbs."""
+    """Simulate SCENARIO_FILE under its contract and show who absorbs what it does not pay for."""
     from fundsim.api import default_output_dir, run_scenario, write_run
     from fundsim.experiment.estimate import estimate_job
     from fundsim.experiment.preflight import check_output_dir
@@ -112,7 +118,7 @@ def run(
     n = replications or scenario.simulation.replications
     jobs = _bounded_workers(jobs, "-j", oversubscribe)
     # Each replication, its reference service and (responsive policy) its passive bracket.
-    simulations = n * (2 if scenario.provider_policy.mode == "passive" else 3)
+    simulations = n * ((2 if scenario.provider_policy.mode == "passive" else 3) if incidence else 1)
     _print_sizing(scenario)
     estimate = estimate_job(scenario, simulations, jobs)
     _check_estimate(estimate, yes_long, quiet)
@@ -129,7 +135,7 @@ def run(
             jobs=jobs,
             progress=lambda _run: bar.advance(task),
             check=check,
-            incidence=True,
+            incidence=incidence,
         )
     wall = time.perf_counter() - started
     _write_or_rescue(
@@ -261,6 +267,7 @@ def _parse_contracts(value: str | None) -> list[str] | None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
 @click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
+@click.option("--incidence/--no-incidence", default=True, show_default=True, help=INCIDENCE_HELP)
 @click.option("--yes-long", is_flag=True, help=YES_LONG_HELP)
 @click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
 def compare(
@@ -275,6 +282,7 @@ def compare(
     quiet: bool,
     make_report: bool,
     check: bool,
+    incidence: bool,
     yes_long: bool,
     oversubscribe: bool,
 ) -> None:
@@ -300,7 +308,7 @@ def compare(
     n = replications or scenario.simulation.replications
     per_point = 1 if scenario.provider_policy.mode == "passive" else len(names or available)
     # ... plus, per replication, the reference service and (responsive policy) the passive bracket.
-    simulations = per_point * n + n * (1 if scenario.provider_policy.mode == "passive" else 2)
+    simulations = per_point * n + (n * (1 if scenario.provider_policy.mode == "passive" else 2) if incidence else 0)
     if risk and scenario.risk_view is not None:
         simulations += per_point * len(scenario.risk_view.demand_growth_per_year) * scenario.risk_view.replications
     estimate = estimate_job(scenario, simulations, jobs)
@@ -320,6 +328,7 @@ def compare(
             risk=risk,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             check=check,
+            incidence=incidence,
         )
     wall = time.perf_counter() - started
     files = _write_or_rescue(
