@@ -71,7 +71,8 @@ def schema() -> None:
     """Print the JSON Schema of scenario files (for editor autocompletion)."""
     from fundsim.scenario import Scenario
 
-    click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    # default=str: older pydantic leaves date defaults as date objects in the schema.
+    click.echo(json.dumps(Scenario.model_json_schema(), indent=2, default=str))
 
 
 @main.command()
