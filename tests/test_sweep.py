@@ -78,7 +78,10 @@ def _free_port() -> int:
 def dask_scheduler(tmp_path_factory):
     """A real ``dask scheduler`` and ``dask worker`` (2 processes) on 127.0.0.1, as subprocesses."""
     pytest.importorskip("distributed", reason="dask.distributed not installed (pip install 'fundsim[dask]')")
-    dask_cli = shutil.which("dask")
+    # The `dask` command of this Python's environment: one found elsewhere on PATH would run the
+    # workers on other package versions (a venv used without activating it, as CI's legs do).
+    beside = Path(sys.executable).with_name("dask")
+    dask_cli = str(beside) if beside.exists() else shutil.which("dask")
     if dask_cli is None:
         pytest.skip("the `dask` command is not on PATH")
     port = _free_port()
