@@ -115,17 +115,26 @@ def _care_hours_on_duty(grade: Grade) -> float:
     return on_duty * max(0.0, 1.0 - grade.annual_leave_share - grade.sickness_share) * grade.patient_facing_share
 
 
+def _planned_visits(tier: Tier) -> float:
+    """Mean follow-up visits of an episode, capped as the model caps the draw."""
+    return min(tier.visits.mean, float(tier.visits.maximum))
+
+
 def _care_hours_per_referral(tier: Tier) -> float:
     """Face-to-face plus travel hours of one episode: the assessment and the follow-up visits."""
-    visits = min(tier.visits.mean, float(tier.visits.maximum))
     assessment = tier.assessment_minutes.mean + tier.travel_minutes.mean
     visit = tier.face_to_face_minutes.mean + tier.travel_minutes.mean
-    return (assessment + visits * visit) / MINUTES_PER_HOUR
+    return (assessment + _planned_visits(tier) * visit) / MINUTES_PER_HOUR
 
 
 def _episode_days(tier: Tier) -> float:
     """Planned days on the caseload: the visits at their interval (at least one day)."""
-    return max(1.0, min(tier.visits.mean, float(tier.visits.maximum)) * tier.interval_days)
+    return max(1.0, _planned_visits(tier) * tier.interval_days)
+
+
+def _contacts(tier: Tier) -> float:
+    """Contacts of one episode: the assessment and the follow-up visits."""
+    return 1.0 + _planned_visits(tier)
 
 
 def _accepted(scenario: Scenario, mix: dict[str, float]) -> dict[str, float]:
@@ -134,18 +143,10 @@ def _accepted(scenario: Scenario, mix: dict[str, float]) -> dict[str, float]:
 
 
 def _per_referral(scenario: Scenario, mix: dict[str, float], of: str) -> float:
-    """Mean care hours (``of="hours"``) or caseload days (``"days"``) of one referral under ``mix``."""
+    """Mean care hours (``of="hours"``), caseload days (``"days"``) or contacts (``"contacts"``) of one referral."""
     tiers = {t.name: t for t in scenario.tiers}
-    fn = {"hours": _care_hours_per_referral, "days": _episode_days}[of]
+    fn = {"hours": _care_hours_per_referral, "days": _episode_days, "contacts": _contacts}[of]
     return sum(share * fn(tiers[name]) for name, share in _accepted(scenario, mix).items())
-
-
-def _contacts_per_referral(scenario: Scenario, mix: dict[str, float]) -> float:
-    tiers = {t.name: t for t in scenario.tiers}
-    return sum(
-        share * (1.0 + min(tiers[name].visits.mean, float(tiers[name].visits.maximum)))
-        for name, share in _accepted(scenario, mix).items()
-    )
 
 
 def _contracted_activity(scenario: Scenario) -> float | None:
@@ -186,7 +187,7 @@ def size_scenario(scenario: Scenario) -> SizingReport:
                 care_hours_needed_last_year=referrals * growth_last * _per_referral(scenario, mix_last, "hours"),
                 staff_care_hours_per_year=staff_hours,
                 overtime_cap_hours_per_year=overtime,
-                contacts_per_year=referrals * _contacts_per_referral(scenario, mix_start),
+                contacts_per_year=referrals * _per_referral(scenario, mix_start, "contacts"),
                 staff_cost_gbp_per_year=cost,
                 caseload_people=referrals / DAYS_PER_YEAR * _per_referral(scenario, mix_start, "days"),
                 registered_wte=sum(g.fte * share for g in grades),
