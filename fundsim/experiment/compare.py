@@ -34,6 +34,7 @@ RISK_MEASURES = (
     "wait_mean_days",
     "visits_missed_per_year",
     "visit_deferrals_per_year",
+    "visit_minutes_cut_per_year",
 )
 
 #: Task-key contracts of the incidence simulations: the reference service, and (under a responsive

@@ -64,6 +64,7 @@ MEASURES: tuple[IncidenceMeasure, ...] = (
     _M("patients", "extra_wait_days_per_year", "Extra days waiting for assessment", "person-days per year", True),
     _M("patients", "visit_deferrals_per_year", "Visit deferrals", "per year", False),
     _M("patients", "visits_missed_per_year", "Missed visits", "per year", False),
+    _M("patients", "visit_minutes_cut_per_year", "Visit minutes cut by rationing", "minutes per year", False),
     _M("system", "extra_admissions_per_year", "Extra emergency admissions", "per year", True),
     _M("system", "extra_hospital_cost_gbp_per_year", "Extra hospital cost", "GBP per year", True),
 )
@@ -140,6 +141,7 @@ def replication_incidence(provider: pd.DataFrame, scenario: Scenario) -> pd.Data
                 "referrals_declined_per_year": float(tot["referrals_declined"]) / years,
                 "visit_deferrals_per_year": float(tot["visit_deferrals"]) / years,
                 "visits_missed_per_year": float(tot["visits_missed"]) / years,
+                "visit_minutes_cut_per_year": float(tot["visit_minutes_cut"]) / years,
                 "unfunded_cost_gbp_per_year": unfunded * unit / years,
                 "surplus_on_funded_gbp_per_year": (float(tot["income_gbp"]) - funded_used * unit) / years,
                 "waiting_list_days_per_year": float(tot["waiting_list_days"]) / years,

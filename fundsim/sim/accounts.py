@@ -25,6 +25,7 @@ SUM_METRICS = (
     "visit_deferrals",
     "visits_missed",
     "visits_cancelled",
+    "visit_minutes_cut",
     "contact_hours",
     "travel_hours",
     "rostered_hours",

@@ -607,7 +607,8 @@ class ServiceModel:
         travel[is_assessment] = a_travel[a_rows]
         v = items[~is_assessment]
         pos = c["visit_offset"][v] + c["visits_done"][v]
-        f2f[~is_assessment] = self._f2f[pos] * self.visit_time_factor
+        planned_f2f = self._f2f[pos]
+        f2f[~is_assessment] = planned_f2f * self.visit_time_factor
         travel[~is_assessment] = self._travel[pos]
         minutes = f2f + travel
         tiers = c["tier"][items].astype(np.int64)
@@ -647,6 +648,11 @@ class ServiceModel:
         ):
             acc.add_day(metric, day, value)
         acc.count_day("contact_hours", day, d_loc, f2f[done] / MINUTES_PER_HOUR)
+        if self.visit_time_factor < 1.0:
+            # Face-to-face minutes rationing took off the follow-up visits delivered today.
+            cut = planned_f2f * (1.0 - self.visit_time_factor)
+            v_done = done[~is_assessment]
+            acc.count_day("visit_minutes_cut", day, loc[~is_assessment][v_done], cut[v_done])
         acc.count_day("travel_hours", day, d_loc, travel[done] / MINUTES_PER_HOUR)
         acc.add_day_by_tier("contacts", day, d_loc, tiers[done])
         acc.add_day_by_tier("contact_hours", day, d_loc, tiers[done], f2f[done] / MINUTES_PER_HOUR)
