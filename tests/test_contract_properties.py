@@ -52,7 +52,11 @@ UNIT_COLUMNS = {
     "contact_hours": ("contact_hours", "contact_hours_tier_"),
     "episodes": ("caseload_entries", "episodes_tier_"),
 }
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: CI gives the same examples every run (a property failure is found by a developer
+# raising max_examples, not by chance on a CI run).
+FAST = settings(
+    max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 # --------------------------------------------------------------------------- hand-made ledgers
@@ -104,6 +108,7 @@ def make_ledger(seed: int, replications: int, months: int, scale: float, empty_s
                 "visits_delivered": visits_delivered,
                 "visits_due": visits_delivered + missed,
                 "visits_missed": missed,
+                "visit_minutes_cut": visits_delivered * 1.5,  # no random draw: other columns keep their values
                 "contacts": contacts,
                 "contact_hours": hours,
                 "caseload_entries": episodes,
@@ -186,7 +191,9 @@ def cost_and_volume_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> CostAndVol
 
 @st.composite
 def capitation_configs(draw: st.DrawFn, ledger: pd.DataFrame, corridor: bool | None = None) -> CapitationContract:
-    weights = st.floats(0.0, 3.0)
+    # A weight is 0 or a real multiple: hypothesis's subnormal floats (1e-320) make incomes whose last
+    # digits are rounding, and no scenario weights a population by 1e-320.
+    weights = st.just(0.0) | st.floats(0.001, 3.0)
     shared = draw(st.floats(0.0, 1.0)) if corridor is None else (draw(st.floats(0.05, 1.0)) if corridor else 0.0)
     return CapitationContract(
         rate_per_head_gbp_per_year=draw(st.floats(5.0, 80.0)),
@@ -323,11 +330,17 @@ def test_settle_money_identities(name: str, data: st.DataObject) -> None:
     np.testing.assert_allclose(out["cost_gbp"], out["staff_cost_gbp"] + borne)
     np.testing.assert_allclose(out["commissioner_spend_gbp"], out["income_gbp"] + out["hospital_cost_gbp"] - borne)
     np.testing.assert_allclose(out["surplus_gbp"], out["income_gbp"] - out["cost_gbp"])
-    np.testing.assert_allclose(out["surplus_gbp"].sum(), out["income_gbp"].sum() - out["cost_gbp"].sum(), rtol=1e-9)
+    # Sums of pounds agree to rounding of the magnitudes summed (a surplus near 0 is a difference of
+    # large numbers, so a relative tolerance on the result alone cannot hold).
+    scale = 1e-9 * (out["income_gbp"].abs().sum() + out["cost_gbp"].abs().sum() + out["hospital_cost_gbp"].abs().sum())
+    np.testing.assert_allclose(
+        out["surplus_gbp"].sum(), out["income_gbp"].sum() - out["cost_gbp"].sum(), rtol=1e-9, atol=scale
+    )
     np.testing.assert_allclose(
         out["commissioner_spend_gbp"].sum(),
         out["income_gbp"].sum() + out["hospital_cost_gbp"].sum() - borne.sum(),
         rtol=1e-9,
+        atol=scale,
     )
     if name == "capitation" and config.include_acute_budget:
         np.testing.assert_array_equal(borne, out["hospital_cost_gbp"])

@@ -184,3 +184,49 @@ def test_compare_measures_every_contract_under_both_policies() -> None:
     block = per_rep[(per_rep["policy"] == "responsive") & (per_rep["contract"] == "block")]
     summary = result.per_replication[result.per_replication["contract"] == "block"]
     assert list(block["deficit_gbp_per_year"]) == pytest.approx(list(summary["absorbed_gbp_per_year"]))
+
+
+def test_valuation_prices_only_what_the_scenario_prices_and_keeps_the_sign() -> None:
+    from fundsim.experiment.incidence import add_valuation, incidence_by_policy, measures_for, price_sources
+
+    d = example_dict()
+    assert measures_for(build(d)) == MEASURES  # off by default: natural units only
+    d["valuation"] = {
+        "wait_day": {"gbp": 2.5, "source": '=HYPERLINK("x") local estimate'},
+        "visit_minute_cut": {"gbp": 0.75, "source": "assumption"},
+    }
+    scenario = build(d)
+    columns = [m.column for m in measures_for(scenario)]
+    # Each valued row follows the row it prices.
+    assert columns.index("wait_day_value_gbp_per_year") == columns.index("extra_wait_days_per_year") + 1
+    assert columns.index("visit_minute_cut_value_gbp_per_year") == columns.index("visit_minutes_cut_per_year") + 1
+    assert len(columns) == len(MEASURES) + 2
+    per_rep = pd.DataFrame(
+        {
+            "contract": "block",
+            "replication": [0, 1],
+            "extra_wait_days_per_year": [400.0, -40.0],
+            "visit_minutes_cut_per_year": [1_000.0, 0.0],
+        }
+    )
+    out = add_valuation(per_rep, scenario)
+    assert list(out["wait_day_value_gbp_per_year"]) == [1_000.0, -100.0]
+    assert list(out["visit_minute_cut_value_gbp_per_year"]) == [750.0, 0.0]
+    assert price_sources(scenario)["wait_day_value_gbp_per_year"] == (
+        '£2.50 per person-day (=HYPERLINK("x") local estimate)'
+    )
+
+
+def test_a_run_with_valuation_carries_the_priced_rows_and_their_sources() -> None:
+    from fundsim.experiment.runner import run_replications
+
+    d = small_dict(population=20_000, years=0.5, warmup_days=30)
+    d["valuation"] = {"declined_referral": {"gbp": 100.0, "source": "a local audit"}}
+    results = run_replications(build(d), 2, incidence=True)
+    inc = results.incidence[results.incidence["policy"] == "responsive"].set_index("measure")
+    declined = inc.loc["referrals_declined_per_year"]
+    valued = inc.loc["declined_referral_value_gbp_per_year"]
+    assert valued["mean"] == pytest.approx(100.0 * declined["mean"])
+    assert valued["ci_high"] == pytest.approx(100.0 * declined["ci_high"])
+    assert valued["source"] == "£100.00 per referral (a local audit)"
+    assert inc.loc["referrals_declined_per_year", "source"] == ""

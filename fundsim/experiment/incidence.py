@@ -69,6 +69,60 @@ MEASURES: tuple[IncidenceMeasure, ...] = (
     _M("system", "extra_hospital_cost_gbp_per_year", "Extra hospital cost", "GBP per year", True),
 )
 
+#: Prices a scenario's optional ``valuation`` section may set: field -> (measure it prices, label, unit priced).
+VALUED: dict[str, tuple[str, str, str]] = {
+    "wait_day": ("extra_wait_days_per_year", "Extra waiting, valued", "person-day"),
+    "declined_referral": ("referrals_declined_per_year", "Referrals declined, valued", "referral"),
+    "visit_deferral": ("visit_deferrals_per_year", "Visit deferrals, valued", "deferral"),
+    "missed_visit": ("visits_missed_per_year", "Missed visits, valued", "visit"),
+    "visit_minute_cut": ("visit_minutes_cut_per_year", "Visit minutes cut, valued", "minute"),
+}
+
+
+def valued_column(field: str) -> str:
+    """Per-replication column of a valued measure, e.g. ``wait_day_value_gbp_per_year``."""
+    return f"{field}_value_gbp_per_year"
+
+
+def measures_for(scenario: Scenario) -> tuple[IncidenceMeasure, ...]:
+    """The incidence table's rows for ``scenario``: :data:`MEASURES`, then one £ row per price it sets.
+
+    A valued row sits after the measure it prices, with the same bearer and reference flag.
+    """
+    prices = _prices(scenario)
+    out: list[IncidenceMeasure] = []
+    for m in MEASURES:
+        out.append(m)
+        for field, (column, label, _) in VALUED.items():
+            if column == m.column and field in prices:
+                out.append(_M(m.bearer, valued_column(field), label, "GBP per year", m.against_reference))
+    return tuple(out)
+
+
+def _prices(scenario: Scenario) -> dict[str, tuple[float, str]]:
+    """Field -> (£ per unit, source) of every price the scenario's ``valuation`` sets."""
+    valuation = scenario.valuation
+    if valuation is None:
+        return {}
+    return {field: (price.gbp, price.source) for field in VALUED if (price := getattr(valuation, field)) is not None}
+
+
+def price_sources(scenario: Scenario) -> dict[str, str]:
+    """Valued column -> "£x per unit (source)", for the table's ``source`` column and the report."""
+    return {
+        valued_column(field): f"£{gbp:,.2f} per {VALUED[field][2]} ({source})"
+        for field, (gbp, source) in _prices(scenario).items()
+    }
+
+
+def add_valuation(per_replication: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Add a £ column for every price the scenario sets: the priced measure × its price (sign kept)."""
+    out = per_replication.copy()
+    for field, (gbp, _) in _prices(scenario).items():
+        out[valued_column(field)] = out[VALUED[field][0]].to_numpy(dtype=float) * gbp
+    return out
+
+
 #: Reference columns the "extra" measures subtract: measure column -> provider-table column.
 _AGAINST: dict[str, str] = {
     "extra_wait_days_per_year": "waiting_list_days",
@@ -165,11 +219,20 @@ def with_reference(per_replication: pd.DataFrame, reference: pd.DataFrame) -> pd
     return out
 
 
-def incidence_table(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Bearer × measure × contract: mean and confidence interval over replications."""
+def incidence_table(
+    per_replication: pd.DataFrame,
+    level: float = 0.95,
+    measures: tuple[IncidenceMeasure, ...] = MEASURES,
+    sources: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Bearer × measure × contract: mean and confidence interval over replications.
+
+    ``sources`` gives the ``source`` column of valued rows (:func:`price_sources`); it is empty elsewhere.
+    """
+    sources = sources or {}
     rows = []
     for contract, reps in per_replication.groupby("contract", sort=False):
-        for m in MEASURES:
+        for m in measures:
             mean, lo, hi = mean_ci(reps[m.column].to_numpy(dtype=float), level)
             rows.append(
                 {
@@ -182,6 +245,7 @@ def incidence_table(per_replication: pd.DataFrame, level: float = 0.95) -> pd.Da
                     "mean": mean,
                     "ci_low": lo,
                     "ci_high": hi,
+                    "source": sources.get(m.column, ""),
                 }
             )
     return pd.DataFrame(rows)
@@ -198,8 +262,8 @@ def incidence_by_policy(
     reference = replication_incidence(reference_provider, scenario)
     tables, reps = [], []
     for policy, frame in priced_by_policy.items():
-        per_rep = with_reference(replication_incidence(frame, scenario), reference)
-        table = incidence_table(per_rep)
+        per_rep = add_valuation(with_reference(replication_incidence(frame, scenario), reference), scenario)
+        table = incidence_table(per_rep, measures=measures_for(scenario), sources=price_sources(scenario))
         table.insert(0, "policy", policy)
         per_rep.insert(0, "policy", policy)
         tables.append(table)
@@ -210,11 +274,16 @@ def incidence_by_policy(
 __all__ = [
     "MEASURES",
     "REFERENCE_UTILISATION",
+    "VALUED",
     "IncidenceMeasure",
+    "add_valuation",
     "incidence_by_policy",
     "incidence_table",
+    "measures_for",
     "overtime_rate_gbp",
+    "price_sources",
     "reference_scenario",
     "replication_incidence",
+    "valued_column",
     "with_reference",
 ]

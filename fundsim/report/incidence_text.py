@@ -71,12 +71,16 @@ def incidence_sentences(table: pd.DataFrame, contract: str, policy: str) -> list
         ("visit_deferrals_per_year", "visits deferred"),
         ("visits_missed_per_year", "visits missed"),
         ("extra_wait_days_per_year", "extra days waiting for assessment"),
+        ("visit_minutes_cut_per_year", "face-to-face minutes cut from visits by rationing"),
     ):
         row = _row(table, contract, measure)
         if _shown(row) and row is not None:
             patients.append(f"{_with_ci(row, count)} {words}")
     if patients:
         out.append("Patients carry " + _join(patients) + " a year.")
+    valued = _valued_sentence(table, contract)
+    if valued:
+        out.append(valued)
     admissions = _row(table, contract, "extra_admissions_per_year")
     cost = _row(table, contract, "extra_hospital_cost_gbp_per_year")
     if admissions is not None and cost is not None and _shown(admissions):
@@ -85,6 +89,17 @@ def incidence_sentences(table: pd.DataFrame, contract: str, policy: str) -> list
             f"funded to meet its demand, costing {money(float(cost['mean']))} a year."
         )
     return out
+
+
+def _valued_sentence(table: pd.DataFrame, contract: str) -> str | None:
+    """What the scenario's own prices (its ``valuation`` section) make of the patients' burden, if it sets any."""
+    if "source" not in table:
+        return None
+    rows = table[(table["contract"] == contract) & (table["source"].fillna("") != "")]
+    if rows.empty:
+        return None
+    parts = [f"{str(r['label']).split(',')[0].lower()} {_with_ci(r, money)}" for _, r in rows.iterrows()]
+    return "At the prices the scenario sets (its valuation section), that is " + _join(parts) + " a year."
 
 
 def policy_bracket_sentence(responsive: pd.DataFrame, passive: pd.DataFrame, contract: str) -> str | None:

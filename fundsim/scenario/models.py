@@ -437,6 +437,31 @@ class RiskView(Model):
     replications: int = Field(3, ge=1, le=1000, description="Replications at each growth value.")
 
 
+class Price(Model):
+    """A price a scenario puts on something the model counts in natural units, with where it comes from."""
+
+    gbp: float = Field(ge=0.0, le=1_000_000, allow_inf_nan=False, description="£ per unit.")
+    source: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Where the price comes from (a publication, a local figure, an assumption); shown beside it.",
+    )
+
+
+class Valuation(Model):
+    """Optional prices for the burden patients carry, which the model counts but cannot price itself.
+
+    Off by default: without this section fundsim shows these measures in their natural units only
+    (docs/incidence.md). Each price given turns one row of the incidence table into £ as well.
+    """
+
+    wait_day: Price | None = Field(None, description="£ per extra person-day waiting for assessment.")
+    declined_referral: Price | None = Field(None, description="£ per referral declined.")
+    visit_deferral: Price | None = Field(None, description="£ per visit deferred to a later day.")
+    missed_visit: Price | None = Field(None, description="£ per visit missed.")
+    visit_minute_cut: Price | None = Field(None, description="£ per face-to-face minute cut by rationing.")
+
+
 class Scenario(Model):
     """A whole scenario: one community nursing service, its demand, staff and contracts."""
 
@@ -454,6 +479,9 @@ class Scenario(Model):
     contract: str = Field("block", description="The contract `fundsim run` pays the provider under.")
     provider_policy: ProviderPolicy = ProviderPolicy()
     risk_view: RiskView | None = Field(None, description="Demand-growth range for the 'who bears the risk' view.")
+    valuation: Valuation | None = Field(
+        None, description="Optional prices for what patients carry (waits, declines, deferrals, missed and cut visits)."
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
