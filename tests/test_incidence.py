@@ -187,7 +187,7 @@ def test_compare_measures_every_contract_under_both_policies() -> None:
 
 
 def test_valuation_prices_only_what_the_scenario_prices_and_keeps_the_sign() -> None:
-    from fundsim.experiment.incidence import add_valuation, incidence_by_policy, measures_for, price_sources
+    from fundsim.experiment.incidence import add_valuation, measures_for, price_sources
 
     d = example_dict()
     assert measures_for(build(d)) == MEASURES  # off by default: natural units only
