@@ -230,15 +230,23 @@ def _checks_passed(runs: Runs) -> str:
 
 
 def _headline(runs: Runs) -> str:
-    from fundsim.report.build import build_tables
+    from fundsim.report.build import build_tables, provider_policy
     from fundsim.report.catalogue import frame_of
     from fundsim.report.headline import headline
     from fundsim.report.results import load_results
 
     folder = load_results(runs.folder(COMPARE))
     tables = build_tables(folder)
-    sentences = headline(frame_of(tables, "summary"), folder.contracts, folder.baseline)
-    return sentences[0]
+    risk = tables.get("risk")
+    sentences = headline(
+        frame_of(tables, "summary"),
+        folder.contracts,
+        folder.baseline,
+        None if risk is None else risk.frame,
+        incidence=folder.incidence,
+        policy=provider_policy(folder),
+    )
+    return " ".join(sentences[:3])
 
 
 class Passive:

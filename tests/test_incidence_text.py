@@ -65,3 +65,21 @@ def test_the_policy_bracket_names_both_assumptions() -> None:
         "(95% CI £0 to £0) a year; not responding to it, £738k (95% CI £600k to £876k) a year, with the same "
         "patients and the same random draws."
     )
+
+
+def test_intervals_of_measures_that_cannot_be_negative_start_at_zero_but_extras_keep_their_sign() -> None:
+    table = pd.DataFrame(
+        [
+            {"contract": "block", "measure": m, "mean": v[0], "ci_low": v[1], "ci_high": v[2], "against_reference": r}
+            for m, v, r in (
+                ("unfunded_activity_per_year", (100.0, 50.0, 150.0), False),
+                ("referrals_declined_per_year", (4.0, -3.0, 11.0), False),
+                ("extra_wait_days_per_year", (20.0, -15.0, 55.0), True),
+                ("visits_missed_per_year", (0.4, -6.0, 7.0), False),
+            )
+        ]
+    )
+    text = " ".join(incidence_sentences(table, "block", "passive"))
+    assert "4 (95% CI 0 to 11) referrals declined" in text
+    assert "20 (95% CI −15 to 55) extra days waiting" in text
+    assert "visits missed" not in text  # a mean that rounds to 0 is left to the table

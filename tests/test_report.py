@@ -344,10 +344,102 @@ def test_headline_who_bears_the_risk() -> None:
             )
     sentence = headline.risk_sentence(pd.DataFrame(rows), ["block", "cost_and_volume"])
     assert sentence == (
-        "With demand growing 6% a year rather than 0%, the extra cost falls mainly on the commissioner under "
-        "cost and volume (commissioner spend +£600k, provider surplus +£10k a year) and on the provider under "
+        "With demand growing 6% a year rather than 0%, in money the extra cost falls mainly on the commissioner "
+        "under cost and volume (commissioner spend +£600k, provider surplus +£10k a year) and on the provider under "
         "block (commissioner spend +£100k, provider surplus −£500k a year)."
     )
+
+
+def test_risk_sentence_names_who_bears_rising_demand_in_each_currency() -> None:
+    # Block: staff and patients carry the growth; cost and volume: the commissioner pays, care holds.
+    by = {
+        ("block", 0.0): dict(s=1e5, c=1.0e7, ot=1_000.0, dec=100.0, wait=5.0, defer=2_000.0, miss=0.0),
+        ("block", 6.0): dict(s=-4e5, c=1.01e7, ot=9_400.0, dec=714.0, wait=11.25, defer=31_700.0, miss=0.2),
+        ("cost_and_volume", 0.0): dict(s=0.0, c=1.0e7, ot=500.0, dec=50.0, wait=4.0, defer=1_000.0, miss=0.0),
+        ("cost_and_volume", 6.0): dict(s=1e4, c=1.06e7, ot=700.0, dec=60.0, wait=4.5, defer=1_500.0, miss=0.0),
+    }
+    rows = [
+        {
+            "demand_growth_pct_per_year": growth,
+            "contract": contract,
+            "surplus_gbp_per_year": v["s"],
+            "commissioner_spend_gbp_per_year": v["c"],
+            "unpaid_overtime_hours_per_year": v["ot"],
+            "referrals_declined_per_year": v["dec"],
+            "wait_mean_days": v["wait"],
+            "visit_deferrals_per_year": v["defer"],
+            "visits_missed_per_year": v["miss"],
+        }
+        for (contract, growth), v in by.items()
+    ]
+    sentence = headline.risk_sentence(pd.DataFrame(rows), ["block", "cost_and_volume"])
+    # Changes by hand: block overtime 9,400 − 1,000; declines 714 − 100; wait 11.25 − 5; deferrals 31,700 − 2,000;
+    # missed visits +0.2 rounds to no change, so it is not named.
+    assert sentence is not None
+    assert sentence.endswith(
+        "Staff bear it in +8,400 unpaid overtime hours a year under block (the most of any contract). Patients bear "
+        "it in +614 referrals declined a year under block (the most of any contract), +6.2 days on the mean wait for "
+        "assessment under block (the most of any contract) and +29,700 visits deferred a year under block (the most "
+        "of any contract)."
+    )
+
+
+def test_risk_sentence_says_when_care_holds_under_every_contract() -> None:
+    rows = [
+        {
+            "demand_growth_pct_per_year": g,
+            "contract": "cost_and_volume",
+            "surplus_gbp_per_year": 0.0,
+            "commissioner_spend_gbp_per_year": 1e7 + g * 1e5,
+            "unpaid_overtime_hours_per_year": 10.0,
+            "referrals_declined_per_year": 3.0 - g / 6,
+            "wait_mean_days": 2.0,
+            "visit_deferrals_per_year": 0.0,
+            "visits_missed_per_year": 0.0,
+        }
+        for g in (0.0, 6.0)
+    ]
+    sentence = headline.risk_sentence(pd.DataFrame(rows), ["cost_and_volume"])
+    assert sentence is not None
+    assert sentence.endswith(
+        "Staff and patients bear none of it: no contract's overtime, declines, waits or visits worsen."
+    )
+
+
+def _incidence_rows(contract: str, policy: str, **values: tuple[float, float, float]) -> list[dict[str, object]]:
+    return [
+        {"policy": policy, "contract": contract, "measure": m, "mean": v[0], "ci_low": v[1], "ci_high": v[2]}
+        for m, v in values.items()
+    ]
+
+
+def test_headline_opens_with_who_absorbs_and_names_the_policy_bracket() -> None:
+    inc = pd.DataFrame(
+        _incidence_rows(
+            "block",
+            "responsive",
+            unfunded_activity_per_year=(13_000, 12_000, 14_000),
+            deficit_gbp_per_year=(0.0, 0.0, 0.0),
+            unpaid_overtime_hours_per_year=(9_000, 8_000, 10_000),
+            unpaid_overtime_value_gbp_per_year=(500_000, 450_000, 550_000),
+        )
+        + _incidence_rows(
+            "block",
+            "passive",
+            unfunded_activity_per_year=(14_000, 13_500, 14_500),
+            deficit_gbp_per_year=(736_000, 718_000, 753_000),
+        )
+    )
+    summary = _summary({("block", "admissions_avoided_per_year"): (400.0, 380.0, 420.0)})
+    sentences = headline.headline(summary, ["block"], "block", incidence=inc, policy="responsive")
+    assert sentences[0].startswith("Under the block contract, if the provider manages to its contract")
+    assert "13,000 (95% CI 12,000 to 14,000) contacts a year are delivered that it does not pay for" in sentences[0]
+    assert sentences[1] == "The provider's finances carry none of it (no deficit)."
+    assert sentences[2].startswith("Staff carry 9,000 (95% CI 8,000 to 10,000) hours a year of unpaid overtime")
+    assert "not responding to it, £736k (95% CI £718k to £753k) a year" in sentences[3]
+    assert sentences[-1].startswith("Community care avoids 400 emergency admissions a year")
+    # Without an incidence table (--no-incidence) the headline is the activity sentence, as before.
+    assert not any("manages to its contract" in s for s in headline.headline(summary, ["block"], "block"))
 
 
 def _t_interval(values: np.ndarray) -> tuple[float, float, float]:
@@ -360,14 +452,23 @@ def test_headline_numbers_match_the_replications(compare_report: Path) -> None:
     """The numbers in the report's first sentence, recomputed from replications.csv (not comparison.csv)."""
     reps = pd.read_csv(compare_report / "replications.csv")
     block = reps[reps["contract"] == "block"]
-    m, lo, hi = _t_interval(block["over_performance_pct"].to_numpy())
     text = _parse(compare_report / "report.html").headline
-    direction = "more" if m >= 0 else "fewer"
-    assert f"Under the block contract the provider delivers {abs(m):.1f}% {direction} contacts" in text
-    if (lo >= 0) == (hi >= 0):
-        assert f"(95% CI {min(abs(lo), abs(hi)):.1f}–{max(abs(lo), abs(hi)):.1f}%)" in text
+    # Who absorbs: the incidence table (incidence.csv) is computed by another code path than
+    # replications.csv; the headline's staff and deficit numbers must agree with the replications.
+    hours, lo, hi = _t_interval(block["unpaid_overtime_hours_per_year"].to_numpy())
+    lo = max(lo, 0.0)  # hours cannot be negative: the interval is drawn from 0
+    if round(hours) >= 1:
+        assert (
+            f"Staff carry {style.count(hours)} (95% CI {style.count(lo)} to {style.count(hi)}) hours a year of "
+            "unpaid overtime"
+        ) in text
+    absorbed = block["absorbed_gbp_per_year"].to_numpy()
+    if absorbed.max() < 0.5:
+        assert "The provider's finances carry none of it (no deficit)." in text
     else:
-        assert f"(95% CI {abs(lo):.1f}% fewer to {abs(hi):.1f}% more)" in text
+        m, lo, hi = _t_interval(absorbed)
+        lo = max(lo, 0.0)
+        assert f"a deficit of {style.money(m)} (95% CI {style.money(lo)} to {style.money(hi)}) a year" in text
     spend = reps.groupby("contract")["commissioner_spend_gbp_per_year"].mean()
     assert (
         f"lowest under {style.contract_label(spend.idxmin())} ({style.money(spend.min())} a year) and highest under "
@@ -603,7 +704,7 @@ def test_run_folder_report_shows_what_a_run_has(foreign_report: dict[str, object
     # A run has one contract: the risk view and the funnel plot are listed as not shown, with why.
     assert "risk view was not run" in page.text["skipped"]
     assert "outcomes contract was not compared" in page.text["skipped"]
-    assert page.headline.startswith("Under the block contract the provider delivers")
+    assert page.headline.startswith("Under the block contract, if the provider ")
 
 
 def test_run_and_compare_report_flags_write_the_report() -> None:

@@ -18,9 +18,10 @@ from fundsim.experiment.preflight import check_report_out
 from fundsim.report import tables as tb
 from fundsim.report.catalogue import FIGURES, Tables, frame_of
 from fundsim.report.export import by_name, render, write_figures, write_tables_csv, write_text, write_workbook
-from fundsim.report.headline import headline
+from fundsim.report.headline import headline_paragraphs
 from fundsim.report.html import FigureView, contract_views, measure_rows, render_html, svg_data_uri, svg_size_px
 from fundsim.report.results import ReportError, ResultsFolder, load_results
+from fundsim.report.sections import incidence_tables, outcome_rows, price_notes, wrong_way_rows
 from fundsim.report.style import contract_label
 from fundsim.safeio import printable
 
@@ -46,6 +47,7 @@ def build_tables(folder: ResultsFolder) -> dict[str, tb.ReportTable | None]:
     return {
         "parameters": tb.key_parameters(folder),
         "summary": tb.summary_table(folder),
+        "incidence": tb.incidence(folder),
         "activity": tb.activity_monthly(folder),
         "finance": tb.per_contract(
             folder,
@@ -74,12 +76,22 @@ def build_tables(folder: ResultsFolder) -> dict[str, tb.ReportTable | None]:
     }
 
 
+def provider_policy(folder: ResultsFolder) -> str:
+    """The provider policy the results were simulated under (``responsive`` when not recorded)."""
+    recorded = folder.manifest.get("provider_policy")
+    if not recorded:
+        policy = folder.scenario.get("provider_policy")
+        recorded = policy.get("mode") if isinstance(policy, dict) else None
+    return str(recorded or "responsive")
+
+
 def report_context(
     folder: ResultsFolder, tables: Tables, figures: list[FigureView], skipped: list[dict[str, str]]
 ) -> dict[str, Any]:
     """Everything the HTML template shows."""
     summary = frame_of(tables, "summary")
     risk = tables.get("risk")
+    policy = provider_policy(folder)
     return {
         "name": folder.name,
         "description": str(folder.scenario.get("description") or "").strip(),
@@ -90,7 +102,18 @@ def report_context(
         "written_by": folder.written_by,
         "version": __version__,
         "warnings": list(folder.warnings),
-        "headline": headline(summary, folder.contracts, folder.baseline, None if risk is None else risk.frame),
+        "headline": headline_paragraphs(
+            summary,
+            folder.contracts,
+            folder.baseline,
+            None if risk is None else risk.frame,
+            incidence=folder.incidence,
+            policy=policy,
+        ),
+        "incidence_tables": incidence_tables(folder.incidence, folder.contracts, policy),
+        "price_notes": price_notes(folder.incidence),
+        "outcome_rows": outcome_rows(folder.outcomes),
+        "wrong_way_rows": wrong_way_rows(folder.wrong_way),
         "parameters": frame_of(tables, "parameters").to_dict("records"),
         "contracts": contract_views(folder.contracts),
         "baseline_label": contract_label(folder.baseline),

@@ -172,11 +172,59 @@ def risk_sentence(risk: pd.DataFrame | None, contracts: Sequence[str]) -> str | 
         clauses.append(f"on the {who} under {names} (commissioner spend {spend}, provider surplus {surplus} a year)")
     if not clauses:
         return None
-    return (
-        f"With demand growing {hi:g}% a year rather than {lo:g}%, the extra cost falls mainly "
+    text = (
+        f"With demand growing {hi:g}% a year rather than {lo:g}%, in money the extra cost falls mainly "
         + " and ".join(clauses)
         + "."
     )
+    others = _other_currencies(risk, contracts, lo, hi)
+    return f"{text} {others}" if others else text
+
+
+#: The currencies other than money that staff and patients pay in, as the risk table names them:
+#: (column, who, words, format of a change).
+OTHER_CURRENCIES: tuple[tuple[str, str, str, str], ...] = (
+    ("unpaid_overtime_hours_per_year", "staff", "unpaid overtime hours a year", "count"),
+    ("referrals_declined_per_year", "patients", "referrals declined a year", "count"),
+    ("wait_mean_days", "patients", "days on the mean wait for assessment", "days"),
+    ("visit_deferrals_per_year", "patients", "visits deferred a year", "count"),
+    ("visits_missed_per_year", "patients", "visits missed a year", "count"),
+)
+
+
+def _other_currencies(risk: pd.DataFrame, contracts: Sequence[str], lo: float, hi: float) -> str:
+    """Who bears faster growth in staff time and patients' care: per currency, the contract where it rises most."""
+    by_who: dict[str, list[str]] = {"staff": [], "patients": []}
+    for column, who, words, kind in OTHER_CURRENCIES:
+        if column not in risk:
+            continue
+        changes = []
+        for contract in contracts:
+            rows = risk[risk["contract"] == contract].set_index("demand_growth_pct_per_year")
+            if lo in rows.index and hi in rows.index:
+                change = float(rows.loc[hi, column] - rows.loc[lo, column])
+                if not math.isnan(change):
+                    changes.append((change, contract))
+        if not changes:
+            continue
+        top, where = max(changes)
+        shown = f"{top:+.1f}" if kind == "days" else ("+" if round(top) > 0 else "") + count(top)
+        if (kind == "days" and round(top, 1) <= 0) or (kind == "count" and round(top) <= 0):
+            continue
+        phrase = f"{shown} {words} under {contract_label(where)}"
+        if len(changes) > 1:
+            phrase += " (the most of any contract)"
+        by_who[who].append(phrase)
+    sentences = []
+    if by_who["staff"]:
+        sentences.append("Staff bear it in " + _join(by_who["staff"]) + ".")
+    if by_who["patients"]:
+        sentences.append("Patients bear it in " + _join(by_who["patients"]) + ".")
+    if not sentences and any(c in risk for c, *_ in OTHER_CURRENCIES):
+        sentences.append(
+            "Staff and patients bear none of it: no contract's overtime, declines, waits or visits worsen."
+        )
+    return " ".join(sentences)
 
 
 def _range(values_gbp: list[float]) -> str:
@@ -191,26 +239,104 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def headline(
-    summary: pd.DataFrame, contracts: Sequence[str], baseline: str, risk: pd.DataFrame | None = None
-) -> list[str]:
-    """The headline sentences, in reading order.
+def incidence_subject(contracts: Sequence[str], baseline: str) -> str:
+    """The contract the headline's "who absorbs" sentences are about: block when compared, else the baseline."""
+    return "block" if "block" in contracts else baseline
+
+
+def unfunded_by_contract_sentence(incidence: pd.DataFrame, contracts: Sequence[str], policy: str) -> str | None:
+    """Each contract's unfunded activity and provider deficit, by its own payment rule (a comparison only)."""
+    if len(contracts) < 2:
+        return None
+    table = incidence[incidence["policy"] == policy]
+    parts = []
+    for contract in contracts:
+        unfunded = _row(table, contract, "unfunded_activity_per_year")
+        deficit = _row(table, contract, "deficit_gbp_per_year")
+        if unfunded is None or deficit is None:
+            continue
+        parts.append(
+            f"{contract_label(contract)} {count(float(unfunded['mean']))} contacts "
+            f"(provider deficit {money(float(deficit['mean']))})"
+        )
+    if len(parts) < 2:
+        return None
+    return (
+        "By each contract's own payment rule, the activity delivered but not paid for is, a year: "
+        + _join(parts)
+        + "; the table below has every bearer with its 95% CI."
+    )
+
+
+def incidence_headline(incidence: pd.DataFrame, contracts: Sequence[str], baseline: str, policy: str) -> list[str]:
+    """Who absorbs the unfunded activity, from the incidence table.
+
+    The subject contract under the scenario's policy (every bearer, with CIs), the passive bracket
+    when the provider is responsive, and the other contracts' unfunded activity when compared.
+    """
+    from fundsim.report.incidence_text import incidence_sentences, policy_bracket_sentence
+
+    subject = incidence_subject(contracts, baseline)
+    own = incidence[incidence["policy"] == policy]
+    sentences = incidence_sentences(own, subject, policy)
+    if policy != "passive" and "passive" in set(incidence["policy"]):
+        bracket = policy_bracket_sentence(own, incidence[incidence["policy"] == "passive"], subject)
+        if bracket:
+            sentences.append(bracket)
+    others = unfunded_by_contract_sentence(incidence, contracts, policy)
+    if others:
+        sentences.append(others)
+    return sentences
+
+
+def headline_paragraphs(
+    summary: pd.DataFrame,
+    contracts: Sequence[str],
+    baseline: str,
+    risk: pd.DataFrame | None = None,
+    incidence: pd.DataFrame | None = None,
+    policy: str = "responsive",
+) -> list[list[str]]:
+    """The headline as paragraphs of sentences: who absorbs the unfunded activity, then spend, admissions and risk.
 
     ``summary`` is the summary table (contract × measure: ``mean``, ``ci_low``, ``ci_high`` and the
-    paired ``diff_*``); ``risk`` the risk table (:func:`fundsim.report.tables.risk_by_growth`).
-    The activity sentence is about the baseline contract, or the first contract that sets
-    contracted activity if the baseline pays for what is done.
+    paired ``diff_*``); ``risk`` the risk table (:func:`fundsim.report.tables.risk_by_growth`);
+    ``incidence`` who absorbs the unfunded activity (:func:`fundsim.experiment.incidence.incidence_table`
+    with a ``policy`` column), under the scenario's provider ``policy``.
+
+    With an incidence table the headline opens with who absorbs how much (:func:`incidence_headline`);
+    without one (results made with ``--no-incidence``) it falls back to the activity sentence, about
+    the baseline contract or the first contract that sets contracted activity.
     """
-    sentences: list[str] = []
-    subjects = [c for c in [baseline, *contracts] if _has_contracted_activity(summary, c)]
-    subject = subjects[0] if subjects else None
-    if subject is not None:
-        sentences.append(activity_sentence(summary, subject) or "")
-    for sentence in (
-        spend_sentence(summary, contracts, baseline),
-        admissions_sentence(summary, contracts),
-        risk_sentence(risk, contracts),
-    ):
-        if sentence:
-            sentences.append(sentence)
-    return [s for s in sentences if s]
+    first: list[str] = []
+    if incidence is not None and not incidence.empty:
+        first.extend(incidence_headline(incidence, contracts, baseline, policy))
+    else:
+        subjects = [c for c in [baseline, *contracts] if _has_contracted_activity(summary, c)]
+        subject = subjects[0] if subjects else None
+        if subject is not None:
+            first.append(activity_sentence(summary, subject) or "")
+    rest = [
+        sentence
+        for sentence in (
+            spend_sentence(summary, contracts, baseline),
+            admissions_sentence(summary, contracts),
+            risk_sentence(risk, contracts),
+        )
+        if sentence
+    ]
+    paragraphs = [[s for s in first if s], rest]
+    return [p for p in paragraphs if p]
+
+
+def headline(
+    summary: pd.DataFrame,
+    contracts: Sequence[str],
+    baseline: str,
+    risk: pd.DataFrame | None = None,
+    incidence: pd.DataFrame | None = None,
+    policy: str = "responsive",
+) -> list[str]:
+    """The headline sentences in reading order (:func:`headline_paragraphs`, flattened)."""
+    paragraphs = headline_paragraphs(summary, contracts, baseline, risk, incidence, policy)
+    return [sentence for paragraph in paragraphs for sentence in paragraph]

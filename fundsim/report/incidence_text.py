@@ -30,14 +30,25 @@ def _with_ci(row: pd.Series, fmt: Callable[[float], str]) -> str:
     lo, hi = float(row["ci_low"]), float(row["ci_high"])
     if math.isnan(lo) or math.isnan(hi):
         return text
-    return f"{text} (95% CI {fmt(lo)} to {fmt(hi)})"
+    return f"{text} (95% CI {fmt(ci_floor(row, lo))} to {fmt(hi)})"
+
+
+def ci_floor(row: pd.Series, low: float) -> float:
+    """The interval's low end as shown: never below 0 for a measure that cannot be negative.
+
+    Every incidence measure not taken against the reference (a deficit, hours, counts, minutes)
+    is non-negative in every replication, so a t-interval reaching below 0 is drawn from 0; an
+    "extra" measure is a difference and keeps its sign. The table files keep the t-interval.
+    """
+    return low if bool(row.get("against_reference", True)) else max(low, 0.0)
 
 
 def _shown(row: pd.Series | None) -> bool:
-    """Worth a mention: the mean or its interval is away from zero."""
+    """Worth a mention: the mean rounds away from zero (the table has every measure, mentioned or not)."""
     if row is None:
         return False
-    return any(abs(float(row[c])) >= 0.5 for c in ("mean", "ci_high") if not math.isnan(float(row[c])))
+    mean = float(row["mean"])
+    return not math.isnan(mean) and abs(mean) >= 0.5
 
 
 def incidence_sentences(table: pd.DataFrame, contract: str, policy: str) -> list[str]:
@@ -95,7 +106,7 @@ def _valued_sentence(table: pd.DataFrame, contract: str) -> str | None:
     """What the scenario's own prices (its ``valuation`` section) make of the patients' burden, if it sets any."""
     if "source" not in table:
         return None
-    rows = table[(table["contract"] == contract) & (table["source"].fillna("") != "")]
+    rows = table[(table["contract"] == contract) & (table["source"].astype("string").fillna("") != "")]
     if rows.empty:
         return None
     parts = [f"{str(r['label']).split(',')[0].lower()} {_with_ci(r, money)}" for _, r in rows.iterrows()]
@@ -123,4 +134,4 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-__all__ = ["POLICY_WORDS", "incidence_sentences", "policy_bracket_sentence"]
+__all__ = ["POLICY_WORDS", "ci_floor", "incidence_sentences", "policy_bracket_sentence"]

@@ -28,7 +28,7 @@ REQUIRED_FILES: dict[str, tuple[str, ...]] = {
 }
 
 #: Files read when present (a comparison writes them only when they apply).
-OPTIONAL_FILES = ("risk.csv", "outcomes.csv", "wrong_way.csv")
+OPTIONAL_FILES = ("risk.csv", "outcomes.csv", "wrong_way.csv", "incidence.csv")
 
 
 class ReportError(FundsimError):
@@ -42,8 +42,9 @@ class ResultsFolder:
     ``summary`` has one row per contract × measure (``mean``, ``ci_low``, ``ci_high`` and, for a
     comparison, the paired difference from ``baseline``); ``replications`` one row per contract ×
     replication; ``provider`` one per contract × replication × month; ``ledger`` one per contract ×
-    replication × locality × month. ``risk``, ``outcomes`` and ``wrong_way`` are ``None`` when
-    the folder has none.
+    replication × locality × month. ``risk``, ``outcomes``, ``wrong_way`` and ``incidence`` (who
+    absorbs the unfunded activity, :mod:`fundsim.experiment.incidence`) are ``None`` when the
+    folder has none.
     """
 
     path: Path
@@ -59,6 +60,7 @@ class ResultsFolder:
     risk: pd.DataFrame | None = None
     outcomes: pd.DataFrame | None = None
     wrong_way: pd.DataFrame | None = None
+    incidence: pd.DataFrame | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -110,8 +112,11 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "replications.parquet": ("contract", "replication"),
     "provider.parquet": ("replication", "month"),
     "ledger.parquet": ("replication", "locality", "month"),
+    "incidence.csv": ("policy", "contract", "bearer", "measure", "label", "unit", "mean", "ci_low", "ci_high"),
 }
-TEXT_COLUMNS = frozenset({"contract", "measure", "label", "unit", "baseline", "locality", "rule"})
+TEXT_COLUMNS = frozenset(
+    {"contract", "measure", "label", "unit", "baseline", "locality", "rule", "policy", "bearer", "source"}
+)
 DATE_COLUMNS = frozenset({"month"})
 
 
@@ -276,6 +281,7 @@ def _load_compare(path: Path, manifest: dict[str, Any], scenario: dict[str, Any]
         risk=_optional(path, "risk.csv", note),
         outcomes=_optional(path, "outcomes.csv", note),
         wrong_way=_optional(path, "wrong_way.csv", note),
+        incidence=_optional(path, "incidence.csv", note),
     )
 
 
@@ -308,4 +314,5 @@ def _load_run(path: Path, manifest: dict[str, Any], scenario: dict[str, Any]) ->
         replications=replications,
         provider=provider,
         ledger=ledger,
+        incidence=_optional(path, "incidence.csv", note),
     )

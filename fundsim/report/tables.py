@@ -303,6 +303,30 @@ def risk_by_growth(folder: ResultsFolder) -> ReportTable | None:
     return ReportTable("risk", "Who bears the risk: provider and commissioner by demand growth", frame, units)
 
 
+def incidence(folder: ResultsFolder) -> ReportTable | None:
+    """Who absorbs the activity the contract does not pay for, per policy, contract and measure (``incidence.csv``).
+
+    One row per (provider policy, contract, measure): bearer, label, unit, mean and 95% CI over
+    replications; "extra" rows (``against_reference``) are differences from the reference service,
+    paired by replication (docs/incidence.md). ``source`` gives the price of a row the scenario's
+    ``valuation`` section values.
+    """
+    if folder.incidence is None or folder.incidence.empty:
+        return None
+    frame = folder.incidence[folder.incidence["contract"].isin(folder.contracts)].copy()
+    order = {c: i for i, c in enumerate(folder.contracts)}
+    frame = frame.assign(_o=frame["contract"].map(order)).sort_values(["policy", "_o"], kind="stable")
+    frame = frame.drop(columns="_o").reset_index(drop=True)
+    if "source" in frame:
+        frame["source"] = frame["source"].astype("string").fillna("").astype(str)
+    return ReportTable(
+        "incidence",
+        "Who absorbs the activity the contract does not pay for (units per row)",
+        frame,
+        {},
+    )
+
+
 def funnel_points(folder: ResultsFolder) -> ReportTable | None:
     """Observed and risk-adjusted expected admissions of the outcomes contract, per unit and contract year.
 
