@@ -20,6 +20,7 @@ from fundsim.report.catalogue import FIGURES, Tables, frame_of
 from fundsim.report.export import by_name, render, write_figures, write_tables_csv, write_text, write_workbook
 from fundsim.report.headline import headline_paragraphs
 from fundsim.report.html import FigureView, contract_views, measure_rows, render_html, svg_data_uri, svg_size_px
+from fundsim.report.inputs import inputs_table
 from fundsim.report.results import ReportError, ResultsFolder, load_results
 from fundsim.report.sections import incidence_tables, outcome_rows, price_notes, wrong_way_rows
 from fundsim.report.style import contract_label
@@ -73,6 +74,7 @@ def build_tables(folder: ResultsFolder) -> dict[str, tb.ReportTable | None]:
         "wrong_way": tb.wrong_way(folder),
         "localities": tb.locality_over_performance(folder),
         "manifest": tb.manifest_table(folder),
+        "inputs": inputs_table(folder),
     }
 
 
