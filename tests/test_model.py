@@ -44,7 +44,7 @@ def _referral_draws(d: dict, first_days: tuple[int, ...] = (0, 28, 56)) -> list[
     sc = build(d)
     team = ServiceModel(sc, build_calendar(sc.simulation), RandomStreams(sc.simulation.seed, 0))
     names = ("time", "tier", "budgets", "ends", "los", "planned_end", "window_end")
-    return [{k: getattr(team._draw_block(day), k) for k in names} for day in first_days]
+    return [{k: getattr(team.referrals.draw(day), k) for k in names} for day in first_days]
 
 
 def test_counterfactual_draws_unchanged_by_staffing(small: dict, base_run: pd.DataFrame) -> None:
