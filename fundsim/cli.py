@@ -435,72 +435,178 @@ COMPARE_ROWS = (
     "commissioner_spend_gbp_per_year",
 )
 
-
-def _pm(mean: float, lo: float, hi: float, unit: str) -> str:
-    """``mean ± half-width`` (compact enough for one terminal column per contract)."""
-    if lo != lo:  # NaN: a single replication has no interval
-        return _fmt(mean, unit)
-    return f"{_fmt(mean, unit)} ± {_fmt((hi - lo) / 2.0, unit)}"
-
-
-def _print_comparison(result: Any) -> None:
-    console = _console()
-    summary = result.summary.set_index(["measure", "contract"])
-    table = Table(
-        title=(
-            f"{result.scenario.name}: {len(result.contracts)} contract(s) × {result.replications} replication(s), "
-            f"provider policy {result.scenario.provider_policy.mode}. Mean ± 95% CI half-width; "
-            f"Δ = paired difference from {result.baseline} ± 95% CI half-width"
+#: The "who bears the risk" view in three small tables: (title, [(measure, column header)]).
+#: Every measure of fundsim.experiment.compare.RISK_MEASURES is in one of them.
+RISK_TABLES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "provider and commissioner, £ a year",
+        (
+            ("income_gbp_per_year", "income"),
+            ("surplus_gbp_per_year", "surplus"),
+            ("absorbed_gbp_per_year", "absorbed"),
+            ("commissioner_spend_gbp_per_year", "spend"),
         ),
-        title_justify="left",
-        show_lines=True,
+    ),
+    (
+        "activity and staff, a year",
+        (("delivered_activity_per_year", "delivered"), ("unpaid_overtime_hours_per_year", "unpaid hours")),
+    ),
+    (
+        "patients",
+        (
+            ("referrals_declined_per_year", "declined"),
+            ("wait_mean_days", "wait days"),
+            ("visits_missed_per_year", "missed"),
+            ("visit_deferrals_per_year", "deferred"),
+            ("visit_minutes_cut_per_year", "minutes cut"),
+        ),
+    ),
+)
+
+#: What the short column headers of the risk tables mean.
+RISK_CAPTIONS = (
+    "income, surplus (deficit < 0), absorbed (cost its income does not cover): the provider's; "
+    "spend: the commissioner's (contract payments plus hospital cost)",
+    "delivered: activity delivered a year; unpaid hours: staff overtime not paid for, hours a year",
+    "a year: referrals declined, visits missed, visits deferred, visit minutes cut by rationing; "
+    "wait days: mean wait for assessment",
+)
+
+
+def _table(title: str, caption: str | None = None, **options: Any) -> Table:
+    """A table of fundsim's: title and caption on the left, wrapped at word boundaries."""
+    return Table(title=title, title_justify="left", caption=caption, caption_justify="left", **options)
+
+
+def _label_column(table: Table, header: str) -> None:
+    """A text column: wraps at word boundaries (a word too long for it is folded, never cut)."""
+    table.add_column(header, overflow="fold")
+
+
+def _number_column(table: Table, header: str) -> None:
+    """A number column: never wrapped (the label columns give way instead)."""
+    table.add_column(header, justify="right", no_wrap=True)
+
+
+def _fits(console: Console, table: Table) -> bool:
+    """Whether ``table`` fits ``console`` at its natural width (without wrapping any cell)."""
+    from rich.measure import Measurement
+
+    unbounded = console.options.update(width=10_000, max_width=10_000)
+    return Measurement.get(console, unbounded, table).maximum <= console.width
+
+
+def _value(value: float, unit: str) -> str:
+    """``value`` in ``unit``, formatted as the HTML report formats it (£1.2m, 12,041, 9.3%, 1.8)."""
+    from fundsim.report.style import by_unit
+
+    return by_unit(value, unit)
+
+
+def _pm(mean: float, lo: float, hi: float, unit: str, signed: bool = False) -> str:
+    """``mean ± half-width`` of a 95% CI, in the report's number formats; the mean alone without a CI."""
+    text = _value(mean, unit)
+    if signed and text[0] not in "−–" and any(ch in "123456789" for ch in text):
+        text = "+" + text
+    if lo != lo:  # NaN: a single replication has no interval
+        return text
+    return f"{text} ± {_value((hi - lo) / 2.0, unit)}"
+
+
+def _ci(lo: float, hi: float, unit: str) -> str:
+    """A 95% CI as ``low – high`` (``–`` when there is none)."""
+    return "–" if lo != lo else f"{_value(lo, unit)} – {_value(hi, unit)}"
+
+
+def _unit(unit: str) -> str:
+    from fundsim.report.style import unit_text
+
+    return unit_text(unit)
+
+
+def _contract(name: str) -> str:
+    from fundsim.report.style import contract_label
+
+    return escape(contract_label(name))
+
+
+def _print_comparison(result: Any, console: Console | None = None) -> None:
+    """The contracts compared: one group of rows per measure, one row per contract (fits 80 columns)."""
+    console = console or _console()
+    summary = result.summary.set_index(["measure", "contract"])
+    contracts = list(result.contracts)
+    paired = len(contracts) > 1
+    baseline = _contract(result.baseline)
+    table = _table(
+        escape(
+            f"{result.scenario.name}: {len(contracts)} contract(s) × {result.replications} replication(s), "
+            f"provider policy {result.scenario.provider_policy.mode}"
+        ),
+        "mean ± the half-width of its 95% CI"
+        + (f"; Δ: paired difference from {baseline} ± the half-width of its 95% CI" if paired else ""),
     )
-    table.add_column("measure")
-    for contract in result.contracts:
-        table.add_column(contract, justify="right")
+    _label_column(table, "measure / contract")
+    _number_column(table, "mean ± 95% CI")
+    if paired:
+        _number_column(table, f"Δ {baseline} ± 95% CI")
     for measure in COMPARE_ROWS:
-        first = summary.loc[(measure, result.contracts[0])]
-        cells = []
-        for contract in result.contracts:
+        first = summary.loc[(measure, contracts[0])]
+        unit = str(first["unit"])
+        table.add_row(f"[bold]{escape(str(first['label']))}[/bold] [dim]({escape(_unit(unit))})[/dim]")
+        for i, contract in enumerate(contracts):
             row = summary.loc[(measure, contract)]
-            text = _pm(row["mean"], row["ci_low"], row["ci_high"], row["unit"])
-            if contract != result.baseline:
-                diff = _pm(row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"], row["unit"])
-                text += f"\n[dim]Δ {diff}[/dim]"
-            cells.append(text)
-        table.add_row(f"{first['label']}\n[dim]{first['unit'].replace('GBP', '£')}[/dim]", *cells)
+            cells = [f"  {_contract(contract)}", _pm(row["mean"], row["ci_low"], row["ci_high"], unit)]
+            if paired:
+                diff = (
+                    ""
+                    if contract == result.baseline
+                    else _pm(row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"], unit, signed=True)
+                )
+                cells.append(diff)
+            table.add_row(*cells, end_section=i == len(contracts) - 1)
     console.print(table)
     if result.risk is not None:
-        risk = result.risk.set_index(["demand_growth_per_year", "contract", "measure"])["mean"]
-        view = Table(
-            title="Who bears the risk: provider surplus / commissioner spend (£ per year) by demand growth",
-            title_justify="left",
-        )
-        view.add_column("demand growth")
-        for contract in result.contracts:
-            view.add_column(contract, justify="right")
-        for growth in result.scenario.risk_view.demand_growth_per_year:
-            cells = [
-                f"{_fmt(risk[(growth, c, 'surplus_gbp_per_year')], 'GBP')} / "
-                f"{_fmt(risk[(growth, c, 'commissioner_spend_gbp_per_year')], 'GBP')}"
-                for c in result.contracts
-            ]
-            view.add_row(f"{growth:.1%} a year", *cells)
-        console.print(view)
+        _print_risk(console, result.risk, contracts, result.scenario.risk_view)
     if result.outcomes is not None:
         _print_observability(console, result.outcomes, result.wrong_way)
 
 
+def _print_risk(console: Console, risk: Any, contracts: Sequence[str], risk_view: Any) -> None:
+    """Who bears the risk of demand growth: a small table per bearer, a group of rows per growth rate."""
+    from fundsim.experiment.runner import MEASURES
+    from fundsim.report.style import percent
+
+    units = {col: unit for col, _label, unit in MEASURES}
+    means = risk.set_index(["demand_growth_per_year", "contract", "measure"])["mean"]
+    growths = list(dict.fromkeys(risk["demand_growth_per_year"]))
+    n = getattr(risk_view, "replications", None)
+    reps = f", mean of {n} replication(s)" if n else ", means"
+    for (part, columns), caption in zip(RISK_TABLES, RISK_CAPTIONS, strict=True):
+        table = _table(f"Who bears the risk of demand growth: {part}{reps}", caption)
+        _label_column(table, "growth / contract")
+        for _col, header in columns:
+            _number_column(table, header)
+        for growth in growths:
+            table.add_row(f"[bold]{percent(100.0 * float(growth))} a year[/bold]")
+            for i, contract in enumerate(contracts):
+                cells = [
+                    _value(means.get((growth, contract, col), float("nan")), units.get(col, "")) for col, _ in columns
+                ]
+                table.add_row(f"  {_contract(contract)}", *cells, end_section=i == len(contracts) - 1)
+        console.print(table)
+
+
 def _print_observability(console: Console, years: Any, wrong_way: Any) -> None:
     from fundsim.experiment.stats import mean_ci
+    from fundsim.report.style import count, percent
 
-    table = Table(
-        title="Outcomes contract: what it can observe vs what the simulation knows (per contract year)",
-        title_justify="left",
+    table = _table(
+        "Outcomes contract: what it can observe vs what the simulation knows (per contract year)",
+        "95% CI over replication-years",
     )
-    table.add_column("quantity")
-    table.add_column("mean", justify="right")
-    table.add_column("95% CI over replication-years", justify="right")
+    _label_column(table, "quantity")
+    _number_column(table, "mean")
+    _number_column(table, "95% CI")
     for col, label in (
         ("expected", "Expected admissions (risk model, E)"),
         ("observed", "Observed admissions (O)"),
@@ -508,53 +614,49 @@ def _print_observability(console: Console, years: Any, wrong_way: Any) -> None:
         ("true_avoided", "True admissions avoided (vs no care)"),
     ):
         m, lo, hi = mean_ci(years[col].to_numpy())
-        fmt = "{:,.3f}" if col == "oe_ratio" else "{:,.0f}"
-        table.add_row(label, fmt.format(m), "" if lo != lo else f"{fmt.format(lo)} – {fmt.format(hi)}")
-    table.add_row("Years rewarded", f"{years['rewarded'].mean():.0%}", "")
+
+        def fmt(value: float, ratio: bool = col == "oe_ratio") -> str:
+            return f"{value:,.3f}" if ratio else count(value)
+
+        table.add_row(label, fmt(m), "" if lo != lo else f"{fmt(lo)} – {fmt(hi)}")
+    table.add_row("Years rewarded", percent(100.0 * float(years["rewarded"].mean()), 0), "")
     console.print(table)
-    ww = Table(title="Probability the outcomes contract pays the wrong way round, by population", title_justify="left")
+    ww = _table("Probability the outcomes contract pays the wrong way round, by population")
     for col in ("population", "E per year", "P(wrong way)", "seen in runs"):
-        ww.add_column(col, justify="right")
+        _number_column(ww, col)
     for row in wrong_way.itertuples():
         seen = (
             ""
             if row.observed_wrong_way_share != row.observed_wrong_way_share
-            else f"{row.observed_wrong_way_share:.0%}"
+            else percent(100.0 * row.observed_wrong_way_share, 0)
         )
-        ww.add_row(f"{row.population:,}", f"{row.expected_per_year:,.0f}", f"{row.p_wrong_way:.0%}", seen)
+        ww.add_row(count(row.population), count(row.expected_per_year), percent(100.0 * row.p_wrong_way, 0), seen)
     console.print(ww)
 
 
-def _fmt(value: float, unit: str) -> str:
-    if value != value:  # NaN
-        return "–"
-    sign = "-" if value < 0 and round(abs(value), 1 if unit == "days" else 0) > 0 else ""
-    value = abs(value)
-    if "GBP" in unit:
-        return f"{sign}£{value / 1e6:,.2f}m" if value >= 1e6 else f"{sign}£{value:,.0f}"
-    if unit == "days":
-        return f"{sign}{value:,.1f}"
-    if "%" in unit:
-        return f"{sign}{value:,.1f}%"
-    return f"{sign}{value:,.0f}"
-
-
-def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
-    console = _console()
+def _print_summary(results: Any, out_dir: Path, wall_s: float, console: Console | None = None) -> None:
+    """The run's headline measures: a unit column when the terminal is wide enough, else under the label."""
+    console = console or _console()
     n = int(results.per_replication.shape[0])
-    table = Table(
-        title=escape(
-            f"{results.scenario.name} under a {results.contract} contract — {n} replication(s), mean and 95% CI"
-        ),
-        title_justify="left",
-    )
-    table.add_column("measure")
-    table.add_column("unit", style="dim")
-    table.add_column("mean", justify="right")
-    table.add_column("95% CI", justify="right")
-    for row in results.summary.itertuples():
-        ci = "–" if row.ci_low != row.ci_low else f"{_fmt(row.ci_low, row.unit)} – {_fmt(row.ci_high, row.unit)}"
-        table.add_row(escape(row.label), escape(row.unit.replace("GBP", "£")), _fmt(row.mean, row.unit), ci)
+    title = escape(f"{results.scenario.name} under a {results.contract} contract — {n} replication(s)")
+    rows = [
+        (escape(str(r.label)), escape(_unit(str(r.unit))), _value(r.mean, r.unit), _ci(r.ci_low, r.ci_high, r.unit))
+        for r in results.summary.itertuples()
+    ]
+    table = _table(title)
+    _label_column(table, "measure")
+    _label_column(table, "unit")
+    _number_column(table, "mean")
+    _number_column(table, "95% CI")
+    for row in rows:
+        table.add_row(*row)
+    if not _fits(console, table):
+        table = _table(title)
+        _label_column(table, "measure (unit)")
+        _number_column(table, "mean")
+        _number_column(table, "95% CI")
+        for label, unit, mean, ci in rows:
+            table.add_row(f"{label} [dim]({unit})[/dim]", mean, ci)
     console.print(table)
     if results.incidence is not None:
         _print_incidence(console, results.incidence, [results.contract], results.scenario.provider_policy.mode)
@@ -564,29 +666,28 @@ def _print_summary(results: Any, out_dir: Path, wall_s: float) -> None:
 
 
 def _print_incidence(console: Console, incidence: Any, contracts: Sequence[str], policy: str) -> None:
-    """Who absorbs the unfunded activity: one column per contract (run: per policy), then the sentences."""
+    """Who absorbs the unfunded activity: a group of rows per measure, a row per contract (run: per policy)."""
     from fundsim.experiment.incidence import MEASURES as INCIDENCE_MEASURES
     from fundsim.report.incidence_text import incidence_sentences, policy_bracket_sentence
 
     frame = incidence.set_index(["policy", "contract", "measure"])
     one = len(contracts) == 1
-    columns = [(p, contracts[0]) for p in incidence["policy"].unique()] if one else [(policy, c) for c in contracts]
-    table = Table(
-        title=(
-            "Who absorbs the activity the contract does not pay for (mean ± 95% CI half-width; "
-            "'extra' = beyond the same service funded to meet its demand)"
-        ),
-        title_justify="left",
+    keys = [(p, contracts[0]) for p in incidence["policy"].unique()] if one else [(policy, c) for c in contracts]
+    table = _table(
+        "Who absorbs the activity the contract does not pay for",
+        "mean ± the half-width of its 95% CI; 'extra' = beyond the same service funded to meet its demand"
+        + ("" if one else f"; provider policy {policy}"),
     )
-    table.add_column("bearer: measure")
-    for p, c in columns:
-        table.add_column(f"{p} provider" if one else c, justify="right")
+    _label_column(table, "bearer: measure / " + ("provider policy" if one else "contract"))
+    _number_column(table, "mean ± 95% CI")
     for m in INCIDENCE_MEASURES:
-        cells = []
-        for p, c in columns:
+        table.add_row(f"[bold]{escape(f'{m.bearer}: {m.label}')}[/bold] [dim]({escape(_unit(m.unit))})[/dim]")
+        for i, (p, c) in enumerate(keys):
             row = frame.loc[(p, c, m.column)]
-            cells.append(_pm(row["mean"], row["ci_low"], row["ci_high"], m.unit))
-        table.add_row(escape(f"{m.bearer}: {m.label} ({m.unit.replace('GBP', '£')})"), *cells)
+            name = escape(f"{p} provider") if one else _contract(c)
+            table.add_row(
+                f"  {name}", _pm(row["mean"], row["ci_low"], row["ci_high"], m.unit), end_section=i == len(keys) - 1
+            )
     console.print(table)
     for contract in contracts[:1]:
         for sentence in incidence_sentences(incidence[incidence["policy"] == policy], contract, policy):
@@ -633,21 +734,27 @@ def advise(scenario_file: Path, precision: float, max_replications: int, jobs: i
             jobs=jobs,
             progress=lambda stage, done, total: bar.update(task, description=f"{scenario.name}: {stage} {done}"),
         )
-    console = _console()
-    table = Table(
-        title=(
-            f"Replications for ±{100 * precision:.0f}% (95% CI half-width ÷ mean), "
-            f"{result.replications.replications_run} run"
-        ),
-        title_justify="left",
+    _print_advice(_console(), result, precision, max_replications, scenario.simulation.warmup_days)
+
+
+def _print_advice(console: Console, result: Any, precision: float, max_replications: int, warmup_days: int) -> None:
+    """How many replications each headline measure needs, and the warm-up."""
+    from fundsim.experiment.runner import MEASURES
+
+    labels = {col: (label, unit) for col, label, unit in MEASURES}
+    table = _table(
+        f"Replications for ±{100 * precision:.0f}% (95% CI half-width ÷ mean), "
+        f"{result.replications.replications_run} run"
     )
-    for col in ("measure", "mean", "± % now", "replications needed"):
-        table.add_column(col, justify="left" if col == "measure" else "right")
+    _label_column(table, "measure")
+    for col in ("mean", "± % now", "replications needed"):
+        _number_column(table, col)
     for row in result.replications.table.itertuples():
+        label, unit = labels.get(str(row.measure), (str(row.measure), ""))
         needed = (
             "more than run" if row.replications_needed != row.replications_needed else f"{row.replications_needed:,.0f}"
         )
-        table.add_row(escape(row.measure), f"{row.mean:,.1f}", f"{100 * row.relative_half_width:.1f}%", needed)
+        table.add_row(escape(label), _value(row.mean, unit), f"{100 * row.relative_half_width:.1f}%", needed)
     console.print(table)
     recommended = result.replications.recommended
     console.print(
@@ -661,7 +768,7 @@ def advise(scenario_file: Path, precision: float, max_replications: int, jobs: i
     console.print(
         f"Warm-up (MSER on runs started empty): caseload settles after {months['caseload']} month(s), waiting "
         f"list after {months['waiting_list']}; set simulation.warmup_days to at least {result.warmup.recommended_days} "
-        f"(now {scenario.simulation.warmup_days}).",
+        f"(now {warmup_days}).",
         markup=False,
     )
 
@@ -778,16 +885,16 @@ def analyse(sweep_dir: Path) -> None:
     _write_sweep_report(sweep_dir)
 
 
-def _print_sweep(outcome: Any, executor: str | None) -> None:
-    console = _console()
+def _print_sweep(outcome: Any, executor: str | None, console: Console | None = None) -> None:
+    console = console or _console()
     sens = outcome.sensitivity
     if not sens.empty:
         main_index = sens[sens["index"].isin(["ST", "mu_star", "PRCC"])]
         for output, rows in main_index.groupby("output", sort=False):
-            table = Table(title=escape(f"{output}: {rows['index'].iloc[0]} (95% CI)"), title_justify="left")
-            table.add_column("parameter")
-            table.add_column("index", justify="right")
-            table.add_column("95% CI", justify="right")
+            table = _table(escape(f"{output}: {rows['index'].iloc[0]} (95% CI)"))
+            _label_column(table, "parameter")
+            _number_column(table, "index")
+            _number_column(table, "95% CI")
             order = rows.reindex(rows["value"].abs().sort_values(ascending=False).index)
             for row in order.itertuples():
                 ci = "–" if row.ci_low != row.ci_low else f"{row.ci_low:.2f} – {row.ci_high:.2f}"

@@ -24,12 +24,14 @@ from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.hazard import admissions_on_path
+from fundsim.sim.no_care import no_care_admissions
 from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
 from fundsim.sim.referrals import ReferralBlock, Referrals
 from fundsim.sim.roster import build_roster
 from fundsim.sim.streams import RandomStreams
 
 MINUTES_PER_HOUR = 60.0
+
 
 class ServiceModel:
     """State and daily behaviour of the whole service (all localities)."""
@@ -203,29 +205,10 @@ class ServiceModel:
         ends: np.ndarray,
         los: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Admissions (locality, time, stay) along each person's path without community care.
-
-        The no-care path runs from referral (``start``) at ``hazard`` × the untreated multiplier to
-        ``planned_end``, then at × the post-discharge multiplier to ``window_end``, with the person's
-        own budgets, stays and episode-ending draws (so it depends on nothing the service does).
-        """
-        exposure = hazard * (self.m_untreated * (planned_end - start) + self.m_post * (window_end - planned_end))
-        a_loc: list[int] = []
-        a_time: list[float] = []
-        a_los: list[float] = []
-        # Only people whose first budget is spent within their window can be admitted at all.
-        for r in np.flatnonzero(budgets[:, 0] < exposure).tolist():
-            path = admissions_on_path(
-                float(start[r]), float(budgets[r, 0]), 0,
-                ((float(planned_end[r]), float(hazard[r] * self.m_untreated)),
-                 (float(window_end[r]), float(hazard[r] * self.m_post))),
-                budgets[r], ends[r], los[r],
-            )  # fmt: skip
-            for a in path:
-                a_loc.append(int(loc[r]))
-                a_time.append(a.time_days)
-                a_los.append(a.length_of_stay_days)
-        return np.array(a_loc, dtype=np.int64), np.array(a_time), np.array(a_los)
+        """Admissions without community care: :func:`~fundsim.sim.no_care.no_care_admissions`."""
+        return no_care_admissions(
+            loc, start, planned_end, window_end, hazard, budgets, ends, los, self.m_untreated, self.m_post
+        )
 
     def _follow_up_end(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> np.ndarray:
         """End of the window over which ``slots`` are followed, actual and no-care paths alike.
