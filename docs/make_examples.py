@@ -60,7 +60,7 @@ VALUE_RE = re.compile(r"(?P<open><!-- v:(?P<name>[\w.-]+) -->)(?P<body>.*?)(?P<c
 
 #: "in 9.8 s": wall times differ from run to run and are not compared.
 WALL_TIME_RE = re.compile(r"\bin \d+(?:\.\d+)? s\b")
-NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+NUMBER_RE = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -140,20 +140,22 @@ CHECK = "fundsim run scenarios/example.yaml -r 1 -j 1 --check -o /tmp/docs-check
 
 
 def _money(value_gbp: float) -> str:
-    """£ with thousands separators below £1m, £x.xxm above (as the terminal tables print)."""
-    if abs(value_gbp) >= 1e6:
-        return f"{'-' if value_gbp < 0 else ''}£{abs(value_gbp) / 1e6:,.2f}m"
-    text = f"£{abs(round(value_gbp)):,.0f}"
-    return f"-{text}" if round(value_gbp) < 0 else text
+    """£ as the terminal tables and the report print it (fundsim.report.style.money: £1.2m, £876k)."""
+    from fundsim.report.style import money
+
+    return money(value_gbp)
 
 
 def _count(value: float) -> str:
-    text = f"{abs(round(value)):,.0f}"
-    return f"-{text}" if round(value) < 0 else text
+    from fundsim.report.style import count
+
+    return count(value)
 
 
 def _pct(value: float) -> str:
-    return f"{value:.1f}%"
+    from fundsim.report.style import percent
+
+    return percent(value)
 
 
 def _summary(runs: Runs) -> pd.DataFrame:
