@@ -1,4 +1,4 @@
-"""Exact traces of the day's allocation (``_allocate``) on tiny hand-made cases.
+"""Exact traces of the day's allocation (:mod:`fundsim.sim.allocation`) on tiny hand-made cases.
 
 Cells are flat (locality, grade) capacity slots. In every case here grade 0 is the cheaper one
 (a healthcare assistant, "hca") and grade 1 the nurse; tier 0 work may go to either (hca first),
@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fundsim.sim.service import _allocate
+from fundsim.sim.allocation import allocate as _allocate
+from fundsim.sim.allocation import allocate_day
+from fundsim.sim.work import Priority, WorkItems
 
 #: One locality: tier 0 → cells [hca, nurse]; tier 1 → [nurse].
 ONE_LOC = [[[0, 1], [1]]]
@@ -115,3 +117,65 @@ def test_vectorised_prefix_equals_the_plain_rule(seed: int) -> None:
     done, left = _run(minutes.tolist(), loc.tolist(), tiers.tolist(), TWO_LOC, capacity, done0.tolist())
     assert done == expected_done.tolist()
     assert left == pytest.approx(expected_left)
+
+
+def _items(rng: np.random.Generator, source: str, n: int, priorities: list[int]) -> WorkItems:
+    return WorkItems(
+        source=source,
+        slots=rng.permutation(1000)[:n],
+        loc=rng.integers(0, 2, n),
+        tier=rng.integers(0, 2, n),
+        priority=rng.choice(priorities, n).astype(np.int64),
+        key1=rng.integers(0, 5, n).astype(float),
+        key2=-rng.integers(0, 2, n).astype(float),
+        f2f_minutes=rng.integers(5, 60, n).astype(float),
+        travel_minutes=rng.integers(0, 30, n).astype(float),
+        cut_minutes=np.zeros(n),
+    )
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_day_from_two_sources_equals_a_naive_loop(seed: int) -> None:
+    """The whole day read literally: order every item by (locality, priority, key1, key2, the order the
+    sources listed them), give each in turn to its first allowed cell with rostered time left, then walk
+    the items not placed again over the overtime caps. Placed flags, minutes used and each source's
+    placed and not-placed slots must match exactly."""
+    rng = np.random.default_rng(1000 + seed)
+    assessments = _items(rng, "assessments", int(rng.integers(0, 12)), [0, 1, 3])
+    visits = _items(rng, "follow-up visits", int(rng.integers(0, 12)), [int(Priority.FOLLOW_UP_VISIT)])
+    rostered = rng.integers(0, 200, (2, 2)).astype(float)
+    overtime = rng.integers(0, 40, (2, 2)).astype(float)
+    alloc = allocate_day([assessments, visits], rostered, overtime, TWO_LOC)
+
+    rows = [(i, j) for i, w in enumerate((assessments, visits)) for j in range(len(w.slots))]
+    src = (assessments, visits)
+
+    def key(r: tuple[int, int]) -> tuple[float, ...]:
+        w, j = src[r[0]], r[1]
+        return (w.loc[j], w.priority[j], w.key1[j], w.key2[j], rows.index(r))
+
+    ordered = sorted(rows, key=key)
+    left = rostered.ravel().tolist()
+    placed = {}
+    for capacity in (left, overtime.ravel().tolist()):
+        for r in ordered:
+            if placed.get(r):
+                continue
+            w, j = src[r[0]], r[1]
+            need = w.f2f_minutes[j] + w.travel_minutes[j]
+            for cell in TWO_LOC[w.loc[j]][w.tier[j]]:
+                if capacity[cell] >= need:
+                    capacity[cell] -= need
+                    placed[r] = True
+                    break
+        if capacity is left:
+            spare_rostered = list(capacity)
+        else:
+            spare_overtime = list(capacity)
+    assert alloc.done.tolist() == [bool(placed.get(r)) for r in ordered]
+    used = rostered.ravel() + overtime.ravel() - np.array(spare_rostered) - np.array(spare_overtime)
+    assert alloc.used_minutes.ravel().tolist() == pytest.approx(used.tolist())
+    for i, w in enumerate(src):
+        mine = [r for r in ordered if r[0] == i]
+        assert alloc.of_source(i, True).tolist() == [int(w.slots[r[1]]) for r in mine if placed.get(r)]
+        assert alloc.of_source(i, False).tolist() == [int(w.slots[r[1]]) for r in mine if not placed.get(r)]

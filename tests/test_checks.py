@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from fundsim import simulate
 from fundsim.cli import main
+from fundsim.sim import allocation as allocation_module
 from fundsim.sim import service as service_module
 from fundsim.sim.checks import InvariantError, check_allocation
 
@@ -36,14 +37,14 @@ def test_checks_run_every_day(tmp_path) -> None:
 
 def test_an_overbooking_bug_is_caught(monkeypatch) -> None:
     """A broken allocation that gives every item to staff regardless of their time fails the check."""
-    real = service_module._allocate
+    real = allocation_module.allocate
 
     def overbook(minutes, loc, tiers, cells, capacity, done):
         remaining = real(minutes, loc, tiers, cells, capacity, done)
         done[:] = True  # claims everything was done, beyond the minutes on duty
         return remaining
 
-    monkeypatch.setattr(service_module, "_allocate", overbook)
+    monkeypatch.setattr(allocation_module, "allocate", overbook)
     sc = build(small_dict(population=40_000, years=0.5, warmup_days=30))
     # Without the check the bug passes silently; with it the run stops.
     simulate(sc, 0)
@@ -79,7 +80,7 @@ def test_cli_reports_a_violation_as_a_bug_with_exit_3(monkeypatch, tmp_path) -> 
     def broken(*_args):
         raise InvariantError("day 0: staff overbooked (injected)")
 
-    monkeypatch.setattr(service_module, "_allocate", broken)
+    monkeypatch.setattr(allocation_module, "allocate", broken)
     f = tmp_path / "s.yaml"
     f.write_text(yaml.safe_dump(small_dict(population=8_000, years=0.5, warmup_days=30)))
     result = CliRunner().invoke(main, ["run", str(f), "-r", "1", "-q", "--check", "-o", str(tmp_path / "o")])

@@ -203,6 +203,7 @@ def test_visit_buffer_compaction_changes_no_number(small: dict, base_run: pd.Dat
 def test_visit_buffer_follows_the_caseload_not_the_horizon(small: dict) -> None:
     """After a month-end compaction the buffer holds only what live people still need."""
     from fundsim.sim.calendar import build_calendar
+    from fundsim.sim.engine import run_day
     from fundsim.sim.patients import FREE
     from fundsim.sim.service import ServiceModel
     from fundsim.sim.streams import RandomStreams
@@ -211,9 +212,7 @@ def test_visit_buffer_follows_the_caseload_not_the_horizon(small: dict) -> None:
     cal = build_calendar(sc.simulation)
     team = ServiceModel(sc, cal, RandomStreams(sc.simulation.seed, 0))
     for day in range(cal.n_days):
-        team.admit(day)
-        team.plan_day(day)
-        team.arrive(day)
+        run_day(team, day)
     drawn = team._buffer_used
     team.compact_visit_buffer()
     c = team.people.cols

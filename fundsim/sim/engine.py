@@ -9,7 +9,7 @@ import simpy
 
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar, build_calendar
-from fundsim.sim.checks import check_day
+from fundsim.sim.checks import check_allocation, check_day
 from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 
@@ -27,14 +27,32 @@ class RunResult:
     checks_run: int = 0  # invariant checks made (simulate(check=True)); 0 when not checking
 
 
+def run_day(service: ServiceModel, day: int) -> None:
+    """One working day of the daily model: admissions overnight, the day's work, then the day's referrals.
+
+    With ``service.check`` the day's allocation is verified as soon as it is made (the model
+    records it; the engine, not the model, runs the checks).
+    """
+    service.admit(day)
+    service.restore_hazards(day)
+    service.plan_day(day)
+    if service.check and service.last_allocation is not None:
+        alloc = service.last_allocation
+        service.checks_run += check_allocation(
+            day,
+            alloc.rostered_minutes,
+            alloc.overtime_cap_minutes,
+            alloc.used_minutes,
+            alloc.done_minutes_by_locality(service.n_localities),
+        )
+    service.arrive(day)
+
+
 def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict) -> object:
-    """The daily process: admissions overnight, then the day's work, then the day's referrals."""
+    """The daily process: one :func:`run_day` a simulated day, closing each month at its end."""
     month_end_days = set(calendar.month_start_day[1:].tolist())
     for day in range(calendar.n_days):
-        service.admit(day)
-        service.restore_hazards(day)
-        service.plan_day(day)
-        service.arrive(day)
+        run_day(service, day)
         if day + 1 in month_end_days:  # the end of the day is the end of the month
             service.end_month(day + 1)
             stats["peak_state_bytes"] = max(stats.get("peak_state_bytes", 0), service.state_nbytes())
@@ -88,4 +106,4 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
     )
 
 
-__all__ = ["RunResult", "simulate"]
+__all__ = ["RunResult", "run_day", "simulate"]

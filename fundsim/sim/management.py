@@ -23,10 +23,6 @@ from fundsim.sim.calendar import Calendar
 from fundsim.sim.policy import Decision, Signals, State, decide
 from fundsim.sim.service import ServiceModel
 
-#: Ledger columns that grow with activity: scaled together to price "one more contact".
-ACTIVITY_COLUMNS = ("contacts", "contact_hours", "assessments", "visits_delivered", "caseload_entries", "discharges")
-ACTIVITY_TIER_METRICS = ("contacts", "contact_hours", "episodes")
-
 #: Relative size of the activity perturbation used for the marginal income.
 MARGINAL_STEP = 0.01
 
@@ -45,9 +41,9 @@ class ProviderManager:
         self.contract = REGISTRY[scenario.contract]
         self.config = getattr(scenario.contracts, scenario.contract)
         self.context = scenario.contract_context()
-        # Columns that grow with activity, scaled together to price "one more contact".
-        tier_cols = [f"{m}_tier_{t}" for m in ACTIVITY_TIER_METRICS for t in self.context.tier_names]
-        self.activity_columns = [*ACTIVITY_COLUMNS, *tier_cols]
+        # Columns that grow with activity and that the contract pays on (its ContractType says which),
+        # scaled together to price "one more contact".
+        self.activity_columns = self.contract.activity_ledger_columns(self.context.tier_names)
         base = scenario.workforce.unpaid_overtime_share
         self.base_unpaid_share = base
         self.state = State(unpaid_overtime_share=base)

@@ -22,6 +22,7 @@ import numpy as np
 
 from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
+from fundsim.sim.allocation import Allocation, allocate_day
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.hazard import admissions_on_path
 from fundsim.sim.no_care import no_care_admissions
@@ -29,6 +30,7 @@ from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
 from fundsim.sim.referrals import ReferralBlock, Referrals
 from fundsim.sim.roster import build_roster
 from fundsim.sim.streams import RandomStreams
+from fundsim.sim.work import Assessments, FollowUpVisits, WorkSource
 
 MINUTES_PER_HOUR = 60.0
 
@@ -103,6 +105,9 @@ class ServiceModel:
         self.counts = {"referred": 0, "declined": 0, "discharged": 0, "ended_by_admission": 0}
         self.check = False  # set by simulate(check=True): verify every allocation (fundsim.sim.checks)
         self.checks_run = 0
+        # Where the day's work comes from, in the order their items are listed (ties keep it).
+        self.work_sources: list[WorkSource] = [Assessments(self), FollowUpVisits(self)]
+        self.last_allocation: Allocation | None = None
 
     def _record_referrals(self, b: ReferralBlock) -> None:
         """Count a block's referrals in the months they arrive in (by urgency, source and tier)."""
@@ -360,89 +365,33 @@ class ServiceModel:
     # ------------------------------------------------------------------ the working day
 
     def plan_day(self, day: int) -> None:
-        """Allocate each locality's due work to its staff on duty; defer or miss what does not fit."""
-        p = self.people
-        c = p.cols
-        acc = self.accounts
-        sc = self.scenario
-        n_loc = self.n_localities
-        stage = c["stage"]
-        ready = c["return_day"] <= day
-        waiting = np.flatnonzero((stage == WAITING) & ready & (c["referral_day"] < day))
-        follow = np.flatnonzero((stage == CASELOAD) & ready & (c["next_due_day"] <= day))
-        w_loc = c["locality"][waiting]
-        f_loc = c["locality"][follow]
-        acc.count_day("visits_due", day, f_loc[c["due_since_day"][follow] == day])
+        """The day's work: collect every source's items, allocate them to staff on duty, settle the outcome.
 
+        Records the allocation in :attr:`last_allocation` (the engine's invariant checks read it).
+        """
         rostered = self.visit_minutes[day] * self.fte_scale  # (n_loc, n_grades)
-        # Priority within each locality: urgent assessments (first come, first served), routine
-        # assessments up to the reserved share of capacity, due visits (most overdue first, then
-        # the most complex), then the other routine assessments. Routine assessments within the
-        # reserve go first so the service keeps taking new patients when its caseload alone could
-        # fill the day.
-        ref = c["referral_day"][waiting]
-        urgent = c["urgent"][waiting] if sc.care.urgent_assessment_first else np.zeros(len(waiting), bool)
-        a_minutes = c["assessment_minutes"][waiting]
-        a_travel = c["assessment_travel_minutes"][waiting]
-        w_klass = np.where(urgent, 0, 3)
-        routine = np.flatnonzero(~urgent)
-        if len(routine):
-            r_order = routine[np.lexsort((ref[routine], w_loc[routine]))]
-            cum = np.cumsum(a_minutes[r_order] + a_travel[r_order])
-            r_loc = w_loc[r_order]
-            # Running total within each locality: subtract what the localities before it used.
-            first = np.searchsorted(r_loc, np.arange(n_loc))
-            before = np.concatenate(([0.0], cum))[first]
-            reserve = sc.care.assessment_capacity_share * rostered.sum(axis=1)
-            reserved = (cum - before[r_loc]) <= reserve[r_loc]
-            w_klass[r_order[reserved]] = 1
-        n_w, n_f = len(waiting), len(follow)
-        items = np.concatenate((waiting, follow))
-        loc = np.concatenate((w_loc, f_loc))
-        klass = np.concatenate((w_klass, np.full(n_f, 2)))
-        key1 = np.concatenate((ref, c["due_since_day"][follow].astype(float)))
-        key2 = np.concatenate((np.zeros(n_w), -c["tier"][follow].astype(float)))
-        order = np.lexsort((key2, key1, klass, loc))
-        items, loc = items[order], loc[order]
-        is_assessment = order < n_w
-        f2f = np.empty(len(items))
-        travel = np.empty(len(items))
-        a_rows = order[is_assessment]
-        f2f[is_assessment] = a_minutes[a_rows]
-        travel[is_assessment] = a_travel[a_rows]
-        v = items[~is_assessment]
-        pos = c["visit_offset"][v] + c["visits_done"][v]
-        planned_f2f = self._f2f[pos]
-        f2f[~is_assessment] = planned_f2f * self.visit_time_factor
-        travel[~is_assessment] = self._travel[pos]
-        minutes = f2f + travel
-        tiers = c["tier"][items].astype(np.int64)
-
         overtime_cap = self.overtime_minutes_cap[day] * self.fte_scale
-        done = np.zeros(len(items), dtype=bool)
-        # Rostered time first, across every allowed grade; only then do staff stay on (overtime).
-        spare = _allocate(minutes, loc, tiers, self._cells, rostered.ravel().tolist(), done)
-        if done.all():
-            spare_ot = overtime_cap.ravel()
-        else:
-            spare_ot = np.array(_allocate(minutes, loc, tiers, self._cells, overtime_cap.ravel().tolist(), done))
-        used = rostered + overtime_cap - (np.array(spare) + spare_ot).reshape(n_loc, self.n_grades)
-        if self.check:
-            from fundsim.sim.checks import check_allocation
+        items = [source.collect(day, rostered) for source in self.work_sources]
+        alloc = allocate_day(items, rostered, overtime_cap, self._cells)
+        self.last_allocation = alloc
+        self._record_staff_time(day, alloc)
+        for i, source in enumerate(self.work_sources):
+            source.placed(alloc.of_source(i, True), day)
+            source.not_placed(alloc.of_source(i, False), day)
 
-            done_minutes = np.bincount(loc[done], weights=minutes[done], minlength=n_loc)
-            self.checks_run += check_allocation(day, rostered, overtime_cap, used, done_minutes)
-        ot_h = np.maximum(0.0, used - rostered) / MINUTES_PER_HOUR  # (n_loc, n_grades)
+    def _record_staff_time(self, day: int, alloc: Allocation) -> None:
+        """Hours on duty, paid and unpaid overtime, staff cost and the contacts made, in the day's month."""
+        acc = self.accounts
+        ot_h = np.maximum(0.0, alloc.used_minutes - alloc.rostered_minutes) / MINUTES_PER_HOUR  # (n_loc, n_grades)
         overtime_h = ot_h.sum(axis=1)
         unpaid_h = overtime_h * self.unpaid_overtime_share
         pay = self.pay_index[day]
         paid_ot_cost = (
             (ot_h * self.hourly_cost_gbp).sum(axis=1)
             * (1.0 - self.unpaid_overtime_share)
-            * sc.workforce.overtime_premium
+            * self.scenario.workforce.overtime_premium
             * pay
         )
-        d_loc = loc[done]
         for metric, value in (
             ("rostered_hours", self.on_duty_hours_by_loc[day] * self.fte_scale),
             ("paid_hours", self.paid_hours_by_loc * self.fte_scale),
@@ -452,18 +401,23 @@ class ServiceModel:
             ("staff_cost_gbp", self.base_staff_cost_gbp * pay * self.fte_scale + paid_ot_cost),
         ):
             acc.add_day(metric, day, value)
-        acc.count_day("contact_hours", day, d_loc, f2f[done] / MINUTES_PER_HOUR)
-        if self.visit_time_factor < 1.0:
-            # Face-to-face minutes rationing took off the follow-up visits delivered today.
-            cut = planned_f2f * (1.0 - self.visit_time_factor)
-            v_done = done[~is_assessment]
-            acc.count_day("visit_minutes_cut", day, loc[~is_assessment][v_done], cut[v_done])
-        acc.count_day("travel_hours", day, d_loc, travel[done] / MINUTES_PER_HOUR)
-        acc.add_day_by_tier("contacts", day, d_loc, tiers[done])
-        acc.add_day_by_tier("contact_hours", day, d_loc, tiers[done], f2f[done] / MINUTES_PER_HOUR)
-        self.complete_assessments(items[is_assessment & done], float(day))
-        self.complete_visits(items[~is_assessment & done], float(day))
-        self._defer_visits(items[~is_assessment & ~done], day)
+        done = alloc.done
+        d_loc = alloc.loc[done]
+        acc.count_day("contact_hours", day, d_loc, alloc.f2f_minutes[done] / MINUTES_PER_HOUR)
+        if alloc.cut_minutes.any():
+            # Face-to-face minutes rationing took off the items delivered today.
+            acc.count_day("visit_minutes_cut", day, d_loc, alloc.cut_minutes[done])
+        acc.count_day("travel_hours", day, d_loc, alloc.travel_minutes[done] / MINUTES_PER_HOUR)
+        acc.add_day_by_tier("contacts", day, d_loc, alloc.tier[done])
+        acc.add_day_by_tier("contact_hours", day, d_loc, alloc.tier[done], alloc.f2f_minutes[done] / MINUTES_PER_HOUR)
+
+    def visit_f2f_minutes(self, pos: np.ndarray) -> np.ndarray:
+        """Planned face-to-face minutes of the visits at buffer positions ``pos``."""
+        return self._f2f[pos]
+
+    def visit_travel_minutes(self, pos: np.ndarray) -> np.ndarray:
+        """Travel minutes of the visits at buffer positions ``pos``."""
+        return self._travel[pos]
 
     def complete_assessments(self, slots: np.ndarray, t_days: float) -> None:
         """Assess ``slots`` at ``t_days``: they move from the waiting list to the caseload."""
@@ -506,7 +460,8 @@ class ServiceModel:
         c["due_since_day"][slots] = nxt
         self.discharge(slots[c["visits_done"][slots] >= c["n_visits"][slots]], t_days)
 
-    def _defer_visits(self, slots: np.ndarray, day: int) -> None:
+    def defer_visits(self, slots: np.ndarray, day: int) -> None:
+        """``slots``' due visits did not fit in ``day``: deferred, or missed once late beyond the tolerance."""
         if len(slots) == 0:
             return
         c = self.people.cols
@@ -621,69 +576,3 @@ class ServiceModel:
     def live_people(self) -> int:
         """People on the waiting lists or caseloads."""
         return self.people.live_count()
-
-
-def _allocate(
-    minutes: np.ndarray,
-    loc: np.ndarray,
-    tiers: np.ndarray,
-    cells: list[list[list[int]]],
-    capacity: list[float],
-    done: np.ndarray,
-) -> list[float]:
-    """Give each not-yet-done item, in priority order, to the first allowed grade of its locality with time left.
-
-    ``capacity`` is flat over (locality, grade) *cells*; ``cells[loc][tier]`` lists the cells an
-    item may use, cheapest grade first. Items must be grouped by locality. Marks ``done`` in place
-    and returns the minutes left per cell. Items that do not fit are skipped (a later, shorter one
-    may still fit: nurses fill gaps in the day).
-
-    The rule is sequential (each item sees what the ones before it left), but in each locality
-    every item up to some point usually fits its first cell. That prefix is found with a running
-    total per cell, vectorised; the item-by-item walk takes over only from the first item of the
-    locality that does not fit its first cell. Time left only falls, so an item longer than the
-    most any of its cells has left can never be placed, and is not walked.
-    """
-    remaining = list(capacity)
-    todo = np.flatnonzero(~done)
-    if len(todo) == 0:
-        return remaining
-    n_loc, n_tiers = len(cells), len(cells[0])
-    first = np.array([[row[0] for row in by_loc] for by_loc in cells], dtype=np.int64).ravel()
-    m = minutes[todo]
-    lt = loc[todo] * n_tiers + tiers[todo]
-    cell = first[lt]
-    # Running total of each item's first cell over the items before it (stable sort by cell).
-    by_cell = np.argsort(cell, kind="stable")
-    cum = np.cumsum(m[by_cell])
-    cell_sorted = cell[by_cell]
-    starts = np.searchsorted(cell_sorted, np.arange(len(capacity)))
-    before = np.concatenate(([0.0], cum))[starts]
-    running = np.empty(len(todo))
-    running[by_cell] = cum - before[cell_sorted]
-    fits = running <= np.asarray(capacity)[cell]
-    # Each locality's prefix ends at its first item that does not fit (items are grouped by locality).
-    item_loc = loc[todo]
-    misfit = np.flatnonzero(~fits)
-    stop_pos = np.full(n_loc, len(todo))
-    if len(misfit):
-        first_misfit = np.unique(item_loc[misfit], return_index=True)
-        stop_pos[first_misfit[0]] = misfit[first_misfit[1]]
-    placed = np.arange(len(todo)) < stop_pos[item_loc]
-    done[todo[placed]] = True
-    used = np.bincount(cell[placed], weights=m[placed], minlength=len(capacity))
-    remaining = (np.asarray(capacity) - used).tolist()
-    rest = np.flatnonzero(~placed)
-    if len(rest) == 0:
-        return remaining
-    most = np.array([[max(remaining[g] for g in row) for row in by_loc] for by_loc in cells]).ravel()
-    rest = rest[m[rest] <= most[lt[rest]]]
-    for j, mj, lo, t in zip(
-        todo[rest].tolist(), m[rest].tolist(), item_loc[rest].tolist(), tiers[todo[rest]].tolist(), strict=True
-    ):
-        for g in cells[lo][t]:
-            if remaining[g] >= mj:
-                remaining[g] -= mj
-                done[j] = True
-                break
-    return remaining
