@@ -10,8 +10,6 @@ The public API::
     swept = run_sweep("scenarios/sweeps/example-lhs.yaml", "results/example-lhs")  # sensitivity
 """
 
-__version__ = "0.4.0"
-
 from fundsim.api import compare_scenario, run_scenario, write_comparison, write_run
 from fundsim.experiment.compare import Comparison
 from fundsim.experiment.runner import Results
@@ -19,6 +17,7 @@ from fundsim.scenario import Scenario, load_scenario
 from fundsim.sim import RunResult, simulate
 from fundsim.sweep.run import analyse as analyse_sweep
 from fundsim.sweep.run import run_sweep
+from fundsim.version import __version__
 
 __all__ = [
     "Comparison",

@@ -21,10 +21,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from fundsim import __version__
 from fundsim.errors import FundsimError
 from fundsim.exits import EXIT_BUG, EXIT_USAGE, FundsimGroup, NotWrittenError, say
 from fundsim.safeio import printable
+from fundsim.version import __version__
 
 __all__ = ["EXIT_BUG", "EXIT_USAGE", "main"]
 

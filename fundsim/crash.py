@@ -18,8 +18,8 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from fundsim import __version__
 from fundsim.safeio import printable
+from fundsim.version import __version__
 
 
 def crash_dirs() -> list[Path]:

@@ -36,10 +36,10 @@ from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 
-from fundsim import __version__
 from fundsim.errors import FundsimError
 from fundsim.experiment.ownership import check_replaceable
 from fundsim.safeio import NotAFileError, kind_of, printable
+from fundsim.version import __version__
 
 #: Packages whose versions go into every manifest.
 RECORDED_PACKAGES = ("simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "click")

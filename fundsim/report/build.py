@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fundsim import __version__
 from fundsim.experiment.preflight import check_report_out
 from fundsim.report import tables as tb
 from fundsim.report.catalogue import FIGURES, Tables, frame_of
@@ -25,6 +24,7 @@ from fundsim.report.results import ReportError, ResultsFolder, load_results
 from fundsim.report.sections import incidence_tables, outcome_rows, price_notes, wrong_way_rows
 from fundsim.report.style import contract_label
 from fundsim.safeio import printable
+from fundsim.version import __version__
 
 #: ``progress(done, total, what)`` is called after each step.
 Progress = Callable[[int, int, str], None]

@@ -15,11 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from fundsim import __version__
 from fundsim.errors import FundsimError
 from fundsim.experiment.manifest import ManifestError, check_manifest
 from fundsim.experiment.manifest import read_manifest as read_manifest_file
 from fundsim.safeio import printable, read_csv, read_parquet
+from fundsim.version import __version__
 
 #: Files each kind of results folder must hold (``manifest.json`` is checked first).
 REQUIRED_FILES: dict[str, tuple[str, ...]] = {

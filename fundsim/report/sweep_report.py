@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from fundsim import __version__
 from fundsim.errors import FundsimError
 from fundsim.report.export import render, write_figures, write_text
 from fundsim.report.html import environment, svg_data_uri, svg_size_px
 from fundsim.report.sensitivity import INDEX_LABELS, MAIN_INDEX, scatter_figure, tornado_figure
 from fundsim.safeio import open_regular, printable, read_csv, read_parquet
 from fundsim.sweep.store import changed_summary_files, read_manifest
+from fundsim.version import __version__
 
 CAPTIONS = {
     "sobol": "Bars: the total-order index ST (the share of the output's variance that involves the parameter, "

@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from fundsim import __version__
 from fundsim.errors import Problem, ScenarioError
 from fundsim.experiment.compare import configured_contracts
 from fundsim.experiment.preflight import check_sweep_dir
@@ -32,6 +31,7 @@ from fundsim.sweep.overrides import apply, base_data, check_path
 from fundsim.sweep.spec import SweepSpec
 from fundsim.sweep.store import PARTITION
 from fundsim.sweep.tasks import ALL_CONTRACTS, SweepTask, run_sweep_task
+from fundsim.version import __version__
 
 
 @dataclass

@@ -27,7 +27,6 @@ from typing import Any
 
 import pandas as pd
 
-from fundsim import __version__
 from fundsim.errors import FundsimError
 from fundsim.experiment.manifest import ManifestError, check_manifest
 from fundsim.experiment.manifest import read_manifest as read_manifest_file
@@ -35,6 +34,7 @@ from fundsim.experiment.ownership import NotOursError, check_replaceable
 from fundsim.experiment.store import atomic_file, file_record
 from fundsim.safeio import printable, read_parquet, write_parquet
 from fundsim.spreadsheet import write_csv
+from fundsim.version import __version__
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
