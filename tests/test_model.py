@@ -213,10 +213,10 @@ def test_visit_buffer_follows_the_caseload_not_the_horizon(small: dict) -> None:
     team = ServiceModel(sc, cal, RandomStreams(sc.simulation.seed, 0))
     for day in range(cal.n_days):
         run_day(team, day)
-    drawn = team._buffer_used
+    drawn = team.visit_buffer.used
     team.compact_visit_buffer()
     c = team.people.cols
     live = c["stage"] != FREE
     still_needed = int(np.maximum(c["n_visits"][live] - c["visits_done"][live], 0).sum())
-    assert team._buffer_used == still_needed
+    assert team.visit_buffer.used == still_needed
     assert still_needed < drawn / 3

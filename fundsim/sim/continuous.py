@@ -56,8 +56,8 @@ def _person(
                 f2f = float(c["assessment_minutes"][slot])
             else:
                 pos = int(c["visit_offset"][slot] + c["visits_done"][slot])
-                f2f = float(team._f2f[pos])
-                minutes = f2f + float(team._travel[pos])
+                f2f = float(team.visit_buffer.f2f_minutes[pos])
+                minutes = f2f + float(team.visit_buffer.travel_minutes[pos])
             start = env.now
             team.accounts.add_at("contact_hours", loc, start, f2f / MINUTES_PER_HOUR)
             team.accounts.add_at("travel_hours", loc, start, (minutes - f2f) / MINUTES_PER_HOUR)

@@ -1,19 +1,22 @@
-"""The community nursing service: every locality's team, waiting list, caseload, visits and outcomes.
+"""The community nursing service: every locality's team, waiting list and caseload, and its day.
 
-The service works a day at a time, as district nurses do: at the start of each day it resolves the
-emergency admissions that happened overnight, then each locality's team allocates the day's due
-work (urgent assessments, due follow-up visits, routine assessments) to its staff on duty, lowest
-allowed grade first, deferring what does not fit; a visit deferred beyond the tolerance is missed.
-Then the day's referrals join the waiting lists.
+The service works a day at a time, as district nurses do (:func:`fundsim.sim.engine.run_day`): at
+the start of each day the emergency admissions that happened overnight are resolved
+(:mod:`fundsim.sim.admissions`); then each locality's team is given the day's work, collected from
+named sources (:mod:`fundsim.sim.work`: assessments, due follow-up visits) and allocated to its
+staff on duty, lowest allowed grade first (:mod:`fundsim.sim.allocation`); what does not fit is
+deferred, and a visit deferred beyond the tolerance is missed. Then the day's referrals
+(:mod:`fundsim.sim.referrals`) join the waiting lists. This module holds the state they share and
+the steps that move people between the lists: arrival, assessment, visits, the month end, and
+the levers the provider's management pulls (:mod:`fundsim.sim.management`).
 
 Everyone in every locality is a row of one :class:`~fundsim.sim.patients.PatientTable` with a
 ``locality`` column, so each step of the day is one vectorised pass over the whole service rather
-than one per locality (the per-call overhead of numpy, not arithmetic, was the cost). Only the
-allocation walks the day's work item by item, because each item sees what the ones before it left.
+than one per locality (the per-call overhead of numpy, not arithmetic, was the cost).
 
 Random numbers stay keyed by locality (common random numbers): each locality's referrals, care
 plans, visit durations and deterioration budgets are drawn from that locality's streams, in blocks
-of :data:`BLOCK_DAYS` days, whatever the contract, staffing or provider behaviour.
+of days, whatever the contract, staffing or provider behaviour.
 """
 
 from __future__ import annotations
@@ -22,14 +25,14 @@ import numpy as np
 
 from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
+from fundsim.sim.admissions import Admissions
 from fundsim.sim.allocation import Allocation, allocate_day
 from fundsim.sim.calendar import Calendar
-from fundsim.sim.hazard import admissions_on_path
-from fundsim.sim.no_care import no_care_admissions
 from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
 from fundsim.sim.referrals import ReferralBlock, Referrals
 from fundsim.sim.roster import build_roster
 from fundsim.sim.streams import RandomStreams
+from fundsim.sim.visit_buffer import VisitBuffer
 from fundsim.sim.work import Assessments, FollowUpVisits, WorkSource
 
 MINUTES_PER_HOUR = 60.0
@@ -75,21 +78,12 @@ class ServiceModel:
         self._block: ReferralBlock | None = None
 
         # Flat buffers of the visit durations (face-to-face, travel) of people on the lists.
-        self._f2f = np.empty(4096)
-        self._travel = np.empty(4096)
-        self._buffer_used = 0
+        self.visit_buffer = VisitBuffer()
 
         out = scenario.outcomes
         self.m_wait = out.waiting_hazard_multiplier
-        self.m_untreated = out.untreated_hazard_multiplier
         self.m_missed = out.missed_visit_hazard_multiplier
-        self.m_post = out.post_discharge_hazard_multiplier
         self.missed_effect_days = round(out.missed_visit_effect_days)
-        self.follow_up_days = out.follow_up_days
-        hosp = scenario.hospital
-        self.tariff = hosp.tariff_gbp
-        self.trim = hosp.trim_point_days
-        self.excess = hosp.excess_bed_day_gbp
 
         # What provider management can change (fundsim.sim.management); the scenario sets the start.
         self.fte_scale = 1.0  # staff relative to the initial establishment
@@ -107,6 +101,7 @@ class ServiceModel:
         self.checks_run = 0
         # Where the day's work comes from, in the order their items are listed (ties keep it).
         self.work_sources: list[WorkSource] = [Assessments(self), FollowUpVisits(self)]
+        self.admissions = Admissions(self)
         self.last_allocation: Allocation | None = None
 
     def _record_referrals(self, b: ReferralBlock) -> None:
@@ -118,19 +113,6 @@ class ServiceModel:
             sel = b.source == s
             acc.add_times(f"referrals_from_{name}", b.loc[sel], b.time[sel])
         acc.add_times_by_tier("referrals", b.loc, b.time, b.tier)
-
-    def _store_visits(self, f2f: np.ndarray, travel: np.ndarray) -> int:
-        n = len(f2f)
-        need = self._buffer_used + n
-        if need > len(self._f2f):
-            size = max(2 * len(self._f2f), need)
-            self._f2f = np.resize(self._f2f, size)
-            self._travel = np.resize(self._travel, size)
-        start = self._buffer_used
-        self._f2f[start:need] = f2f
-        self._travel[start:need] = travel
-        self._buffer_used = need
-        return start
 
     def arrive(self, day: int) -> np.ndarray:
         """The referrals of ``day`` (times in ``[day, day + 1)``) join the lists; return their slots."""
@@ -153,11 +135,11 @@ class ServiceModel:
             self.accounts.count_day("referrals_declined", day, b.loc[declined])
             # A declined referral gets no care: its admissions are its no-care ones, over its planned
             # window, counted both as what happened and as the counterfactual (it adds 0 avoided).
-            a_loc, a_time, a_los = self._no_care_admissions(
+            a_loc, a_time, a_los = self.admissions.no_care(
                 b.loc[declined], b.time[declined], b.planned_end[declined], b.window_end[declined],
                 self.base_hazard[tier[~accepted]], b.budgets[declined], b.ends[declined], b.los[declined],
             )  # fmt: skip
-            self._record_admissions(a_loc, a_time, a_los, "admissions_declined_referrals")
+            self.admissions.record(a_loc, a_time, a_los, "admissions_declined_referrals")
             self.accounts.add_times("counterfactual_admissions", a_loc, a_time)
         if len(keep) == 0:
             return np.empty(0, dtype=np.int64)
@@ -166,7 +148,7 @@ class ServiceModel:
         total = int(nv.sum())
         new_start = np.cumsum(nv) - nv
         idx = np.repeat(b.visit_start[keep] - new_start, nv) + np.arange(total)
-        offset0 = self._store_visits(b.f2f[idx], b.travel[idx])
+        offset0 = self.visit_buffer.store(b.f2f[idx], b.travel[idx])
 
         p = self.people
         slots = p.allocate(len(keep))
@@ -197,107 +179,21 @@ class ServiceModel:
         p.start_hazard(slots, t, self.m_wait)
         return slots
 
-    # ------------------------------------------------------------------ outcomes
-
-    def _no_care_admissions(
-        self,
-        loc: np.ndarray,
-        start: np.ndarray,
-        planned_end: np.ndarray,
-        window_end: np.ndarray,
-        hazard: np.ndarray,
-        budgets: np.ndarray,
-        ends: np.ndarray,
-        los: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Admissions without community care: :func:`~fundsim.sim.no_care.no_care_admissions`."""
-        return no_care_admissions(
-            loc, start, planned_end, window_end, hazard, budgets, ends, los, self.m_untreated, self.m_post
-        )
-
-    def _follow_up_end(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> np.ndarray:
-        """End of the window over which ``slots`` are followed, actual and no-care paths alike.
-
-        The later of the planned window end (referral + planned care + follow-up) and the actual
-        end of care (discharge or an admission that ends the episode) + follow-up. Both paths are
-        counted over the same window, so a late discharge is not read as admissions caused.
-        """
-        return np.maximum(self.people.cols["window_end_day"][slots], end_of_care + self.follow_up_days)
-
-    def _close_counterfactual(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> None:
-        """Count the no-care admissions of ``slots``, whose care ended at ``end_of_care``, over their window."""
-        if len(slots) == 0:
-            return
-        p = self.people
-        c = p.cols
-        a_loc, a_time, _ = self._no_care_admissions(
-            c["locality"][slots], c["referral_day"][slots], c["planned_end_day"][slots],
-            self._follow_up_end(slots, end_of_care), c["base_hazard"][slots],
-            p.budgets[slots], p.ends[slots], p.los[slots],
-        )  # fmt: skip
-        self.accounts.add_times("counterfactual_admissions", a_loc, a_time)
-
-    def _record_admissions(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray, metric: str) -> None:
-        if len(t) == 0:
-            return
-        acc = self.accounts
-        acc.add_times("admissions", loc, t)
-        acc.add_times(metric, loc, t)
-        acc.add_times("bed_days", loc, t, los)
-        acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+    # ------------------------------------------------------------------ outcomes (fundsim.sim.admissions)
 
     def admit(self, day: int) -> None:
-        """Resolve the emergency admissions that happened before the start of ``day``.
+        """Resolve the emergency admissions that happened before the start of ``day``."""
+        self.admissions.admit(day)
 
-        Someone home from a short stay may be admitted again before ``day``; those are resolved too.
-        """
-        due = np.flatnonzero(self.people.cols["admission_day"] <= day)  # free slots hold +inf
-        while len(due):
-            self._admit(due, day)
-            due = np.flatnonzero(self.people.cols["admission_day"] <= day)
+    def restore_hazards(self, day: int) -> None:
+        """End the raised hazard of missed visits whose effect has worn off."""
+        self.admissions.restore_hazards(day)
 
-    def _admit(self, due: np.ndarray, day: int) -> None:
-        p = self.people
-        c = p.cols
-        t = c["admission_day"][due]
-        k = c["k"][due].astype(np.int64)
-        los = p.los[due, k]
-        ends = p.ends[due, k]
-        stage = c["stage"][due]
-        loc = c["locality"][due]
-        acc = self.accounts
-        acc.add_times("admissions", loc, t)
-        on_caseload = stage == CASELOAD
-        acc.add_times("admissions_from_caseload", loc[on_caseload], t[on_caseload])
-        acc.add_times("admissions_from_waiting_list", loc[~on_caseload], t[~on_caseload])
-        acc.add_times("bed_days", loc, t, los)
-        acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
-        # A visit that was due when the person was admitted will not happen as planned.
-        outstanding = on_caseload & (c["next_due_day"][due] <= day)
-        acc.add_times("visits_cancelled", loc[outstanding], t[outstanding])
+    def discharge(self, slots: np.ndarray, day: float) -> None:
+        """Discharge ``slots`` (all on the caseload) at ``day``; follow them to the end of their window."""
+        self.admissions.discharge(slots, day)
 
-        ended = due[ends]
-        self.counts["ended_by_admission"] += len(ended)
-        if len(ended):
-            self._close_stage(ended, t[ends])
-            acc.add_times("episodes_ended_by_admission", loc[ends], t[ends])
-            self._close_counterfactual(ended, t[ends])
-            p.release(ended)
-        stay = due[~ends]
-        if len(stay):
-            c["k"][stay] += 1
-            home = t[~ends] + los[~ends]
-            # Care resumes on the first whole day after the stay; the risk, as on every other path
-            # (after discharge, without care), from the moment the person is home.
-            back = np.maximum(np.ceil(home).astype(np.int64), day)
-            c["return_day"][stay] = back
-            stay_caseload = on_caseload[~ends]
-            c["next_due_day"][stay] = np.where(stay_caseload, back, c["next_due_day"][stay])
-            c["due_since_day"][stay] = np.where(stay_caseload, back, c["due_since_day"][stay])
-            c["raised_until_day"][stay] = 0
-            p.start_hazard(stay, home, np.where(stay_caseload, self.m_care, self.m_wait))
-
-    def _close_stage(self, slots: np.ndarray, t_end: np.ndarray | float, stage: int | None = None) -> None:
+    def close_stage(self, slots: np.ndarray, t_end: np.ndarray | float, stage: int | None = None) -> None:
         """Add the person-days of the current stage of ``slots`` ending at ``t_end``.
 
         ``stage`` says every slot is in that stage (a shortcut for callers that know).
@@ -316,51 +212,6 @@ class ServiceModel:
                 s = slots[sel]
                 end = t_end[sel] if t_end.ndim else np.full(len(s), float(t_end))
                 self.accounts.add_area(metric, c["locality"][s], c["stage_start_day"][s], end)
-
-    def restore_hazards(self, day: int) -> None:
-        """End the raised hazard of missed visits whose effect has worn off."""
-        c = self.people.cols
-        raised = c["raised_until_day"]
-        back = np.flatnonzero((raised > 0) & (raised <= day) & (c["stage"] == CASELOAD))
-        if len(back):
-            c["raised_until_day"][back] = 0
-            self.people.set_multiplier(back, float(day), self.m_care)
-
-    def discharge(self, slots: np.ndarray, day: float) -> None:
-        """Discharge ``slots`` (all on the caseload) at ``day``; follow them to the end of their window."""
-        if len(slots) == 0:
-            return
-        p = self.people
-        c = p.cols
-        loc = c["locality"][slots]
-        self.counts["discharged"] += len(slots)
-        self._close_stage(slots, float(day), CASELOAD)
-        self.accounts.add_times("discharges", loc, np.full(len(slots), float(day)))
-        budget = p.budget_at(slots, float(day))
-        h_post = c["base_hazard"][slots] * self.m_post
-        window_end = self._follow_up_end(slots, float(day))
-        k = c["k"][slots]
-        # Only those whose remaining budget runs out within the window need a path walk.
-        follow = np.flatnonzero((window_end > day) & (h_post > 0) & (budget < h_post * (window_end - day)))
-        if len(follow):
-            a_loc: list[int] = []
-            a_time: list[float] = []
-            a_los: list[float] = []
-            for j in follow.tolist():
-                s = slots[j]
-                for a in admissions_on_path(
-                    float(day), float(budget[j]), int(k[j]), ((float(window_end[j]), float(h_post[j])),),
-                    p.budgets[s], p.ends[s], p.los[s],
-                ):  # fmt: skip
-                    a_loc.append(int(loc[j]))
-                    a_time.append(a.time_days)
-                    a_los.append(a.length_of_stay_days)
-            if a_time:
-                self._record_admissions(
-                    np.array(a_loc, dtype=np.int64), np.array(a_time), np.array(a_los), "admissions_after_discharge"
-                )
-        self._close_counterfactual(slots, float(day))
-        p.release(slots)
 
     # ------------------------------------------------------------------ the working day
 
@@ -413,11 +264,11 @@ class ServiceModel:
 
     def visit_f2f_minutes(self, pos: np.ndarray) -> np.ndarray:
         """Planned face-to-face minutes of the visits at buffer positions ``pos``."""
-        return self._f2f[pos]
+        return self.visit_buffer.f2f_minutes[pos]
 
     def visit_travel_minutes(self, pos: np.ndarray) -> np.ndarray:
         """Travel minutes of the visits at buffer positions ``pos``."""
-        return self._travel[pos]
+        return self.visit_buffer.travel_minutes[pos]
 
     def complete_assessments(self, slots: np.ndarray, t_days: float) -> None:
         """Assess ``slots`` at ``t_days``: they move from the waiting list to the caseload."""
@@ -430,7 +281,7 @@ class ServiceModel:
         acc.add_waits(t_days, loc, waits)
         at = np.full(len(slots), t_days)
         acc.add_times("assessments", loc, at)
-        self._close_stage(slots, t_days, WAITING)
+        self.close_stage(slots, t_days, WAITING)
         acc.add_times("caseload_entries", loc, at)
         tiers = c["tier"][slots].astype(np.int64)
         acc.add_times_by_tier("episodes", loc, at, tiers)
@@ -543,35 +394,22 @@ class ServiceModel:
         without compaction the buffer would grow with every referral over the horizon. Rebuilt
         monthly, it holds what the live caseload needs: memory follows the caseload, not the horizon.
         """
-        c = self.people.cols
-        live = np.flatnonzero(c["stage"] != FREE)
-        done = c["visits_done"][live]
-        left = np.maximum(c["n_visits"][live] - done, 0)
-        total = int(left.sum())
-        new_starts = np.cumsum(left) - left
-        idx = np.repeat(c["visit_offset"][live] + done - new_starts, left) + np.arange(total)
-        size = max(4096, 2 * total)
-        f2f = np.empty(size)
-        travel = np.empty(size)
-        f2f[:total] = self._f2f[idx]
-        travel[:total] = self._travel[idx]
-        self._f2f, self._travel, self._buffer_used = f2f, travel, total
-        c["visit_offset"][live] = new_starts - done
+        self.visit_buffer.compact(self.people)
 
     def close_run(self, end_day: float) -> None:
         """Add the person-days, and the no-care admissions up to ``end_day``, of everyone still on a list."""
         live = np.flatnonzero(self.people.cols["stage"] != FREE)
-        self._close_stage(live, end_day)
+        self.close_stage(live, end_day)
         # Their actual path is counted to the end of the run, so their no-care path is too (at least:
         # admissions after the horizon fall outside every month).
-        self._close_counterfactual(live, end_day)
+        self.admissions.close_counterfactual(live, end_day)
 
     def state_nbytes(self) -> int:
         """Bytes held by per-person state: the patient table and the visit-duration buffers."""
         block = 0
         if self._block is not None:
             block = sum(v.nbytes for v in vars(self._block).values() if isinstance(v, np.ndarray))
-        return self.people.nbytes() + self._f2f.nbytes + self._travel.nbytes + block
+        return self.people.nbytes() + self.visit_buffer.nbytes() + block
 
     def live_people(self) -> int:
         """People on the waiting lists or caseloads."""

@@ -1,0 +1,185 @@
+"""Emergency admissions: resolving them overnight, and following people to the end of their window.
+
+Each person carries deterioration budgets drawn at referral (:mod:`fundsim.sim.hazard`); an
+admission happens when the hazard integrated along their path spends a budget. This module resolves
+the admissions due each morning (a stay, after which care resumes, or the end of the episode),
+ends the raised hazard of a missed visit once its effect wears off, discharges people at the end of
+their care plan and follows them to the end of their follow-up window, and counts each person's
+no-care admissions (:mod:`fundsim.sim.no_care`) over the same window as their actual path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fundsim.sim.hazard import admissions_on_path
+from fundsim.sim.no_care import no_care_admissions
+from fundsim.sim.patients import CASELOAD
+
+if TYPE_CHECKING:
+    from fundsim.sim.service import ServiceModel
+
+
+class Admissions:
+    """The hospital side of the service's day: admissions, discharges and the follow-up window."""
+
+    def __init__(self, service: ServiceModel) -> None:
+        self.service = service
+        sc = service.scenario
+        out = sc.outcomes
+        self.m_untreated = out.untreated_hazard_multiplier
+        self.m_post = out.post_discharge_hazard_multiplier
+        self.follow_up_days = out.follow_up_days
+        hosp = sc.hospital
+        self.tariff = hosp.tariff_gbp
+        self.trim = hosp.trim_point_days
+        self.excess = hosp.excess_bed_day_gbp
+
+    def no_care(
+        self,
+        loc: np.ndarray,
+        start: np.ndarray,
+        planned_end: np.ndarray,
+        window_end: np.ndarray,
+        hazard: np.ndarray,
+        budgets: np.ndarray,
+        ends: np.ndarray,
+        los: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Admissions without community care: :func:`~fundsim.sim.no_care.no_care_admissions`."""
+        return no_care_admissions(
+            loc, start, planned_end, window_end, hazard, budgets, ends, los, self.m_untreated, self.m_post
+        )
+
+    def _follow_up_end(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> np.ndarray:
+        """End of the window over which ``slots`` are followed, actual and no-care paths alike.
+
+        The later of the planned window end (referral + planned care + follow-up) and the actual
+        end of care (discharge or an admission that ends the episode) + follow-up. Both paths are
+        counted over the same window, so a late discharge is not read as admissions caused.
+        """
+        return np.maximum(self.service.people.cols["window_end_day"][slots], end_of_care + self.follow_up_days)
+
+    def close_counterfactual(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> None:
+        """Count the no-care admissions of ``slots``, whose care ended at ``end_of_care``, over their window."""
+        if len(slots) == 0:
+            return
+        p = self.service.people
+        c = p.cols
+        a_loc, a_time, _ = self.no_care(
+            c["locality"][slots], c["referral_day"][slots], c["planned_end_day"][slots],
+            self._follow_up_end(slots, end_of_care), c["base_hazard"][slots],
+            p.budgets[slots], p.ends[slots], p.los[slots],
+        )  # fmt: skip
+        self.service.accounts.add_times("counterfactual_admissions", a_loc, a_time)
+
+    def record(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray, metric: str) -> None:
+        """Count admissions at times ``t`` with stays ``los``: in the totals, under ``metric``, bed-days and cost."""
+        if len(t) == 0:
+            return
+        acc = self.service.accounts
+        acc.add_times("admissions", loc, t)
+        acc.add_times(metric, loc, t)
+        acc.add_times("bed_days", loc, t, los)
+        acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+
+    def admit(self, day: int) -> None:
+        """Resolve the emergency admissions that happened before the start of ``day``.
+
+        Someone home from a short stay may be admitted again before ``day``; those are resolved too.
+        """
+        due = np.flatnonzero(self.service.people.cols["admission_day"] <= day)  # free slots hold +inf
+        while len(due):
+            self._admit(due, day)
+            due = np.flatnonzero(self.service.people.cols["admission_day"] <= day)
+
+    def _admit(self, due: np.ndarray, day: int) -> None:
+        p = self.service.people
+        c = p.cols
+        t = c["admission_day"][due]
+        k = c["k"][due].astype(np.int64)
+        los = p.los[due, k]
+        ends = p.ends[due, k]
+        stage = c["stage"][due]
+        loc = c["locality"][due]
+        acc = self.service.accounts
+        acc.add_times("admissions", loc, t)
+        on_caseload = stage == CASELOAD
+        acc.add_times("admissions_from_caseload", loc[on_caseload], t[on_caseload])
+        acc.add_times("admissions_from_waiting_list", loc[~on_caseload], t[~on_caseload])
+        acc.add_times("bed_days", loc, t, los)
+        acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+        # A visit that was due when the person was admitted will not happen as planned.
+        outstanding = on_caseload & (c["next_due_day"][due] <= day)
+        acc.add_times("visits_cancelled", loc[outstanding], t[outstanding])
+
+        ended = due[ends]
+        self.service.counts["ended_by_admission"] += len(ended)
+        if len(ended):
+            self.service.close_stage(ended, t[ends])
+            acc.add_times("episodes_ended_by_admission", loc[ends], t[ends])
+            self.close_counterfactual(ended, t[ends])
+            p.release(ended)
+        stay = due[~ends]
+        if len(stay):
+            c["k"][stay] += 1
+            home = t[~ends] + los[~ends]
+            # Care resumes on the first whole day after the stay; the risk, as on every other path
+            # (after discharge, without care), from the moment the person is home.
+            back = np.maximum(np.ceil(home).astype(np.int64), day)
+            c["return_day"][stay] = back
+            stay_caseload = on_caseload[~ends]
+            c["next_due_day"][stay] = np.where(stay_caseload, back, c["next_due_day"][stay])
+            c["due_since_day"][stay] = np.where(stay_caseload, back, c["due_since_day"][stay])
+            c["raised_until_day"][stay] = 0
+            p.start_hazard(stay, home, np.where(stay_caseload, self.service.m_care, self.service.m_wait))
+
+    def restore_hazards(self, day: int) -> None:
+        """End the raised hazard of missed visits whose effect has worn off."""
+        c = self.service.people.cols
+        raised = c["raised_until_day"]
+        back = np.flatnonzero((raised > 0) & (raised <= day) & (c["stage"] == CASELOAD))
+        if len(back):
+            c["raised_until_day"][back] = 0
+            self.service.people.set_multiplier(back, float(day), self.service.m_care)
+
+    def discharge(self, slots: np.ndarray, day: float) -> None:
+        """Discharge ``slots`` (all on the caseload) at ``day``; follow them to the end of their window."""
+        if len(slots) == 0:
+            return
+        p = self.service.people
+        c = p.cols
+        loc = c["locality"][slots]
+        self.service.counts["discharged"] += len(slots)
+        self.service.close_stage(slots, float(day), CASELOAD)
+        self.service.accounts.add_times("discharges", loc, np.full(len(slots), float(day)))
+        budget = p.budget_at(slots, float(day))
+        h_post = c["base_hazard"][slots] * self.m_post
+        window_end = self._follow_up_end(slots, float(day))
+        k = c["k"][slots]
+        # Only those whose remaining budget runs out within the window need a path walk.
+        follow = np.flatnonzero((window_end > day) & (h_post > 0) & (budget < h_post * (window_end - day)))
+        if len(follow):
+            a_loc: list[int] = []
+            a_time: list[float] = []
+            a_los: list[float] = []
+            for j in follow.tolist():
+                s = slots[j]
+                for a in admissions_on_path(
+                    float(day), float(budget[j]), int(k[j]), ((float(window_end[j]), float(h_post[j])),),
+                    p.budgets[s], p.ends[s], p.los[s],
+                ):  # fmt: skip
+                    a_loc.append(int(loc[j]))
+                    a_time.append(a.time_days)
+                    a_los.append(a.length_of_stay_days)
+            if a_time:
+                self.record(
+                    np.array(a_loc, dtype=np.int64), np.array(a_time), np.array(a_los), "admissions_after_discharge"
+                )
+        self.close_counterfactual(slots, float(day))
+        p.release(slots)
+
+
+__all__ = ["Admissions"]
