@@ -23,7 +23,7 @@ from fundsim.contracts.block import BlockContract
 from fundsim.contracts.capitation import CapitationContract, risk_weighted_population
 from fundsim.contracts.cost_and_volume import CostAndVolumeContract
 from fundsim.contracts.outcomes import OutcomesContract, expected_admissions
-from fundsim.ledger import provider_totals
+from fundsim.sim.ledger import provider_totals
 
 TIERS = ("low", "medium", "high")
 MIX = {"low": 0.50, "medium": 0.35, "high": 0.15}

@@ -16,9 +16,9 @@ import pytest
 import simpy
 from builders import build, small_dict
 
-from fundsim.ledger import build_ledger
 from fundsim.sim.calendar import build_calendar
 from fundsim.sim.engine import _working_days
+from fundsim.sim.ledger import build_ledger
 from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 

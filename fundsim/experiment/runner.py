@@ -11,9 +11,9 @@ import pandas as pd
 from fundsim.contracts.accounting import settle, unfunded_total
 from fundsim.experiment.executor import SimTask, run_tasks
 from fundsim.experiment.stats import mean_ci
-from fundsim.ledger import provider_totals
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
+from fundsim.sim.ledger import provider_totals
 
 
 @dataclass(frozen=True)

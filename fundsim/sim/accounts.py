@@ -1,7 +1,7 @@
 """Monthly accumulators the simulation writes into: one row per locality, one column per month.
 
 The simulation only adds numbers here; turning them into the tidy ledger table is
-:mod:`fundsim.ledger`'s job.
+:mod:`fundsim.sim.ledger`'s job.
 """
 
 from __future__ import annotations

@@ -10,22 +10,34 @@ no-care admissions (:mod:`fundsim.sim.no_care`) over the same window as their ac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from fundsim.scenario.models import Scenario
+from fundsim.sim.accounts import Accounts
 from fundsim.sim.hazard import admissions_on_path
 from fundsim.sim.no_care import no_care_admissions
-from fundsim.sim.patients import CASELOAD
+from fundsim.sim.patients import CASELOAD, PatientTable
 
-if TYPE_CHECKING:
-    from fundsim.sim.service import ServiceModel
+
+class Lists(Protocol):
+    """What admissions need of the service (:class:`fundsim.sim.service.ServiceModel` is one)."""
+
+    scenario: Scenario
+    accounts: Accounts
+    people: PatientTable
+    counts: dict[str, int]
+    m_care: float
+    m_wait: float
+
+    def close_stage(self, slots: np.ndarray, t_end: np.ndarray | float, stage: int | None = None) -> None: ...  # noqa: D102
 
 
 class Admissions:
     """The hospital side of the service's day: admissions, discharges and the follow-up window."""
 
-    def __init__(self, service: ServiceModel) -> None:
+    def __init__(self, service: Lists) -> None:
         self.service = service
         sc = service.scenario
         out = sc.outcomes
@@ -182,4 +194,4 @@ class Admissions:
         p.release(slots)
 
 
-__all__ = ["Admissions"]
+__all__ = ["Admissions", "Lists"]

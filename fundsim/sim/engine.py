@@ -10,6 +10,7 @@ import simpy
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar, build_calendar
 from fundsim.sim.checks import check_allocation, check_day
+from fundsim.sim.ledger import build_ledger
 from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 
@@ -69,8 +70,6 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
     ``check`` the model's invariants (:mod:`fundsim.sim.checks`) are verified every day; a
     violation raises :class:`~fundsim.sim.checks.InvariantError`. Checking never changes a number.
     """
-    from fundsim.ledger import build_ledger  # local import: the ledger module depends on sim types
-
     calendar = build_calendar(scenario.simulation)
     streams = RandomStreams(scenario.simulation.seed, replication)
     service = ServiceModel(scenario, calendar, streams)

@@ -17,9 +17,9 @@ import pandas as pd
 import simpy
 
 from fundsim.contracts import REGISTRY
-from fundsim.ledger import add_derived_columns
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar
+from fundsim.sim.ledger import add_derived_columns
 from fundsim.sim.policy import Decision, Signals, State, decide
 from fundsim.sim.service import ServiceModel
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from fundsim.sim.patients import CASELOAD, WAITING
-
-if TYPE_CHECKING:
-    from fundsim.sim.service import ServiceModel
+from fundsim.scenario.models import Scenario
+from fundsim.sim.accounts import Accounts
+from fundsim.sim.patients import CASELOAD, WAITING, PatientTable
 
 
 class Priority(IntEnum):
@@ -77,12 +76,28 @@ class WorkSource(Protocol):
         ...
 
 
+class Team(Protocol):
+    """What the built-in sources need of the service (:class:`fundsim.sim.service.ServiceModel` is one)."""
+
+    scenario: Scenario
+    accounts: Accounts
+    people: PatientTable
+    n_localities: int
+    visit_time_factor: float
+
+    def visit_f2f_minutes(self, pos: np.ndarray) -> np.ndarray: ...  # noqa: D102
+    def visit_travel_minutes(self, pos: np.ndarray) -> np.ndarray: ...  # noqa: D102
+    def complete_assessments(self, slots: np.ndarray, t_days: float) -> None: ...  # noqa: D102
+    def complete_visits(self, slots: np.ndarray, t_days: float) -> None: ...  # noqa: D102
+    def defer_visits(self, slots: np.ndarray, day: int) -> None: ...  # noqa: D102
+
+
 class Assessments:
     """Initial assessments of the people on the waiting lists (referred before today, not in hospital)."""
 
     name = "assessments"
 
-    def __init__(self, service: ServiceModel) -> None:
+    def __init__(self, service: Team) -> None:
         self.service = service
 
     def collect(self, day: int, rostered_minutes: np.ndarray) -> WorkItems:
@@ -134,7 +149,7 @@ class FollowUpVisits:
 
     name = "follow-up visits"
 
-    def __init__(self, service: ServiceModel) -> None:
+    def __init__(self, service: Team) -> None:
         self.service = service
 
     def collect(self, day: int, rostered_minutes: np.ndarray) -> WorkItems:
@@ -169,4 +184,4 @@ class FollowUpVisits:
         self.service.defer_visits(slots, day)
 
 
-__all__ = ["Assessments", "FollowUpVisits", "Priority", "WorkItems", "WorkSource"]
+__all__ = ["Assessments", "FollowUpVisits", "Priority", "Team", "WorkItems", "WorkSource"]
