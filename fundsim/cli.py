@@ -912,5 +912,13 @@ def _print_sweep(outcome: Any, executor: str | None, console: Console | None = N
     console.print(escape(f"Wrote {printable(outcome.out_dir)}/ (results, outputs.csv, sensitivity.csv){where}{ran}."))
 
 
+# Calibration lives in its own package; its commands join the group here.
+from fundsim.calibrate.commands import calibrate as calibrate_command  # noqa: E402
+from fundsim.calibrate.commands import synth_extract  # noqa: E402
+
+main.add_command(calibrate_command)
+main.add_command(synth_extract)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -34,16 +34,27 @@ PURPOSES = ("arrivals", "patients", "visits", "deterioration", "hospital")
 
 def referral_rate_per_day(scenario: Scenario, calendar: Calendar, locality: int) -> np.ndarray:
     """Expected referrals on each simulation day (the integrated non-homogeneous Poisson rate)."""
+    return referral_rate(scenario, locality, calendar.years_from_start, calendar.day_of_year, calendar.weekday)
+
+
+def referral_rate(
+    scenario: Scenario, locality: int, years_from_start: np.ndarray, day_of_year: np.ndarray, weekday: np.ndarray
+) -> np.ndarray:
+    """Expected referrals of ``locality`` on days given by their years from the start, day of year and weekday.
+
+    population / 1000 × rate per 1,000 a year / 365.25 × (1 + growth)^years × (1 + winter amplitude ×
+    cos(2π (day of year − peak day) / 365.25)) × weekday weight / mean weekday weight (Monday = 0).
+    """
     loc = scenario.localities[locality]
     demand = scenario.demand
     base = loc.population / 1000.0 * loc.referral_rate_per_1000_per_year / 365.25
-    growth = (1.0 + demand.growth_per_year) ** calendar.years_from_start
+    growth = (1.0 + demand.growth_per_year) ** years_from_start
     season = 1.0 + demand.seasonality.winter_amplitude * np.cos(
-        2.0 * np.pi * (calendar.day_of_year - demand.seasonality.peak_day_of_year) / 365.25
+        2.0 * np.pi * (day_of_year - demand.seasonality.peak_day_of_year) / 365.25
     )
     profile = np.asarray(demand.weekday_profile, dtype=float)
-    weekday = profile[calendar.weekday] / profile.mean()
-    return base * growth * season * weekday
+    weekday_weight = profile[weekday] / profile.mean()
+    return base * growth * season * weekday_weight
 
 
 @dataclass
@@ -217,4 +228,4 @@ class Referrals:
         )
 
 
-__all__ = ["BLOCK_DAYS", "PURPOSES", "ReferralBlock", "Referrals", "referral_rate_per_day"]
+__all__ = ["BLOCK_DAYS", "PURPOSES", "ReferralBlock", "Referrals", "referral_rate", "referral_rate_per_day"]
