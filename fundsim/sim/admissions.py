@@ -19,6 +19,7 @@ from fundsim.sim.accounts import Accounts
 from fundsim.sim.hazard import admissions_on_path
 from fundsim.sim.no_care import no_care_admissions
 from fundsim.sim.patients import CASELOAD, PatientTable
+from fundsim.sim.referrals import ReferralBlock
 
 
 class Lists(Protocol):
@@ -49,21 +50,18 @@ class Admissions:
         self.trim = hosp.trim_point_days
         self.excess = hosp.excess_bed_day_gbp
 
-    def no_care(
-        self,
-        loc: np.ndarray,
-        start: np.ndarray,
-        planned_end: np.ndarray,
-        window_end: np.ndarray,
-        hazard: np.ndarray,
-        budgets: np.ndarray,
-        ends: np.ndarray,
-        los: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Admissions without community care: :func:`~fundsim.sim.no_care.no_care_admissions`."""
-        return no_care_admissions(
-            loc, start, planned_end, window_end, hazard, budgets, ends, los, self.m_untreated, self.m_post
-        )
+    def declined(self, b: ReferralBlock, rows: np.ndarray, hazard: np.ndarray) -> None:
+        """Referrals ``rows`` of block ``b`` were declined: they get no care.
+
+        Their admissions are their no-care ones, over their planned window, counted both as what
+        happened and as the counterfactual (a declined referral adds 0 avoided admissions).
+        """
+        a_loc, a_time, a_los = no_care_admissions(
+            b.loc[rows], b.time[rows], b.planned_end[rows], b.window_end[rows], hazard,
+            b.budgets[rows], b.ends[rows], b.los[rows], self.m_untreated, self.m_post,
+        )  # fmt: skip
+        self.record(a_loc, a_time, a_los, "admissions_declined_referrals")
+        self.service.accounts.add_times("counterfactual_admissions", a_loc, a_time)
 
     def _follow_up_end(self, slots: np.ndarray, end_of_care: np.ndarray | float) -> np.ndarray:
         """End of the window over which ``slots`` are followed, actual and no-care paths alike.
@@ -80,10 +78,10 @@ class Admissions:
             return
         p = self.service.people
         c = p.cols
-        a_loc, a_time, _ = self.no_care(
+        a_loc, a_time, _ = no_care_admissions(
             c["locality"][slots], c["referral_day"][slots], c["planned_end_day"][slots],
             self._follow_up_end(slots, end_of_care), c["base_hazard"][slots],
-            p.budgets[slots], p.ends[slots], p.los[slots],
+            p.budgets[slots], p.ends[slots], p.los[slots], self.m_untreated, self.m_post,
         )  # fmt: skip
         self.service.accounts.add_times("counterfactual_admissions", a_loc, a_time)
 

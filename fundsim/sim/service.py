@@ -133,14 +133,7 @@ class ServiceModel:
             declined = rows[~accepted]
             self.counts["declined"] += len(declined)
             self.accounts.count_day("referrals_declined", day, b.loc[declined])
-            # A declined referral gets no care: its admissions are its no-care ones, over its planned
-            # window, counted both as what happened and as the counterfactual (it adds 0 avoided).
-            a_loc, a_time, a_los = self.admissions.no_care(
-                b.loc[declined], b.time[declined], b.planned_end[declined], b.window_end[declined],
-                self.base_hazard[tier[~accepted]], b.budgets[declined], b.ends[declined], b.los[declined],
-            )  # fmt: skip
-            self.admissions.record(a_loc, a_time, a_los, "admissions_declined_referrals")
-            self.accounts.add_times("counterfactual_admissions", a_loc, a_time)
+            self.admissions.declined(b, declined, self.base_hazard[tier[~accepted]])
         if len(keep) == 0:
             return np.empty(0, dtype=np.int64)
         # Copy the accepted people's visit durations into the live buffer.
