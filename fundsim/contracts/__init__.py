@@ -1,20 +1,30 @@
-"""Funding models. Each is one module with a config model and a pure payment function.
+"""Funding models. Each is one module with a config model, a pure payment function and a ``CONTRACT``.
 
-To add a contract: write ``fundsim/contracts/<name>.py`` defining ``CONTRACT`` and add one line
-to :data:`REGISTRY`. The scenario schema picks it up from here.
+To add a contract: write ``fundsim/contracts/<name>.py`` defining ``CONTRACT`` (a
+:class:`~fundsim.contracts.base.ContractType`) and add one ``register`` line below. The scenario
+schema, scaling, the provider's pricing and the report pick it up from the registry
+(``docs/contracts.md``, "Adding a contract").
 """
 
 from __future__ import annotations
 
 from fundsim.contracts import blended, block, capitation, cost_and_volume, outcomes
 from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
+from fundsim.contracts.registry import REGISTRY, on_change, register, registered, unregister
 
-REGISTRY: dict[str, ContractType] = {
-    block.CONTRACT.name: block.CONTRACT,
-    cost_and_volume.CONTRACT.name: cost_and_volume.CONTRACT,
-    capitation.CONTRACT.name: capitation.CONTRACT,
-    outcomes.CONTRACT.name: outcomes.CONTRACT,
-    blended.CONTRACT.name: blended.CONTRACT,
-}
+register(block.CONTRACT)
+register(cost_and_volume.CONTRACT)
+register(capitation.CONTRACT)
+register(outcomes.CONTRACT)
+register(blended.CONTRACT)
 
-__all__ = ["REGISTRY", "ContractConfig", "ContractContext", "ContractType"]
+__all__ = [
+    "REGISTRY",
+    "ContractConfig",
+    "ContractContext",
+    "ContractType",
+    "on_change",
+    "register",
+    "registered",
+    "unregister",
+]

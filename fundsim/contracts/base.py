@@ -7,8 +7,10 @@ lets one simulated ledger be priced under every contract.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,11 +65,108 @@ class ContractContext:
 PaymentFunction = Callable[[pd.DataFrame, ContractConfig, ContractContext], pd.DataFrame]
 
 
+#: An extra check of a contract's config against the scenario: raise ``ValueError`` with a message
+#: that starts with ``where`` (e.g. ``contracts.block``) when they do not fit together.
+ScenarioCheck = Callable[[ContractConfig, ContractContext, str], None]
+
+#: A contract's name: what scenario files write under ``contracts:`` and in ``contract:``.
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
 @dataclass(frozen=True)
 class ContractType:
-    """A registry entry: the config model and the payment function of one funding model."""
+    """Everything fundsim knows about one funding model; its module's ``CONTRACT`` and its registry entry.
 
+    Every place that treats contracts differently reads it from here, so a new contract is one module
+    and one registry line: the scenario schema (a ``contracts.<name>`` field typed by ``config``), the
+    checks against the scenario (``tier_keyed_fields`` and friends, ``check``), scaling a scenario's
+    size (``scaled_fields``), the provider's "one more contact" price (``activity_columns``) and the
+    report (``label``, ``colour``).
+    """
+
+    #: The name in scenario files (``contracts.<name>``, ``contract: <name>``) and in every result table.
     name: str
+    #: The config model: the contract's parameters, bounded, unknown keys rejected.
     config: type[ContractConfig]
+    #: The payment rule, a pure function of the provider's monthly ledger.
     pay: PaymentFunction
+    #: One line, shown in the JSON Schema of ``contracts.<name>``.
     summary: str
+    #: The readable name in tables, figures and the report's text (``cost and volume``).
+    label: str
+    #: The contract's colour in every figure (``#RRGGBB``); ``None`` takes a spare colour of the palette.
+    colour: str | None = None
+    #: Config fields that are totals for the whole population: multiplied with the population when a
+    #: scenario's size is scaled (per-head rates and prices are not).
+    scaled_fields: tuple[str, ...] = ()
+    #: Config fields holding a mapping keyed by complexity-tier name.
+    tier_keyed_fields: tuple[str, ...] = ()
+    #: Of ``tier_keyed_fields``, those that must name every tier.
+    every_tier_fields: tuple[str, ...] = ()
+    #: Config fields holding a mapping keyed by locality name.
+    locality_keyed_fields: tuple[str, ...] = ()
+    #: Ledger columns that grow with activity and that the payment reads: scaled together to price
+    #: "one more contact" (an empty tuple: income does not move with activity).
+    activity_columns: tuple[str, ...] = ()
+    #: Per-tier metrics of the same kind (``<metric>_tier_<tier>`` columns, e.g. ``contacts``, ``episodes``).
+    activity_tier_metrics: tuple[str, ...] = ()
+    #: Any further check of a config against the scenario (beyond the keyed fields).
+    check: ScenarioCheck | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not NAME_PATTERN.match(self.name):
+            raise ValueError(f"contract name {self.name!r} must be lower case letters, digits and _")
+        if self.colour is not None and not re.fullmatch(r"#[0-9A-Fa-f]{6}", self.colour):
+            raise ValueError(f"contract {self.name}: colour {self.colour!r} is not #RRGGBB")
+        declared = {
+            "scaled_fields": self.scaled_fields,
+            "tier_keyed_fields": self.tier_keyed_fields,
+            "every_tier_fields": self.every_tier_fields,
+            "locality_keyed_fields": self.locality_keyed_fields,
+        }
+        for what, names in declared.items():
+            unknown = [n for n in names if n not in self.config.model_fields]
+            if unknown:
+                raise ValueError(f"contract {self.name}: {what} names no field of {self.config.__name__}: {unknown}")
+        if not set(self.every_tier_fields) <= set(self.tier_keyed_fields):
+            raise ValueError(f"contract {self.name}: every_tier_fields must also be tier_keyed_fields")
+        if set(self.tier_keyed_fields) & set(self.locality_keyed_fields):
+            raise ValueError(f"contract {self.name}: a field cannot be keyed by both tier and locality")
+
+    def check_scenario(self, config: ContractConfig, context: ContractContext, where: str) -> None:
+        """Raise ``ValueError`` if ``config`` does not fit the scenario ``context`` describes.
+
+        Mappings keyed by tier or locality must name tiers or localities that exist (and, for
+        ``every_tier_fields``, every tier); then the contract's own ``check`` runs. Messages start
+        with ``where`` (``contracts.<name>``).
+        """
+        tiers = list(context.tier_names)
+        localities = list(context.locality_populations)
+        for name, value in config:
+            if value is None:
+                continue
+            if name in self.tier_keyed_fields:
+                known, what = tiers, "tiers"
+            elif name in self.locality_keyed_fields:
+                known, what = localities, "localities"
+            else:
+                continue
+            missing = [k for k in known if k not in value]
+            if name in self.every_tier_fields and missing:
+                raise ValueError(f"{where}.{name} must give a rate for every tier; missing {missing}")
+            unknown = sorted(set(value) - set(known))
+            if unknown:
+                raise ValueError(f"{where}.{name} names unknown {what} {unknown}; {what} are {known}")
+        if self.check is not None:
+            self.check(config, context, where)
+
+    def activity_ledger_columns(self, tier_names: tuple[str, ...] | list[str]) -> list[str]:
+        """The ledger columns that grow with the activity this contract pays on, per-tier ones included."""
+        per_tier = [f"{metric}_tier_{tier}" for metric in self.activity_tier_metrics for tier in tier_names]
+        return [*self.activity_columns, *per_tier]
+
+    def scale(self, config: dict[str, Any], factor: float) -> None:
+        """Multiply the ``scaled_fields`` of ``config`` (plain scenario data) by ``factor``, in place."""
+        for name in self.scaled_fields:
+            if config.get(name) is not None:
+                config[name] *= factor

@@ -109,8 +109,13 @@ def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext
 
 
 CONTRACT = ContractType(
-    "blended",
-    BlendedContract,
-    pay,
-    "fixed element for agreed activity, variable element at a share of unit price, and a quality incentive",
+    name="blended",
+    config=BlendedContract,
+    pay=pay,
+    summary="fixed element for agreed activity, variable element at a share of unit price, and a quality incentive",
+    label="blended",
+    colour="#D55E00",
+    scaled_fields=("fixed_gbp_per_year", "agreed_activity_per_year"),
+    # The variable element is paid on contacts or hours; assessments weight the mean-wait quality target.
+    activity_columns=("contacts", "contact_hours", "assessments"),
 )

@@ -42,4 +42,13 @@ def pay(periods: pd.DataFrame, config: BlockContract, context: ContractContext) 
     )
 
 
-CONTRACT = ContractType("block", BlockContract, pay, "fixed annual sum, independent of activity")
+CONTRACT = ContractType(
+    name="block",
+    config=BlockContract,
+    pay=pay,
+    summary="fixed annual sum, independent of activity",
+    label="block",
+    colour="#0072B2",
+    scaled_fields=("annual_value_gbp", "contracted_activity_per_year"),
+    # Income does not move with activity: no activity columns.
+)

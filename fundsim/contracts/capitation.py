@@ -161,8 +161,14 @@ def pay(periods: pd.DataFrame, config: CapitationContract, context: ContractCont
 
 
 CONTRACT = ContractType(
-    "capitation",
-    CapitationContract,
-    pay,
-    "budget per head of risk-weighted population, optionally with the acute budget and risk-share corridors",
+    name="capitation",
+    config=CapitationContract,
+    pay=pay,
+    summary="budget per head of risk-weighted population, optionally with the acute budget and risk-share corridors",
+    label="capitation",
+    colour="#009E73",
+    scaled_fields=("reference_activity_per_year",),
+    tier_keyed_fields=("tier_weights",),
+    locality_keyed_fields=("locality_weights",),
+    # Income follows the population and (through the corridor) cost, never activity.
 )

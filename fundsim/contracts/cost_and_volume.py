@@ -168,8 +168,14 @@ def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractC
 
 
 CONTRACT = ContractType(
-    "cost_and_volume",
-    CostAndVolumeContract,
-    pay,
-    "price per unit of activity, full price inside a tolerance band and a marginal rate beyond it",
+    name="cost_and_volume",
+    config=CostAndVolumeContract,
+    pay=pay,
+    summary="price per unit of activity, full price inside a tolerance band and a marginal rate beyond it",
+    label="cost and volume",
+    colour="#E69F00",
+    scaled_fields=("baseline_volume_per_year", "floor_gbp_per_year", "cap_gbp_per_year"),
+    tier_keyed_fields=("tier_prices_gbp",),
+    activity_columns=tuple(total for total, _ in UNIT_COLUMNS.values()),
+    activity_tier_metrics=tuple(prefix.removesuffix("_tier_") for _, prefix in UNIT_COLUMNS.values()),
 )

@@ -198,8 +198,15 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
 
 
 CONTRACT = ContractType(
-    "outcomes",
-    OutcomesContract,
-    pay,
-    "fixed element plus payments for admissions avoided against a risk model, KPI bonuses and a gain-share",
+    name="outcomes",
+    config=OutcomesContract,
+    pay=pay,
+    summary="fixed element plus payments for admissions avoided against a risk model, KPI bonuses and a gain-share",
+    label="outcomes-based",
+    colour="#CC79A7",
+    scaled_fields=("fixed_gbp_per_year", "reference_activity_per_year"),
+    tier_keyed_fields=("expected_admissions_per_referral",),
+    every_tier_fields=("expected_admissions_per_referral",),
+    # Assessments weight the mean-wait KPI a bonus may be paid on.
+    activity_columns=("assessments",),
 )

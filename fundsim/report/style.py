@@ -1,40 +1,55 @@
 """One look for every figure and table: a colour per contract, labels, number formats.
 
 The colours are the Okabe–Ito palette (distinguishable with the common colour-vision
-deficiencies); a contract keeps its colour in every figure of every report.
+deficiencies); a contract keeps its colour in every figure of every report. Each contract's colour
+and label are declared by its ``ContractType`` (``fundsim/contracts/<name>.py``) and read from the
+registry here, so a contract added later needs no edit in this module.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Mapping
 
-#: Colour of each registered contract, the same in every figure.
-CONTRACT_COLOURS: dict[str, str] = {
-    "block": "#0072B2",
-    "cost_and_volume": "#E69F00",
-    "capitation": "#009E73",
-    "outcomes": "#CC79A7",
-    "blended": "#D55E00",
-}
+from fundsim.contracts import REGISTRY, ContractType
 
-#: Colours for contracts not in :data:`CONTRACT_COLOURS` (a contract added later), in order.
+
+class _FromRegistry(Mapping[str, str]):
+    """A read-only view of one attribute of every registered contract that has it (live, never stale)."""
+
+    def __init__(self, attribute: Callable[[ContractType], str | None]) -> None:
+        self._attribute = attribute
+
+    def _items(self) -> dict[str, str]:
+        return {name: value for name, entry in REGISTRY.items() if (value := self._attribute(entry)) is not None}
+
+    def __getitem__(self, contract: str) -> str:
+        return self._items()[contract]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+
+#: Colour of each registered contract that declares one, the same in every figure.
+CONTRACT_COLOURS: Mapping[str, str] = _FromRegistry(lambda entry: entry.colour)
+
+#: Colours for contracts not in :data:`CONTRACT_COLOURS` (one with no colour of its own, or one a
+#: results folder names that is not registered), in order.
 SPARE_COLOURS = ("#56B4E9", "#F0E442", "#000000", "#999999")
 
 #: Readable names of the registered contracts.
-CONTRACT_LABELS: dict[str, str] = {
-    "block": "block",
-    "cost_and_volume": "cost and volume",
-    "capitation": "capitation",
-    "outcomes": "outcomes-based",
-    "blended": "blended",
-}
+CONTRACT_LABELS: Mapping[str, str] = _FromRegistry(lambda entry: entry.label)
 
 
 def contract_colour(contract: str, order: tuple[str, ...] = ()) -> str:
     """The colour of ``contract``; unknown contracts take spare colours by their place in ``order``."""
-    if contract in CONTRACT_COLOURS:
-        return CONTRACT_COLOURS[contract]
-    unknown = [c for c in order if c not in CONTRACT_COLOURS]
+    colours = dict(CONTRACT_COLOURS)
+    if contract in colours:
+        return colours[contract]
+    unknown = [c for c in order if c not in colours]
     index = unknown.index(contract) if contract in unknown else len(unknown)
     return SPARE_COLOURS[index % len(SPARE_COLOURS)]
 

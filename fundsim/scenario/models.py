@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from fundsim.contracts import REGISTRY
+from fundsim.contracts import REGISTRY, on_change
 from fundsim.contracts.base import ContractContext
 
 #: Tolerance when checking that a probability mix sums to one.
@@ -294,12 +294,25 @@ class Hospital(Model):
 # --------------------------------------------------------------------------- contracts & policy
 
 
+#: The ``Contracts`` model built for each state of the registry: when a contract registered for a while
+#: (a test's) is removed, the model returns to the very class scenarios made before it were validated
+#: with, so they still pickle (to a worker process) and compare as before.
+_CONTRACTS_MODELS: dict[tuple[object, ...], type[BaseModel]] = {}
+
+
 def _contracts_model() -> type[BaseModel]:
     """One optional field per registered contract, so adding a contract needs no edit here."""
-    fields = {name: (entry.config | None, Field(None, description=entry.summary)) for name, entry in REGISTRY.items()}
-    return create_model(
-        "Contracts", __base__=Model, __doc__="The funding models a scenario can be run under.", **fields
-    )
+    key = tuple(REGISTRY.items())
+    if key not in _CONTRACTS_MODELS:
+        fields = {name: (entry.config | None, Field(None, description=entry.summary)) for name, entry in key}
+        _CONTRACTS_MODELS[key] = create_model(
+            "Contracts",
+            __base__=Model,
+            __doc__="The funding models a scenario can be run under.",
+            __module__=__name__,
+            **fields,
+        )
+    return _CONTRACTS_MODELS[key]
 
 
 Contracts = _contracts_model()
@@ -518,7 +531,7 @@ class Scenario(Model):
             if any(s is None for s in shares):
                 raise ValueError("localities: give staff_share for every locality or for none")
             _check_mix({loc.name: float(loc.staff_share) for loc in self.localities}, "localities staff_share")
-        self._check_contract_names(tier_names, loc_names)
+        self._check_contracts()
         if getattr(self.contracts, self.contract, None) is None:
             configured = [k for k, v in self.contracts if v is not None]
             raise ValueError(f"contract '{self.contract}' is not configured under contracts; configured: {configured}")
@@ -566,30 +579,16 @@ class Scenario(Model):
                     f"grade ({', '.join(tier.allowed_grades)}) has fte 0 or patient_facing_share 0"
                 )
 
-    def _check_contract_names(self, tier_names: list[str], loc_names: list[str]) -> None:
-        """Contract parameters keyed by tier or locality must name tiers or localities that exist.
+    def _check_contracts(self) -> None:
+        """Each configured contract's checks against this scenario (``ContractType.check_scenario``).
 
-        By convention a contract config field whose name contains ``tier`` and holds a mapping is
-        keyed by tier name, and one containing ``locality`` by locality name.
+        Its fields keyed by tier or locality must name tiers or localities that exist, as each
+        contract declares them, and any check of its own must pass.
         """
+        context = self.contract_context()
         for contract, config in self.contracts:
-            if config is None:
-                continue
-            for field, value in config:
-                if not isinstance(value, dict):
-                    continue
-                if "tier" in field or field == "expected_admissions_per_referral":
-                    known, what = tier_names, "tiers"
-                elif "locality" in field:
-                    known, what = loc_names, "localities"
-                else:
-                    continue
-                unknown = sorted(set(value) - set(known))
-                missing = [t for t in known if t not in value]
-                if field == "expected_admissions_per_referral" and missing:
-                    raise ValueError(f"contracts.{contract}.{field} must give a rate for every tier; missing {missing}")
-                if unknown:
-                    raise ValueError(f"contracts.{contract}.{field} names unknown {what} {unknown}; {what} are {known}")
+            if config is not None:
+                REGISTRY[contract].check_scenario(config, context, f"contracts.{contract}")
 
     # -- derived helpers (no state) --------------------------------------------------
 
@@ -613,3 +612,17 @@ class Scenario(Model):
             return [float(loc.staff_share) for loc in self.localities]
         total = self.total_population
         return [loc.population / total for loc in self.localities]
+
+
+@on_change
+def _follow_the_registry() -> None:
+    """Rebuild ``Contracts`` and the ``Scenario.contracts`` field after a contract is registered or removed.
+
+    The schema is built from the registry once at import; a contract registered later (a test's toy
+    contract, a plug-in) then validates, appears in ``fundsim schema`` and in error messages like the
+    shipped ones.
+    """
+    global Contracts
+    Contracts = _contracts_model()
+    Scenario.model_fields["contracts"].annotation = Contracts
+    Scenario.model_rebuild(force=True)

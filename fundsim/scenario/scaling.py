@@ -9,24 +9,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-#: Contract parameters that are totals for the whole population (per-head rates and prices are not).
-SCALED_CONTRACT_KEYS = (
-    "annual_value_gbp",
-    "contracted_activity_per_year",
-    "baseline_volume_per_year",
-    "floor_gbp_per_year",
-    "cap_gbp_per_year",
-    "reference_activity_per_year",
-    "fixed_gbp_per_year",
-    "agreed_activity_per_year",
-)
+from fundsim.contracts import REGISTRY
+
+#: Contract parameters that are totals for the whole population (per-head rates and prices are not), over
+#: the contracts registered at import: each contract declares its own (``ContractType.scaled_fields``).
+SCALED_CONTRACT_KEYS = tuple(dict.fromkeys(name for entry in REGISTRY.values() for name in entry.scaled_fields))
 
 
 def scale_size(data: dict[str, Any], factor: float) -> dict[str, Any]:
     """A copy of scenario ``data`` (plain YAML data), ``factor`` times the size.
 
-    Every locality's population, every grade's FTE and every contract total are multiplied by
-    ``factor``; rates per head, prices, care plans and staffing ratios stay as they are.
+    Every locality's population, every grade's FTE and every contract total (the fields each
+    registered contract declares in ``scaled_fields``) are multiplied by ``factor``; rates per head,
+    prices, care plans and staffing ratios stay as they are.
     """
     if factor <= 0:
         raise ValueError(f"scale factor must be positive, got {factor}")
@@ -35,8 +30,8 @@ def scale_size(data: dict[str, Any], factor: float) -> dict[str, Any]:
         loc["population"] = max(1, round(loc["population"] * factor))
     for grade in d["workforce"]["grades"]:
         grade["fte"] = round(grade["fte"] * factor, 4)
-    for config in (d.get("contracts") or {}).values():
-        for key in SCALED_CONTRACT_KEYS:
-            if isinstance(config, dict) and config.get(key) is not None:
-                config[key] *= factor
+    for name, config in (d.get("contracts") or {}).items():
+        # An unknown contract is left as it is: validating the scenario will name it.
+        if name in REGISTRY and isinstance(config, dict):
+            REGISTRY[name].scale(config, factor)
     return d
