@@ -43,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "unit: one module on hand-made inputs (tests/conftest.py KIND_BY_FILE)")
+    config.addinivalue_line("markers", "validation: the model against theory, identities, published figures, recovery")
+    config.addinivalue_line("markers", "e2e: commands and the API end to end, and the robustness suites")
     config.addinivalue_line("markers", "fuzz: property-based fuzzing of the scenario loader and the CLI")
     config.addinivalue_line("markers", "hostile(category): a case of the hostile suite (tests/test_hostile_*.py)")
     config.addinivalue_line("markers", "hostile_long: a hostile case run only in long mode (--hostile-long)")
@@ -69,8 +72,63 @@ def _hostile_scratch(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
     monkeypatch.setenv("FUNDSIM_RESCUE_DIR", str(scratch / "rescued"))
 
 
+#: Every test file's kind, so ``pytest -m unit`` (or ``validation``, ``e2e``) selects it. A file missing
+#: from here stops the collection: a new test file must say what kind of test it is.
+#:
+#: * ``unit``: one module on hand-made inputs with answers worked out by hand;
+#: * ``validation``: the model against something nobody here wrote (queueing theory, accounting
+#:   identities, published figures, parameter recovery) or a pinned regression;
+#: * ``e2e``: commands and the API end to end, and the robustness suites (hostile input, kills, fuzz).
+KIND_BY_FILE: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "test_accounts.py", "test_allocation.py", "test_architecture.py", "test_calibrate_read.py",
+            "test_contract_properties.py", "test_contracts.py", "test_diagnostics.py", "test_hazard.py",
+            "test_incidence_text.py", "test_loader.py", "test_observability.py", "test_pay_award.py",
+            "test_policy.py", "test_report_sections.py", "test_roster.py", "test_sizing.py", "test_unfunded.py",
+        ),
+        "unit",
+    ),
+    **dict.fromkeys(
+        (
+            "test_admissions_window.py", "test_advice.py", "test_backtest.py", "test_calibrate_recovery.py",
+            "test_checks.py", "test_expected_rates.py", "test_incidence.py", "test_model.py", "test_queueing.py",
+            "test_snapshots.py", "test_visit_minutes_cut.py",
+        ),
+        "validation",
+    ),
+    **dict.fromkeys(
+        (
+            "test_atomic_kill.py", "test_atomic_outputs.py", "test_calibrate_outputs.py", "test_calibrate_synth.py",
+            "test_cli.py", "test_cli_incidence.py", "test_cli_width.py", "test_compare.py", "test_decisions.py",
+            "test_docs_sync.py", "test_fuzz.py", "test_hostile_folders.py", "test_hostile_injection.py",
+            "test_hostile_inputs.py", "test_hostile_jobs.py", "test_hostile_model.py", "test_hostile_outputs.py",
+            "test_hostile_printing.py", "test_hostile_signals.py", "test_report.py", "test_report_browser.py",
+            "test_report_data.py", "test_report_kill.py", "test_report_workbook.py", "test_sweep.py",
+            "test_toy_contract.py",
+        ),
+        "e2e",
+    ),
+}  # fmt: skip
+
+KINDS = ("unit", "validation", "e2e")
+
+
+def _mark_kinds(items: list[pytest.Item]) -> None:
+    """Give every test its file's kind marker; refuse a file with no kind."""
+    unknown = sorted({item.path.name for item in items if item.path.name not in KIND_BY_FILE})
+    if unknown:
+        raise pytest.UsageError(
+            f"tests/conftest.py KIND_BY_FILE does not say what kind of test {', '.join(unknown)} "
+            f"{'is' if len(unknown) == 1 else 'are'}: add each file as one of {', '.join(KINDS)}"
+        )
+    for item in items:
+        item.add_marker(getattr(pytest.mark, KIND_BY_FILE[item.path.name]))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without --hostile-long, leave out the hostile suite's long-mode cases (deselected, not skipped)."""
+    """Mark every test with its kind; without --hostile-long, leave out the hostile suite's long-mode cases."""
+    _mark_kinds(items)
     if config.getoption("--hostile-long"):
         return
     long_mode = [item for item in items if item.get_closest_marker("hostile_long") is not None]
