@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from builders import build, small_dict
 
-from fundsim.sim.accounts import WAIT_BANDS_WEEKS, Accounts, wait_band_names
+from fundsim.columns import WAIT_BANDS_WEEKS, wait_band_names
+from fundsim.sim.accounts import Accounts
 from fundsim.sim.calendar import build_calendar
 
 

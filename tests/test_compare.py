@@ -13,8 +13,8 @@ from scipy import stats
 
 from fundsim import simulate
 from fundsim.cli import main
+from fundsim.columns import provider_totals
 from fundsim.experiment.compare import compare
-from fundsim.sim.ledger import provider_totals
 
 #: Ledger columns that describe what happened to patients and staff (not money paid).
 CLINICAL = [

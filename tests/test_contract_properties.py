@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fundsim import run_scenario
+from fundsim.columns import provider_totals
 from fundsim.contracts import REGISTRY
 from fundsim.contracts.accounting import settle
 from fundsim.contracts.base import ContractContext
@@ -23,7 +24,6 @@ from fundsim.contracts.block import BlockContract
 from fundsim.contracts.capitation import CapitationContract, risk_weighted_population
 from fundsim.contracts.cost_and_volume import CostAndVolumeContract
 from fundsim.contracts.outcomes import OutcomesContract, expected_admissions
-from fundsim.sim.ledger import provider_totals
 
 TIERS = ("low", "medium", "high")
 MIX = {"low": 0.50, "medium": 0.35, "high": 0.15}

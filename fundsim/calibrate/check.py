@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -95,8 +96,8 @@ def observed_monthly(extract: Extract, months: list[pd.Timestamp]) -> pd.DataFra
 def simulated_monthly(scenario_text: str, replications: int) -> pd.DataFrame:
     """Provider-wide monthly measures of ``replications`` simulations of the scenario (passive provider)."""
     from fundsim import simulate
+    from fundsim.columns import provider_totals
     from fundsim.scenario.models import Scenario
-    from fundsim.sim.ledger import provider_totals
 
     data = yaml.safe_load(scenario_text)
     data.setdefault("provider_policy", {})["mode"] = "passive"
@@ -127,21 +128,23 @@ def check_fit(
         mean, sd, n = grouped.mean(), grouped.std(ddof=1).fillna(0.0), grouped.count()
         half = t_dist.ppf(0.975, np.maximum(n - 1, 1)) * sd * np.sqrt(1 + 1 / n)
         stats = pd.DataFrame({"sim_mean": mean, "sim_low": np.maximum(mean - half, 0.0), "sim_high": mean + half})
-        for r in observed.itertuples():
+        # observed_monthly gives one row per month of ``months``, in order.
+        for month, r in zip(months, observed.itertuples(), strict=True):
             value = getattr(r, column)
-            s = stats.loc[r.month] if r.month in stats.index else None
-            within = bool(s is not None and np.isfinite(value) and s.sim_low <= value <= s.sim_high)
+            # stats is indexed by the groupby's months, each once, so .loc[month] is one row (a Series).
+            s = cast(pd.Series, stats.loc[month]) if month in stats.index else None
+            within = bool(s is not None and np.isfinite(value) and s["sim_low"] <= value <= s["sim_high"])
             shown = suppress_count(value) if is_count else (round(value, 1) if np.isfinite(value) else None)
             rows.append(
                 {
                     "measure": column,
                     "label": label,
-                    "month": r.month.date().isoformat(),
-                    "held_out": r.month in held,
+                    "month": month.date().isoformat(),
+                    "held_out": month in held,
                     "observed": shown,
-                    "sim_mean": round(float(s.sim_mean), 2) if s is not None else None,
-                    "sim_low": round(float(s.sim_low), 2) if s is not None else None,
-                    "sim_high": round(float(s.sim_high), 2) if s is not None else None,
+                    "sim_mean": round(float(s["sim_mean"]), 2) if s is not None else None,
+                    "sim_low": round(float(s["sim_low"]), 2) if s is not None else None,
+                    "sim_high": round(float(s["sim_high"]), 2) if s is not None else None,
                     "within": within,
                 }
             )
@@ -179,9 +182,11 @@ def _figure(rows: pd.DataFrame, label: str, holdout_months: int) -> Figure:
     ax.plot(months, pd.to_numeric(rows["observed"], errors="coerce"), "o", color="#d62728", label="observed")
     held = months[rows["held_out"].to_numpy()]
     if len(held):
+        # matplotlib's stubs type axvspan's limits as float, but its unit machinery takes the dates the
+        # x axis already holds (the same as fill_between above, whose stubs say ArrayLike).
         ax.axvspan(
-            held.min() - pd.Timedelta(days=15),
-            held.max() + pd.Timedelta(days=15),
+            held.min() - pd.Timedelta(days=15),  # type: ignore[arg-type]
+            held.max() + pd.Timedelta(days=15),  # type: ignore[arg-type]
             color="#999999",
             alpha=0.15,
             label=f"held out ({holdout_months} months)",

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from fundsim.columns import mean_wait
 from fundsim.contracts.base import ContractConfig
 
 #: The columns that identify one contract year of one replication.
@@ -66,17 +67,14 @@ class KpiTarget(ContractConfig):
 def annual_kpis(periods: pd.DataFrame) -> pd.DataFrame:
     """Each KPI per (replication, contract_year): one row per contract year, NaN where undefined."""
     df = periods[[*YEAR_KEYS, "urgent_assessments", "urgent_assessed_within_2_days", "visits_missed", "visits_due"]]
-    df = df.assign(
-        _wait_weight=periods["assessments"].where(periods["wait_mean_days"].notna(), 0.0),
-        _wait_sum=periods["wait_mean_days"].fillna(0.0) * periods["assessments"],
-    )
     sums = df.groupby(YEAR_KEYS, sort=True).sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         out = pd.DataFrame(
             {
                 "urgent_response_share": sums["urgent_assessed_within_2_days"] / sums["urgent_assessments"],
                 "missed_visit_share": sums["visits_missed"] / sums["visits_due"],
-                "mean_wait_days": sums["_wait_sum"] / sums["_wait_weight"],
+                # The ledger's one mean wait (NaN in a year without assessments).
+                "mean_wait_days": mean_wait(periods, YEAR_KEYS).to_numpy(),
             },
             index=sums.index,
         )
@@ -86,7 +84,7 @@ def annual_kpis(periods: pd.DataFrame) -> pd.DataFrame:
             {
                 "urgent_response_share": sums["urgent_assessments"] > 0,
                 "missed_visit_share": sums["visits_due"] > 0,
-                "mean_wait_days": sums["_wait_weight"] > 0,
+                "mean_wait_days": out["mean_wait_days"].notna(),
             }
         )
     )

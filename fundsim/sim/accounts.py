@@ -7,83 +7,31 @@ The simulation only adds numbers here; turning them into the tidy ledger table i
 from __future__ import annotations
 
 import bisect
-import itertools
 
 import numpy as np
 
+from fundsim.columns import (
+    SNAPSHOT_METRICS,
+    SUM_METRICS,
+    URGENT_KPI_DAYS,
+    WAIT_BANDS_WEEKS,
+    source_columns,
+    tier_columns,
+    wait_band_names,
+)
 from fundsim.sim.calendar import Calendar
 
-#: Metrics summed over a month. Units are in the names.
-SUM_METRICS = (
-    "referrals",
-    "referrals_urgent",
-    "referrals_declined",
-    "assessments",
-    "assessed_without_wait",
-    "visits_due",
-    "visits_delivered",
-    "visit_deferrals",
-    "visits_missed",
-    "visits_cancelled",
-    "visit_minutes_cut",
-    "contact_hours",
-    "travel_hours",
-    "rostered_hours",
-    "paid_hours",
-    "overtime_hours",
-    "paid_overtime_hours",
-    "unpaid_overtime_hours",
-    "staff_cost_gbp",
-    "discharges",
-    "episodes_ended_by_admission",
-    "admissions",
-    "admissions_from_caseload",
-    "admissions_from_waiting_list",
-    "admissions_after_discharge",
-    "admissions_declined_referrals",
-    "bed_days",
-    "hospital_cost_gbp",
-    "counterfactual_admissions",
-    "caseload_days",
-    "waiting_list_days",
-    "caseload_entries",
-    "urgent_assessments",
-    "urgent_assessed_within_2_days",
-)
-
-#: Per-tier metrics, one column per tier: ``<metric>_tier_<tier name>``. Contracts priced by tier
-#: (cost and volume) and risk adjustment by case mix (outcomes) read these.
-TIER_METRICS = ("referrals", "contacts", "contact_hours", "episodes")
-
-#: An urgent referral assessed within this many days of referral meets the urgent-response KPI.
-#: (The daily model resolves days, not hours, so the 2-hour urgent community response standard
-#: becomes "by the end of the next working day or the one after".)
-URGENT_KPI_DAYS = 2
-
-#: Metrics read at the end of a month (a snapshot).
-SNAPSHOT_METRICS = ("caseload_end", "waiting_list_end")
-
-#: Waiting-list bands in weeks, as in NHS England's community services SitRep.
-WAIT_BANDS_WEEKS = (0, 1, 2, 4, 12, 18, 52)
-
-
-def source_columns(sources: tuple[str, ...]) -> list[str]:
-    """Ledger columns counting referrals by source, e.g. ``referrals_from_gp``."""
-    return [f"referrals_from_{s}" for s in sources]
-
-
-def tier_columns(tiers: tuple[str, ...]) -> list[str]:
-    """Ledger columns of the per-tier metrics, e.g. ``contacts_tier_high``."""
-    return [f"{metric}_tier_{t}" for metric in TIER_METRICS for t in tiers]
-
-
-def wait_band_names() -> list[str]:
-    """Column names of the waiting-list bands, e.g. ``waiting_4_12_weeks``."""
-    edges = [*WAIT_BANDS_WEEKS, None]
-    return [
-        f"waiting_{lo}_{hi}_weeks" if hi is not None else f"waiting_{lo}_plus_weeks"
-        for lo, hi in itertools.pairwise(edges)
-    ]
+# The ledger's column names live in fundsim.columns; re-exported here for the simulation's own use.
+__all__ = [
+    "SNAPSHOT_METRICS",
+    "SUM_METRICS",
+    "URGENT_KPI_DAYS",
+    "WAIT_BANDS_WEEKS",
+    "Accounts",
+    "source_columns",
+    "tier_columns",
+    "wait_band_names",
+]
 
 
 class Accounts:

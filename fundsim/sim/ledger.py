@@ -9,19 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundsim.scenario.models import Scenario
-from fundsim.sim.accounts import (
+from fundsim.columns import (
     SNAPSHOT_METRICS,
     SUM_METRICS,
-    Accounts,
+    add_derived_columns,
     source_columns,
     tier_columns,
     wait_band_names,
 )
+from fundsim.scenario.models import Scenario
+from fundsim.sim.accounts import Accounts
 from fundsim.sim.calendar import Calendar
-
-#: Columns identifying a ledger row.
-KEYS = ("replication", "locality", "month")
 
 
 def _wait_stats(samples: list[np.ndarray]) -> tuple[float, float, float, float]:
@@ -58,37 +56,3 @@ def build_ledger(scenario: Scenario, calendar: Calendar, accounts: Accounts, rep
         frames.append(pd.DataFrame(data))
     ledger = pd.concat(frames, ignore_index=True)
     return add_derived_columns(ledger)
-
-
-def add_derived_columns(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Columns that follow from others (kept in one place so every table agrees)."""
-    out = ledger.copy()
-    out["contacts"] = out["assessments"] + out["visits_delivered"]
-    out["caseload_mean"] = out["caseload_days"] / out["days"]
-    out["waiting_list_mean"] = out["waiting_list_days"] / out["days"]
-    out["admissions_avoided"] = out["counterfactual_admissions"] - out["admissions"]
-    return out
-
-
-def provider_totals(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Sum the localities: one row per (replication, month), as a provider-wide contract sees it.
-
-    Sums are summed; wait statistics become contact-weighted means (an approximation for the
-    percentiles, exact for the mean).
-    """
-    value_cols = [c for c in ledger.columns if c not in (*KEYS, "contract_year", "days")]
-    weighted = ["wait_mean_days", "wait_p50_days", "wait_p90_days"]
-    plain = [c for c in value_cols if c not in weighted and c not in ("caseload_mean", "waiting_list_mean")]
-    grouped = ledger.groupby(["replication", "month"], sort=True)
-    out = grouped[plain].sum()
-    w = ledger["assessments"].where(ledger[weighted[0]].notna(), 0.0)
-    for col in weighted:
-        num = (ledger[col].fillna(0.0) * w).groupby([ledger["replication"], ledger["month"]]).sum()
-        den = w.groupby([ledger["replication"], ledger["month"]]).sum()
-        out[col] = num / den.replace(0.0, np.nan)
-    out["contract_year"] = grouped["contract_year"].first()
-    out["days"] = grouped["days"].first()
-    out = out.reset_index()
-    out["caseload_mean"] = out["caseload_days"] / out["days"]
-    out["waiting_list_mean"] = out["waiting_list_days"] / out["days"]
-    return out

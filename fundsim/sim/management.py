@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from fundsim.columns import add_derived_columns
 from fundsim.contracts import REGISTRY
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar
-from fundsim.sim.ledger import add_derived_columns
 from fundsim.sim.policy import Decision, Signals, State, decide
 from fundsim.sim.service import ServiceModel
 

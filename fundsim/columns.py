@@ -1,0 +1,179 @@
+"""The ledger's columns: their names, units, how each aggregates, and the measures derived from them.
+
+The ledger (one row per replication × locality × month, :func:`fundsim.sim.ledger.build_ledger`)
+is what contracts, the provider's management, the runner, the report and calibration all read.
+This module is the one place that says what its columns are and how they add up, so that every
+reader computes a mean wait, a provider-wide month or a derived column the same way. It is a leaf:
+pure pandas and numpy, importable from every layer (contracts included).
+
+Units are in the names: ``_hours``, ``_days``, ``_gbp``, ``_minutes``; a name without a unit suffix
+counts people or events. How a column aggregates over localities or months:
+
+* **summed**: :data:`SUM_METRICS`, the per-tier and per-source columns, the waiting-list bands and
+  the month-end snapshots (a provider's caseload is the sum of its localities');
+* **weighted by assessments**: the wait statistics (:data:`WAIT_COLUMNS`), whose provider-wide value
+  is the assessment-weighted mean of the localities' (:func:`mean_wait`): exact for the mean, an
+  approximation for the percentiles;
+* **derived**: :func:`add_derived_columns` (contacts, mean caseload and waiting list, admissions avoided).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Columns identifying a ledger row.
+KEYS = ("replication", "locality", "month")
+
+#: Metrics summed over a month. Units are in the names.
+SUM_METRICS = (
+    "referrals",
+    "referrals_urgent",
+    "referrals_declined",
+    "assessments",
+    "assessed_without_wait",
+    "visits_due",
+    "visits_delivered",
+    "visit_deferrals",
+    "visits_missed",
+    "visits_cancelled",
+    "visit_minutes_cut",
+    "contact_hours",
+    "travel_hours",
+    "rostered_hours",
+    "paid_hours",
+    "overtime_hours",
+    "paid_overtime_hours",
+    "unpaid_overtime_hours",
+    "staff_cost_gbp",
+    "discharges",
+    "episodes_ended_by_admission",
+    "admissions",
+    "admissions_from_caseload",
+    "admissions_from_waiting_list",
+    "admissions_after_discharge",
+    "admissions_declined_referrals",
+    "bed_days",
+    "hospital_cost_gbp",
+    "counterfactual_admissions",
+    "caseload_days",
+    "waiting_list_days",
+    "caseload_entries",
+    "urgent_assessments",
+    "urgent_assessed_within_2_days",
+)
+
+#: Per-tier metrics, one column per tier: ``<metric>_tier_<tier name>``. Contracts priced by tier
+#: (cost and volume) and risk adjustment by case mix (outcomes) read these.
+TIER_METRICS = ("referrals", "contacts", "contact_hours", "episodes")
+
+#: An urgent referral assessed within this many days of referral meets the urgent-response KPI.
+#: (The daily model resolves days, not hours, so the 2-hour urgent community response standard
+#: becomes "by the end of the next working day or the one after".)
+URGENT_KPI_DAYS = 2
+
+#: Metrics read at the end of a month (a snapshot).
+SNAPSHOT_METRICS = ("caseload_end", "waiting_list_end")
+
+#: Waiting-list bands in weeks, as in NHS England's community services SitRep.
+WAIT_BANDS_WEEKS = (0, 1, 2, 4, 12, 18, 52)
+
+
+def source_columns(sources: tuple[str, ...]) -> list[str]:
+    """Ledger columns counting referrals by source, e.g. ``referrals_from_gp``."""
+    return [f"referrals_from_{s}" for s in sources]
+
+
+def tier_columns(tiers: tuple[str, ...]) -> list[str]:
+    """Ledger columns of the per-tier metrics, e.g. ``contacts_tier_high``."""
+    return [f"{metric}_tier_{t}" for metric in TIER_METRICS for t in tiers]
+
+
+def wait_band_names() -> list[str]:
+    """Column names of the waiting-list bands, e.g. ``waiting_4_12_weeks``."""
+    edges = [*WAIT_BANDS_WEEKS, None]
+    return [
+        f"waiting_{lo}_{hi}_weeks" if hi is not None else f"waiting_{lo}_plus_weeks"
+        for lo, hi in itertools.pairwise(edges)
+    ]
+
+
+#: Wait statistics of the month's assessments (days from referral to assessment); NaN in a month without any.
+WAIT_COLUMNS = ("wait_mean_days", "wait_p50_days", "wait_p90_days")
+
+
+def wait_weights(ledger: pd.DataFrame) -> pd.Series:
+    """Each row's weight in a mean wait: its assessments, or 0 where the month had none (wait NaN)."""
+    return ledger["assessments"].where(ledger["wait_mean_days"].notna(), 0.0)
+
+
+def mean_wait(
+    ledger: pd.DataFrame, by: Sequence[str] | None = None, column: str = "wait_mean_days", sort: bool = True
+) -> pd.Series:
+    """The assessment-weighted mean of ``column`` over rows (per group of ``by``); NaN without assessments.
+
+    For ``wait_mean_days`` this is the mean wait of every assessment in those rows (total wait-days ÷
+    assessments), whatever the rows are: localities of a month, months of a year, a whole run.
+    Groups come in sorted order, or in order of first appearance with ``sort=False``.
+    """
+    weight = wait_weights(ledger)
+    weighted = ledger[column].fillna(0.0) * weight
+    if by is None:
+        total = float(weight.sum())
+        return pd.Series([float(weighted.sum()) / total if total > 0 else np.nan])
+    keys = [ledger[k] for k in by]
+    num = weighted.groupby(keys, sort=sort).sum()
+    den = weight.groupby(keys, sort=sort).sum()
+    return num / den.replace(0.0, np.nan)
+
+
+def add_derived_columns(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Columns that follow from others (kept in one place so every table agrees)."""
+    out = ledger.copy()
+    out["contacts"] = out["assessments"] + out["visits_delivered"]
+    out["caseload_mean"] = out["caseload_days"] / out["days"]
+    out["waiting_list_mean"] = out["waiting_list_days"] / out["days"]
+    out["admissions_avoided"] = out["counterfactual_admissions"] - out["admissions"]
+    return out
+
+
+def provider_totals(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Sum the localities: one row per (replication, month), as a provider-wide contract sees it.
+
+    Sums are summed; wait statistics become contact-weighted means (an approximation for the
+    percentiles, exact for the mean).
+    """
+    value_cols = [c for c in ledger.columns if c not in (*KEYS, "contract_year", "days")]
+    weighted = list(WAIT_COLUMNS)
+    plain = [c for c in value_cols if c not in weighted and c not in ("caseload_mean", "waiting_list_mean")]
+    grouped = ledger.groupby(["replication", "month"], sort=True)
+    out = grouped[plain].sum()
+    for col in weighted:
+        out[col] = mean_wait(ledger, ["replication", "month"], col)
+    out["contract_year"] = grouped["contract_year"].first()
+    out["days"] = grouped["days"].first()
+    out = out.reset_index()
+    out["caseload_mean"] = out["caseload_days"] / out["days"]
+    out["waiting_list_mean"] = out["waiting_list_days"] / out["days"]
+    return out
+
+
+__all__ = [
+    "KEYS",
+    "SNAPSHOT_METRICS",
+    "SUM_METRICS",
+    "TIER_METRICS",
+    "URGENT_KPI_DAYS",
+    "WAIT_BANDS_WEEKS",
+    "WAIT_COLUMNS",
+    "add_derived_columns",
+    "mean_wait",
+    "provider_totals",
+    "source_columns",
+    "tier_columns",
+    "wait_band_names",
+    "wait_weights",
+]
