@@ -155,8 +155,9 @@ def write_comparison(
     Files: ``comparison.parquet``/``.csv`` (contract × measure: mean, CI, paired difference from the
     baseline), ``replications.parquet``/``.csv`` (contract × replication), ``provider.parquet``
     (contract × replication × month), ``ledger.parquet``, ``risk.csv`` when the risk view ran,
-    ``outcomes.csv`` and ``wrong_way.csv`` when the outcomes contract is compared, and
-    ``manifest.json`` last (listing the size and SHA-256 of every other file).
+    ``outcomes.csv`` and ``wrong_way.csv`` when the outcomes contract is compared, ``decisions.csv``
+    (what the provider decided: contract × replication × month) and ``manifest.json`` last (listing
+    the size and SHA-256 of every other file).
     """
     sc = comparison.scenario
     manifest = base_manifest(
@@ -193,6 +194,8 @@ def write_comparison(
     if comparison.outcomes is not None:
         writers["outcomes.csv"] = lambda p: write_csv(comparison.outcomes, p)
         writers["wrong_way.csv"] = lambda p: write_csv(comparison.wrong_way, p)
+    if comparison.decisions is not None:
+        writers["decisions.csv"] = lambda p: write_csv(comparison.decisions, p)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)
 
 
@@ -202,8 +205,9 @@ def write_run(
     """Write the results of a run into ``out_dir``, atomically; return the file names written.
 
     Files: ``ledger.parquet``, ``provider.parquet``, ``replications.csv``, ``summary.csv``,
-    ``incidence.csv`` (who absorbs the unfunded activity, when measured) and ``manifest.json``
-    (written last, listing the size and SHA-256 of every other file).
+    ``incidence.csv`` (who absorbs the unfunded activity, when measured), ``decisions.csv`` (what
+    the provider decided: replication × month) and ``manifest.json`` (written last, listing the size
+    and SHA-256 of every other file).
     """
     sc = results.scenario
     n = int(results.per_replication.shape[0])
@@ -228,4 +232,6 @@ def write_run(
     }
     if results.incidence is not None:
         writers["incidence.csv"] = lambda p: write_csv(results.incidence, p)
+    if results.decisions is not None:
+        writers["decisions.csv"] = lambda p: write_csv(results.decisions, p)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)

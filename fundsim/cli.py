@@ -662,6 +662,7 @@ def _print_summary(results: Any, out_dir: Path, wall_s: float, console: Console 
         _print_incidence(console, results.incidence, [results.contract], results.scenario.provider_policy.mode)
     files = "ledger.parquet, provider.parquet, replications.csv, summary.csv"
     files += ", incidence.csv" if results.incidence is not None else ""
+    files += ", decisions.csv" if results.decisions is not None else ""
     console.print(f"Wrote {printable(out_dir)}/ ({files}, manifest.json) in {wall_s:.1f} s.", markup=False)
 
 

@@ -34,6 +34,7 @@ def test_run_writes_results_and_manifest(small_file: Path, tmp_path: Path) -> No
     code, text = _invoke("run", str(small_file), "-r", "2", "-o", str(out), "-q")
     assert code == 0, text
     assert sorted(p.name for p in out.iterdir()) == [
+        "decisions.csv",
         "incidence.csv",
         "ledger.parquet",
         "manifest.json",

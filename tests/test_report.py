@@ -699,7 +699,8 @@ def test_run_folder_report_shows_what_a_run_has(foreign_report: dict[str, object
     page = _parse(Path(str(foreign_report["html"])))
     shown = [f["id"] for f in page.figures]
     assert shown == [
-        f"figure-{n}" for n in ("activity", "finance", "waits", "missed_visits", "admissions", "spend", "localities")
+        f"figure-{n}"
+        for n in ("activity", "finance", "decisions", "waits", "missed_visits", "admissions", "spend", "localities")
     ]
     # A run has one contract: the risk view and the funnel plot are listed as not shown, with why.
     assert "risk view was not run" in page.text["skipped"]
@@ -708,7 +709,7 @@ def test_run_folder_report_shows_what_a_run_has(foreign_report: dict[str, object
 
 
 def test_run_and_compare_report_flags_write_the_report() -> None:
-    for folder, figures_expected in ((run_folder(), 7), (compare_folder(), len(FIGURES))):
+    for folder, figures_expected in ((run_folder(), 8), (compare_folder(), len(FIGURES))):
         assert (folder / "report.html").is_file()
         assert len(list((folder / "figures").glob("*.svg"))) == figures_expected
         assert len(list((folder / "figures").glob("*.png"))) == figures_expected

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from fundsim.experiment.executor import SimTask, run_tasks
-from fundsim.experiment.runner import MEASURES, price, replication_measures
+from fundsim.experiment.runner import MEASURES, decisions_of, price, replication_measures
 from fundsim.experiment.stats import mean_ci
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
@@ -69,6 +69,9 @@ class Comparison:
     incidence: pd.DataFrame | None = None
     #: The same per (policy, contract, replication), the "extra" measures paired with the reference.
     incidence_per_replication: pd.DataFrame | None = None
+    #: What the provider decided: contract × replication × month (fundsim.sim.decisions). Under a
+    #: passive policy one simulation serves every contract, so every contract has the same flat rows.
+    decisions: pd.DataFrame | None = None
 
 
 def configured_contracts(scenario: Scenario) -> tuple[str, ...]:
@@ -245,6 +248,7 @@ def compare(
     runs = run_tasks(tasks, jobs, _advance)
     baseline = "block" if "block" in contracts else contracts[0]
     ledger, provider, per_rep = _priced(scenario, runs, contracts, None)
+    decisions = _decisions(runs, contracts)
     risk_frame = None
     if len(growths) > 1:
         frames = []
@@ -279,7 +283,20 @@ def compare(
         checks_run=int(sum(run.checks_run for run in runs.values())),
         incidence=incidence_frame,
         incidence_per_replication=incidence_reps,
+        decisions=decisions,
     )
+
+
+def _decisions(runs: dict[Hashable, RunResult], contracts: Sequence[str]) -> pd.DataFrame | None:
+    """The provider's decisions per contract of the main comparison (the scenario's own demand growth)."""
+    frames = []
+    for contract in contracts:
+        keys = sorted(k for k in runs if k[0] is None and k[1] in (contract, "*"))
+        frame = decisions_of([runs[k] for k in keys], contract)
+        if frame is None:
+            return None
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _incidence(

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from fundsim.columns import mean_wait, provider_totals
 from fundsim.contracts.accounting import settle, unfunded_total
 from fundsim.experiment.executor import SimTask, run_tasks
 from fundsim.experiment.stats import mean_ci
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
-from fundsim.sim.ledger import provider_totals
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,8 @@ class Results:
     incidence: pd.DataFrame | None = None
     incidence_per_replication: pd.DataFrame | None = None
     simulations: int = 0  # simulations run, the incidence's reference and passive bracket included
+    #: What the provider decided: contract × replication × month (fundsim.sim.decisions).
+    decisions: pd.DataFrame | None = None
 
 
 #: Headline measures: (column, label, unit). Annual figures are per contract year.
@@ -70,9 +71,8 @@ def replication_measures(provider: pd.DataFrame, ledger: pd.DataFrame) -> pd.Dat
         years = months["days"].sum() / 365.25
         tot = months.sum(numeric_only=True)
         led = ledger[ledger["replication"] == rep]
-        w = led["assessments"].where(led["wait_mean_days"].notna(), 0.0)
-        wait_mean = float((led["wait_mean_days"].fillna(0) * w).sum() / w.sum()) if w.sum() > 0 else np.nan
-        wait_p90 = float((led["wait_p90_days"].fillna(0) * w).sum() / w.sum()) if w.sum() > 0 else np.nan
+        wait_mean = float(mean_wait(led).iloc[0])
+        wait_p90 = float(mean_wait(led, column="wait_p90_days").iloc[0])
         last = months["month"].max()
         row = {
             "replication": rep,
@@ -165,6 +165,7 @@ def run_replications(
     runs = [done[r] for r in range(n)]
     ledger = pd.concat([run.ledger for run in runs], ignore_index=True)
     provider = price(ledger, scenario, contract)
+    decisions = decisions_of(runs, contract)
     per_rep = replication_measures(provider, ledger)
     incidence_frame = incidence_reps = None
     if incidence:
@@ -181,7 +182,17 @@ def run_replications(
         incidence=incidence_frame,
         incidence_per_replication=incidence_reps,
         simulations=len(tasks),
+        decisions=decisions,
     )
+
+
+def decisions_of(runs: list[RunResult], contract: str) -> pd.DataFrame | None:
+    """The decisions of ``runs`` (in replication order) labelled with ``contract``; None if a run has none."""
+    if not runs or any(run.decisions is None for run in runs):
+        return None
+    frame = pd.concat([run.decisions for run in runs], ignore_index=True)
+    frame.insert(0, "contract", contract)
+    return frame
 
 
 def _incidence_tasks(scenario: Scenario, n: int, check: bool) -> list[SimTask]:

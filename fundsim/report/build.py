@@ -56,6 +56,7 @@ def build_tables(folder: ResultsFolder) -> dict[str, tb.ReportTable | None]:
             "finance",
             "Provider income, cost, surplus and absorbed cost per contract",
         ),
+        "decisions": tb.decisions_monthly(folder),
         "waits": tb.waits_monthly(folder),
         "missed_visits": tb.per_contract(
             folder, ["visits_missed_per_year"], "missed_visits", "Missed visits per contract"

@@ -87,6 +87,30 @@ FIGURES: tuple[FigureSpec, ...] = (
         draw=lambda t, c: figures.finance_figure(frame_of(t, "finance"), c),
     ),
     FigureSpec(
+        name="decisions",
+        title="What the provider decided",
+        what=(
+            "The provider's own decisions each month under each contract: left, the staff in post at the month's "
+            "end as a share of the initial establishment (dotted line: 100%); middle, the share of overtime its "
+            "staff worked unpaid; right, the rationing level in force (0: none; each level lengthens the intervals "
+            "between visits, shortens visits and declines more of the lowest tier). Lines are means over "
+            "replications, bands 95% confidence intervals."
+        ),
+        how_to_read=(
+            "This is the behavioural layer at work, not its effects: the other figures show what these choices did. "
+            "Under pressure, a provider whose contract pays at least the cost of one more contact (or leaves it a "
+            "surplus) hires; one whose contract does not leaves the pressure to unpaid overtime and, above the "
+            "activity it is funded for, to rationing. Under a passive provider policy nothing is decided and every "
+            "line is flat at the scenario's starting values."
+        ),
+        needs=("decisions",),
+        missing=(
+            "the results folder has no decisions.csv (it was written by a fundsim version that did not record the "
+            "provider's decisions; run it again to see them)"
+        ),
+        draw=lambda t, c: figures.decisions_figure(frame_of(t, "decisions"), c),
+    ),
+    FigureSpec(
         name="waits",
         title="Waits for assessment and the waiting list",
         what=(

@@ -20,7 +20,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from fundsim.report.style import contract_colour, contract_label, count, money, plain_text
 
@@ -183,6 +183,61 @@ def finance_figure(finance: pd.DataFrame, contracts: Sequence[str] | None = None
         ax.set_ylabel("£ per year")
         _money_axis(ax)
         ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+#: The panels of the decisions figure: column, title, y-axis label.
+DECISION_PANELS = (
+    ("fte_share", "Staff in post", "share of the initial establishment"),
+    ("unpaid_overtime_share", "Overtime worked unpaid", "share of overtime hours"),
+    ("ration_level", "Rationing level", "level (0 = none)"),
+)
+
+#: Text drawn in a decisions panel whose lines are the same under every contract (they overlap).
+SAME_UNDER_EVERY_CONTRACT = "the same under every contract"
+
+
+def decisions_figure(decisions: pd.DataFrame, contracts: Sequence[str] | None = None) -> Figure:
+    """What the provider decided each month: staff, unpaid-overtime share and rationing level, per contract.
+
+    ``decisions``: ``contract``, ``month``, ``fte_share``, ``unpaid_overtime_share``,
+    ``ration_level`` (each optionally with ``_ci_low``/``_ci_high``). One line per contract in its
+    colour, 95% CI bands; a panel whose lines coincide says so (they would hide one another).
+    """
+    names = _contracts(decisions, contracts)
+    fig, axes = _figure(3.9, 3)
+    for ax, (col, title, ylabel) in zip(axes, DECISION_PANELS, strict=True):
+        series = []
+        for contract in names:
+            rows = decisions[decisions["contract"] == contract].sort_values("month")
+            colour = contract_colour(contract, names)
+            _band(ax, rows["month"], rows, col, colour)
+            ax.plot(rows["month"], rows[col], color=colour, linewidth=1.8, label=contract_label(contract))
+            series.append(rows[col].to_numpy(dtype=float))
+        if len(series) > 1 and all(len(v) == len(series[0]) and np.allclose(v, series[0]) for v in series):
+            ax.text(
+                0.5,
+                0.92,
+                SAME_UNDER_EVERY_CONTRACT,
+                transform=ax.transAxes,
+                ha="center",
+                color="#555555",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        _date_axis(ax)
+    fte, unpaid, ration = axes
+    fte.axhline(1.0, color="#333333", linewidth=0.8, linestyle=":")
+    fte.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    unpaid.set_ylim(0.0, 1.0)
+    unpaid.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    top = float(np.nanmax(decisions[[c for c in ("ration_level", "ration_level_ci_high") if c in decisions]]))
+    ration.set_ylim(-0.05 * max(1.0, top), max(1.0, top) * 1.1)  # a line at level 0 stays clear of the axis
+    ration.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # One legend under the panels: inside any panel it would cover the lines of some month.
+    fig.legend(*fte.get_legend_handles_labels(), loc="outside lower center", ncols=5, fontsize="small", frameon=False)
     return fig
 
 

@@ -9,6 +9,7 @@ fundsim version — are raised as :class:`ReportError` with the path in the mess
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ REQUIRED_FILES: dict[str, tuple[str, ...]] = {
 }
 
 #: Files read when present (a comparison writes them only when they apply).
-OPTIONAL_FILES = ("risk.csv", "outcomes.csv", "wrong_way.csv", "incidence.csv")
+OPTIONAL_FILES = ("risk.csv", "outcomes.csv", "wrong_way.csv", "incidence.csv", "decisions.csv")
 
 
 class ReportError(FundsimError):
@@ -43,8 +44,9 @@ class ResultsFolder:
     comparison, the paired difference from ``baseline``); ``replications`` one row per contract ×
     replication; ``provider`` one per contract × replication × month; ``ledger`` one per contract ×
     replication × locality × month. ``risk``, ``outcomes``, ``wrong_way`` and ``incidence`` (who
-    absorbs the unfunded activity, :mod:`fundsim.experiment.incidence`) are ``None`` when the
-    folder has none.
+    absorbs the unfunded activity, :mod:`fundsim.experiment.incidence`) and ``decisions`` (what the
+    provider decided each month, :mod:`fundsim.sim.decisions`; folders written before fundsim
+    recorded it have none) are ``None`` when the folder has none.
     """
 
     path: Path
@@ -61,6 +63,7 @@ class ResultsFolder:
     outcomes: pd.DataFrame | None = None
     wrong_way: pd.DataFrame | None = None
     incidence: pd.DataFrame | None = None
+    decisions: pd.DataFrame | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -113,6 +116,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "provider.parquet": ("replication", "month"),
     "ledger.parquet": ("replication", "locality", "month"),
     "incidence.csv": ("policy", "contract", "bearer", "measure", "label", "unit", "mean", "ci_low", "ci_high"),
+    "decisions.csv": ("contract", "replication", "month", "fte_share", "unpaid_overtime_share", "ration_level"),
 }
 TEXT_COLUMNS = frozenset(
     {"contract", "measure", "label", "unit", "baseline", "locality", "rule", "policy", "bearer", "source"}
@@ -257,8 +261,16 @@ def _with_warning(folder: ResultsFolder, note: str) -> ResultsFolder:
     return replace(folder, warnings=(*folder.warnings, note))
 
 
-def _optional(path: Path, name: str, note: str | None) -> pd.DataFrame | None:
-    return _read(path, name, note) if (path / name).is_file() else None
+def _optional(path: Path, name: str, note: str | None, manifest: dict[str, Any]) -> pd.DataFrame | None:
+    """An optional file's table; ``None`` when the folder has none and its manifest does not list it.
+
+    A file the manifest lists is one fundsim wrote: if it is gone (or is not a regular file) the
+    folder is incomplete, and that is said, not passed over.
+    """
+    listed = manifest.get("files")
+    if os.path.lexists(path / name) or (isinstance(listed, dict) and name in listed):
+        return _read(path, name, note)
+    return None
 
 
 def _load_compare(path: Path, manifest: dict[str, Any], scenario: dict[str, Any]) -> ResultsFolder:
@@ -278,10 +290,11 @@ def _load_compare(path: Path, manifest: dict[str, Any], scenario: dict[str, Any]
         replications=replications,
         provider=_read(path, "provider.parquet", note),
         ledger=_read(path, "ledger.parquet", note),
-        risk=_optional(path, "risk.csv", note),
-        outcomes=_optional(path, "outcomes.csv", note),
-        wrong_way=_optional(path, "wrong_way.csv", note),
-        incidence=_optional(path, "incidence.csv", note),
+        risk=_optional(path, "risk.csv", note, manifest),
+        outcomes=_optional(path, "outcomes.csv", note, manifest),
+        wrong_way=_optional(path, "wrong_way.csv", note, manifest),
+        incidence=_optional(path, "incidence.csv", note, manifest),
+        decisions=_optional(path, "decisions.csv", note, manifest),
     )
 
 
@@ -314,5 +327,6 @@ def _load_run(path: Path, manifest: dict[str, Any], scenario: dict[str, Any]) ->
         replications=replications,
         provider=provider,
         ledger=ledger,
-        incidence=_optional(path, "incidence.csv", note),
+        incidence=_optional(path, "incidence.csv", note, manifest),
+        decisions=_optional(path, "decisions.csv", note, manifest),
     )

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fundsim.columns import mean_wait
 from fundsim.experiment.observability import poisson_limits
 from fundsim.report.results import ResultsFolder
 from fundsim.report.style import unit_text
@@ -221,18 +222,13 @@ def activity_monthly(folder: ResultsFolder) -> ReportTable:
 
 def _service_months(ledger: pd.DataFrame) -> pd.DataFrame:
     """The ledger summed over localities per (contract, replication, month); waits weighted by assessments."""
-    led = ledger.copy()
-    weight = led["assessments"].where(led["wait_mean_days"].notna(), 0.0)
-    led["_w"] = weight
-    led["_wm"] = led["wait_mean_days"].fillna(0.0) * weight
-    led["_wp"] = led["wait_p90_days"].fillna(0.0) * weight
-    sums = led.groupby(["contract", "replication", "month"], sort=False)[
-        ["_w", "_wm", "_wp", "waiting_list_end", "visits_missed", "visits_due", "admissions", "admissions_avoided"]
+    keys = ["contract", "replication", "month"]
+    sums = ledger.groupby(keys, sort=False)[
+        ["waiting_list_end", "visits_missed", "visits_due", "admissions", "admissions_avoided"]
     ].sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sums["wait_mean_days"] = np.where(sums["_w"] > 0, sums["_wm"] / sums["_w"], np.nan)
-        sums["wait_p90_days"] = np.where(sums["_w"] > 0, sums["_wp"] / sums["_w"], np.nan)
-    return sums.drop(columns=["_w", "_wm", "_wp"]).reset_index()
+    for column in ("wait_mean_days", "wait_p90_days"):
+        sums[column] = mean_wait(ledger, keys, column, sort=False)
+    return sums.reset_index()
 
 
 def waits_monthly(folder: ResultsFolder) -> ReportTable:
@@ -255,6 +251,41 @@ def missed_monthly(folder: ResultsFolder) -> ReportTable:
         "Missed visits by month",
         _ordered(frame, folder.contracts),
         _units(["visits_missed"], "visits per month"),
+    )
+
+
+#: The provider's decisions (``decisions.csv``, :mod:`fundsim.sim.decisions`): column and unit.
+DECISION_UNITS = {
+    "fte_share": "share of initial staff",
+    "unpaid_overtime_share": "share of overtime hours",
+    "ration_level": "level (0 = none)",
+    "hire_share": "share of initial staff",
+    "shed_share": "share of initial staff",
+}
+
+
+def decisions_monthly(folder: ResultsFolder) -> ReportTable | None:
+    """What the provider decided, per contract and month: mean and 95% CI over replications.
+
+    From ``decisions.csv``: the staff in post at the month's end (share of the initial
+    establishment), the share of overtime worked unpaid and the rationing level in force during the
+    month, and the hires and sheds decided at the month's review. ``None`` for a folder written
+    before fundsim recorded the decisions.
+    """
+    if folder.decisions is None:
+        return None
+    frame = folder.decisions[folder.decisions["contract"].astype(str).isin(folder.contracts)].copy()
+    if frame.empty:
+        return None
+    frame["contract"] = frame["contract"].astype(str)
+    frame["month"] = pd.to_datetime(frame["month"])
+    values = [c for c in DECISION_UNITS if c in frame]
+    out = mean_ci_by(frame, ["contract", "month"], values)
+    return ReportTable(
+        "decisions",
+        "What the provider decided by month: staff, unpaid overtime, rationing",
+        _ordered(out, folder.contracts),
+        _units(values, DECISION_UNITS),
     )
 
 

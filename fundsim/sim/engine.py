@@ -10,14 +10,20 @@ import simpy
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar, build_calendar
 from fundsim.sim.checks import check_allocation, check_day
+from fundsim.sim.decisions import decision_table
 from fundsim.sim.ledger import build_ledger
+from fundsim.sim.policy import Decision
 from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """What one replication produced: the monthly ledger and run diagnostics."""
+    """What one replication produced: the monthly ledger, the provider's decisions and run diagnostics.
+
+    ``decisions`` has one row per month: the staff, unpaid-overtime share and rationing level in
+    force, and the hires and sheds decided (:mod:`fundsim.sim.decisions`); flat under a passive policy.
+    """
 
     scenario_name: str
     replication: int
@@ -26,6 +32,7 @@ class RunResult:
     peak_live_people: int
     peak_state_bytes: int = 0  # most bytes held by per-person state (table and visit buffers) at a month end
     checks_run: int = 0  # invariant checks made (simulate(check=True)); 0 when not checking
+    decisions: pd.DataFrame | None = None  # month × lever (fundsim.sim.decisions); simulate() always sets it
 
 
 def run_day(service: ServiceModel, day: int) -> None:
@@ -76,6 +83,7 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
     service.check = check
     env = simpy.Environment()
     stats = {"peak_live_people": 0}
+    reviews: list[tuple[int, Decision]] = []  # the provider's (month, decision) pairs; none under a passive policy
     if scenario.simulation.scheduling == "continuous":
         from fundsim.sim.continuous import run_continuous
 
@@ -86,6 +94,7 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
             from fundsim.sim.management import ProviderManager
 
             manager = ProviderManager(scenario, calendar, service, replication)
+            reviews = manager.decisions
             env.process(manager.run(env))
         env.run(until=calendar.n_days)
     service.close_run(float(calendar.n_days))
@@ -102,6 +111,7 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
         int(stats["peak_live_people"]),
         int(stats.get("peak_state_bytes", 0)),
         service.checks_run,
+        decision_table(calendar, service.month_end_levers, reviews, replication),
     )
 
 

@@ -94,6 +94,8 @@ class ServiceModel:
         self.m_care = 1.0  # hazard multiplier on the caseload (rises with rationing)
         self.visit_time_factor = 1.0  # face-to-face time of follow-up visits (falls with rationing)
         self.interval_now = self.interval.copy()  # days between visits per tier (grows with rationing)
+        # The levers in force at each month's close (fundsim.sim.decisions): the provider's decisions, seen.
+        self.month_end_levers: list[tuple[int, float, float, int]] = []
 
         # Whole-run counts of where referrals went (warm-up included), for the invariant checks.
         self.counts = {"referred": 0, "declined": 0, "discharged": 0, "ended_by_admission": 0}
@@ -378,6 +380,7 @@ class ServiceModel:
         caseload = np.flatnonzero(stage == CASELOAD)
         waiting = np.flatnonzero(stage == WAITING)
         self.accounts.snapshot(month, c["locality"][caseload], c["locality"][waiting], day - c["referral_day"][waiting])
+        self.month_end_levers.append((month, self.fte_scale, self.unpaid_overtime_share, self.ration_level))
         self.compact_visit_buffer()
 
     def compact_visit_buffer(self) -> None:
