@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+import pandas as pd
+
 from fundsim.errors import FundsimError
 from fundsim.experiment.compare import Comparison, compare
 from fundsim.experiment.runner import Results, run_replications
@@ -188,15 +190,21 @@ def write_comparison(
         "ledger.parquet": lambda p: write_parquet(comparison.ledger, p),
     }
     if comparison.incidence is not None:
-        writers["incidence.csv"] = lambda p: write_csv(comparison.incidence, p)
+        writers["incidence.csv"] = _csv(comparison.incidence)
     if comparison.risk is not None:
-        writers["risk.csv"] = lambda p: write_csv(comparison.risk, p)
+        writers["risk.csv"] = _csv(comparison.risk)
     if comparison.outcomes is not None:
-        writers["outcomes.csv"] = lambda p: write_csv(comparison.outcomes, p)
-        writers["wrong_way.csv"] = lambda p: write_csv(comparison.wrong_way, p)
+        writers["outcomes.csv"] = _csv(comparison.outcomes)
+    if comparison.wrong_way is not None:  # made with outcomes.csv
+        writers["wrong_way.csv"] = _csv(comparison.wrong_way)
     if comparison.decisions is not None:
-        writers["decisions.csv"] = lambda p: write_csv(comparison.decisions, p)
+        writers["decisions.csv"] = _csv(comparison.decisions)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)
+
+
+def _csv(frame: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer of ``frame`` as a formula-safe CSV file (:func:`fundsim.spreadsheet.write_csv`)."""
+    return lambda path: write_csv(frame, path)
 
 
 def write_run(
@@ -231,7 +239,7 @@ def write_run(
         "summary.csv": lambda p: write_csv(results.summary, p),
     }
     if results.incidence is not None:
-        writers["incidence.csv"] = lambda p: write_csv(results.incidence, p)
+        writers["incidence.csv"] = _csv(results.incidence)
     if results.decisions is not None:
-        writers["decisions.csv"] = lambda p: write_csv(results.decisions, p)
+        writers["decisions.csv"] = _csv(results.decisions)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)

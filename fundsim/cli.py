@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -34,6 +34,10 @@ INCIDENCE_HELP = (
 )
 YES_LONG_HELP = "Start even when the estimate is above the limits (6 hours, or 80% of the machine's memory)."
 OVERSUBSCRIBE_HELP = "Allow more worker processes than the CPUs this process may use."
+
+
+#: What a writer returns (the files it wrote).
+Written = TypeVar("Written")
 
 
 @click.group(cls=FundsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -206,7 +210,7 @@ def _check_estimate(estimate: Any, confirmed: bool, quiet: bool) -> None:
     check_limits(estimate, confirmed)
 
 
-def _write_or_rescue(write: Callable[[Path, bool], object], out_dir: Path, overwrite: bool) -> object:
+def _write_or_rescue(write: Callable[[Path, bool], Written], out_dir: Path, overwrite: bool) -> Written:
     """Write the results into ``out_dir``; if that fails after the compute, into a fallback folder.
 
     The fallback's path is printed and the command ends with exit status 4 (:class:`NotWrittenError`).
@@ -792,9 +796,15 @@ def expected_rates(scenario_file: Path, replications: int, jobs: int, oversubscr
     jobs = _bounded_workers(jobs, "-j", oversubscribe)
     _on_interrupt("stopped; nothing was written")
     rates = expected_admissions_per_referral(scenario, replications, jobs)
-    for row in rates.itertuples():
-        ci = "" if row.ci_low != row.ci_low else f" (95% CI {row.ci_low:.3f} to {row.ci_high:.3f})"
-        say(f"{row.tier}: {row.mean:.3f} admissions per referral{ci}", err=True)
+    for tier, mean, low, high in zip(
+        rates["tier"],
+        rates["mean"].to_numpy(float),
+        rates["ci_low"].to_numpy(float),
+        rates["ci_high"].to_numpy(float),
+        strict=True,
+    ):
+        ci = "" if low != low else f" (95% CI {low:.3f} to {high:.3f})"  # NaN: one replication, no interval
+        say(f"{tier}: {mean:.3f} admissions per referral{ci}", err=True)
     click.echo(as_yaml(rates, scenario.name), nl=False)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
@@ -109,7 +110,7 @@ def plan_tasks(
     per replication of the passive provider, priced under every contract (the behavioural bracket).
     """
     passive = scenario.provider_policy.mode == "passive"
-    tasks = []
+    tasks: list[SimTask] = []
     for growth in growths:
         n = replications if growth is None else scenario.risk_view.replications  # type: ignore[union-attr]
         for contract in ["*"] if passive else contracts:
@@ -124,6 +125,11 @@ def plan_tasks(
             bracket = passive_variant(scenario)
             tasks.extend(SimTask((None, PASSIVE, r), bracket, r, check) for r in range(replications))
     return tasks
+
+
+def _task_keys(runs: dict[Hashable, RunResult]) -> list[TaskKey]:
+    """The keys of a comparison's simulations, as the tuples :func:`plan_tasks` made them."""
+    return [cast(TaskKey, key) for key in runs]  # every key was made by plan_tasks as a TaskKey
 
 
 def _priced(
@@ -141,7 +147,7 @@ def _priced(
     ledgers, providers, measures = [], [], []
     for contract in contracts:
         wanted = (source,) if source is not None else (contract, "*")
-        keys = sorted(k for k in runs if k[0] == growth and k[1] in wanted)
+        keys = sorted(k for k in _task_keys(runs) if k[0] == growth and k[1] in wanted)
         ledger = pd.concat([runs[k].ledger for k in keys], ignore_index=True)
         provider = price(ledger, _variant(scenario, contract, growth), contract)
         per_rep = replication_measures(provider, ledger)
@@ -291,7 +297,7 @@ def _decisions(runs: dict[Hashable, RunResult], contracts: Sequence[str]) -> pd.
     """The provider's decisions per contract of the main comparison (the scenario's own demand growth)."""
     frames = []
     for contract in contracts:
-        keys = sorted(k for k in runs if k[0] is None and k[1] in (contract, "*"))
+        keys = sorted(k for k in _task_keys(runs) if k[0] is None and k[1] in (contract, "*"))
         frame = decisions_of([runs[k] for k in keys], contract)
         if frame is None:
             return None

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Generator, Hashable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
@@ -89,7 +89,9 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 AHEAD_PER_WORKER = 2
 
 
-def pool_map_unordered(fn: Callable[[T], R], tasks: Sequence[T], jobs: int) -> Iterator[tuple[T, Future[R]]]:
+def pool_map_unordered(
+    fn: Callable[[T], R], tasks: Sequence[T], jobs: int
+) -> Generator[tuple[T, Future[R]], None, None]:
     """Run ``fn`` on every task on a local process pool of at most ``jobs`` workers.
 
     Yields ``(task, future)`` as each finishes (the future is done: ``result()`` returns or raises).

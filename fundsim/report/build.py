@@ -16,7 +16,15 @@ from typing import Any
 from fundsim.experiment.preflight import check_report_out
 from fundsim.report import tables as tb
 from fundsim.report.catalogue import FIGURES, Tables, frame_of
-from fundsim.report.export import by_name, render, write_figures, write_tables_csv, write_text, write_workbook
+from fundsim.report.export import (
+    RenderedFigure,
+    by_name,
+    render,
+    write_figures,
+    write_tables_csv,
+    write_text,
+    write_workbook,
+)
 from fundsim.report.headline import headline_paragraphs
 from fundsim.report.html import FigureView, contract_views, measure_rows, render_html, svg_data_uri, svg_size_px
 from fundsim.report.inputs import inputs_table
@@ -159,8 +167,9 @@ def build_report(
 
     check_report_out(results_dir, out)
     folder = load_results(results_dir, accept_changed=accept_changed)
-    for warning in folder.warnings if warn is not None else ():
-        warn(warning)
+    if warn is not None:
+        for warning in folder.warnings:
+            warn(warning)
     step("read results")
     try:
         tables = build_tables(folder)
@@ -170,7 +179,9 @@ def build_report(
             f"{printable(results_dir)}: the results do not have the content this fundsim expects{note}: {exc}"
         ) from exc
     step("tables")
-    rendered, views, skipped = [], [], []
+    rendered: list[RenderedFigure] = []
+    views: list[FigureView] = []
+    skipped: list[dict[str, str]] = []
     for spec in FIGURES:
         if spec.available(tables):
             try:

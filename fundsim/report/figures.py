@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,9 @@ HOSPITAL_EDGE = "#777777"
 UNFUNDED_GID = "unfunded-gap"
 
 
-def _figure(height_in: float, ncols: int = 1, nrows: int = 1, sharey: bool | str = False) -> tuple[Figure, np.ndarray]:
+def _figure(
+    height_in: float, ncols: int = 1, nrows: int = 1, sharey: bool | Literal["none", "all", "row", "col"] = False
+) -> tuple[Figure, np.ndarray]:
     fig = Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharey=sharey, squeeze=False)
     return fig, axes.ravel()

@@ -315,8 +315,11 @@ def risk_by_growth(folder: ResultsFolder) -> ReportTable | None:
         return None
     risk = folder.risk
     rows = []
-    for (growth, contract), group in risk.groupby(["demand_growth_per_year", "contract"], sort=False):
-        row: dict[str, Any] = {"demand_growth_per_year": float(growth), "contract": contract}
+    for (_, contract), group in risk.groupby(["demand_growth_per_year", "contract"], sort=False):
+        row: dict[str, Any] = {
+            "demand_growth_per_year": float(group["demand_growth_per_year"].iloc[0]),
+            "contract": contract,
+        }
         for rec in group.itertuples():
             row[str(rec.measure)] = rec.mean
             row[f"{rec.measure}_ci_low"] = rec.ci_low
@@ -441,7 +444,7 @@ def locality_over_performance(folder: ResultsFolder) -> ReportTable | None:
     """
     prov = folder.provider
     sets = prov.groupby("contract")[["contracted_activity", "delivered_activity"]].sum()
-    contracts = [c for c in folder.contracts if c in sets.index and not _close(sets.loc[c])]
+    contracts = [c for c in folder.contracts if c in sets.index and not _close(sets, c)]
     if not contracts:
         return None
     totals = (
@@ -485,6 +488,6 @@ def locality_over_performance(folder: ResultsFolder) -> ReportTable | None:
     )
 
 
-def _close(row: pd.Series) -> bool:
-    a, b = float(row["contracted_activity"]), float(row["delivered_activity"])
+def _close(sets: pd.DataFrame, contract: str) -> bool:
+    a, b = sets.loc[contract, ["contracted_activity", "delivered_activity"]].to_numpy(dtype=float)
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -56,7 +57,9 @@ def run_day(service: ServiceModel, day: int) -> None:
     service.arrive(day)
 
 
-def _working_days(env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict) -> object:
+def _working_days(
+    env: simpy.Environment, service: ServiceModel, calendar: Calendar, stats: dict
+) -> Generator[simpy.Event, object, None]:
     """The daily process: one :func:`run_day` a simulated day, closing each month at its end."""
     month_end_days = set(calendar.month_start_day[1:].tolist())
     for day in range(calendar.n_days):
