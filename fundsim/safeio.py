@@ -24,7 +24,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from fundsim.errors import FundsimError
 
@@ -96,8 +96,13 @@ def is_stdin(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+class _StdinBytes(TypedDict, total=False):
+    source: object  # the stream read (``sys.stdin`` then)
+    data: bytes
+
+
 #: Bytes read from standard input (and the stream they came from), so that it is read once.
-_STDIN: dict[str, object] = {}
+_STDIN: _StdinBytes = {}
 
 
 def read_stdin(limit: int) -> bytes:
@@ -109,7 +114,7 @@ def read_stdin(limit: int) -> bytes:
     """
     source = sys.stdin
     if _STDIN.get("source") is source and "data" in _STDIN:
-        return _STDIN["data"]  # type: ignore[return-value]
+        return _STDIN["data"]
     if source is None:
         raise NotAFileError("there is no standard input")
     try:
@@ -126,7 +131,7 @@ def read_stdin(limit: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     data = b"".join(chunks)
-    _STDIN.update(source=source, data=data)
+    _STDIN.update({"source": source, "data": data})
     return data
 
 

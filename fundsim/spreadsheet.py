@@ -11,6 +11,7 @@ text; numbers are left as numbers (``-3.5`` stays a number), so nothing a reader
 from __future__ import annotations
 
 import csv
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=renamed) if renamed else out
 
 
-def write_csv(frame: pd.DataFrame, path: object) -> None:
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write ``frame`` as CSV (no index) with its text cells neutralised (:func:`neutralise_frame`).
 
     A text cell holding a carriage return is one cell only if it is quoted: the CSV writer quotes
@@ -65,11 +66,10 @@ def write_csv(frame: pd.DataFrame, path: object) -> None:
     safe = neutralise_frame(frame)
     text = [c for c in safe.columns if safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any()]
     # A file name that is not UTF-8 (a surrogate escape) is written as \\udcff rather than failing.
-    options = {"index": False, "encoding": "utf-8", "errors": "backslashreplace"}
     if text or any(isinstance(c, str) and "\r" in c for c in safe.columns):
-        safe.to_csv(path, quoting=csv.QUOTE_NONNUMERIC, **options)  # type: ignore[arg-type]
+        safe.to_csv(path, index=False, encoding="utf-8", errors="backslashreplace", quoting=csv.QUOTE_NONNUMERIC)
     else:
-        safe.to_csv(path, **options)  # type: ignore[arg-type]
+        safe.to_csv(path, index=False, encoding="utf-8", errors="backslashreplace")
 
 
 #: Characters an xlsx cell cannot hold (XML 1.0 forbids most control characters; openpyxl refuses them).

@@ -8,11 +8,15 @@ extract are warnings on standard error naming file, line and column (never a val
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fundsim.exits import say
 from fundsim.safeio import printable
+
+if TYPE_CHECKING:  # the calibration code is imported only when a command runs (fast CLI start-up)
+    from fundsim.calibrate.read import Extract
 
 #: Problems printed one by one before the rest are only counted.
 SHOWN_PROBLEMS = 20
@@ -81,13 +85,13 @@ def calibrate(
         )
 
 
-def _print_problems(extract: object) -> None:
-    problems = extract.problems  # type: ignore[attr-defined]
+def _print_problems(extract: Extract) -> None:
+    problems = extract.problems
     for problem in problems[:SHOWN_PROBLEMS]:
         say(f"warning: {problem}")
     if len(problems) > SHOWN_PROBLEMS:
         say(f"warning: … and {len(problems) - SHOWN_PROBLEMS} more kinds of problem (see the .problems.csv file)")
-    for table in extract.tables.values():  # type: ignore[attr-defined]
+    for table in extract.tables.values():
         if table.rows_unusable:
             say(
                 f"note: {printable(table.file)}: {table.rows_unusable:,} of {table.rows_read:,} rows "

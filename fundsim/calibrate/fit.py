@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,9 @@ from fundsim.calibrate.referral_model import Interval, ReferralFit, daily_counts
 from fundsim.calibrate.suppress import count_text, enough, suppress_count
 from fundsim.calibrate.tiers import MixtureFit, _wilson, fit_tiers
 from fundsim.calibrate.writer import number
+from fundsim.columns import WAIT_BANDS_WEEKS
 from fundsim.errors import ScenarioError
+from fundsim.scenario.sizing import NATIONAL_COST_PER_CONTACT_GBP as PRICE_PER_CONTACT_GBP
 
 #: Hourly cost by Agenda for Change band (assumption: the shipped scenarios' figures for bands 3, 5
 #: and 6 — PSSRU for band 6 — and steps of about £7 an hour between bands for the others).
@@ -41,18 +43,17 @@ HOURLY_COST_GBP = {
 }
 #: Hourly cost of a grade whose band is not known (assumption: band 6).
 DEFAULT_HOURLY_COST_GBP = 43.0
-#: Price of one contact for the block contract's value (DOMAIN: ~£2bn / 42.4m community nursing contacts, 2019/20).
-PRICE_PER_CONTACT_GBP = 47.0
 #: A grade making fewer than this share of a tier's visits is not counted as allowed for it.
 MIN_GRADE_SHARE = 0.02
-#: Waiting-list bands (weeks), as NHS England's community services SitRep.
-WAIT_BANDS_WEEKS = (0, 1, 2, 4, 12, 18, 52)
 #: Months of history needed before seasonality is fitted (a whole year of it).
 MIN_MONTHS_FOR_SEASON = 12
 #: Months of history needed before growth is fitted: within one year a trend and a season are confounded.
 MIN_MONTHS_FOR_GROWTH = 24
 #: Follow-up days after discharge over which admissions are attributed (the scenario default).
 FOLLOW_UP_DAYS = 60.0
+
+#: The key of a mix of shares (a name, or a position in a list).
+K = TypeVar("K")
 
 
 @dataclass
@@ -121,7 +122,7 @@ def fit_scenario(
 
     # -- localities and population
     pop = extract["population"]
-    populations = {str(r.Locality): float(r.Population) for r in pop.itertuples()}
+    populations = {str(loc): float(n) for loc, n in zip(pop["Locality"], pop["Population"], strict=True)}
     in_window = refs[(refs["ReferralRequestReceivedDate"] >= w0) & (refs["ReferralRequestReceivedDate"] <= w1)]
     missing = sorted(set(in_window["locality"]) - set(populations))
     if missing:
@@ -345,9 +346,10 @@ def fit_scenario(
             )
         sc["tiers"].append(tier)
 
-    grades = []
-    for g, wte in grade_wte.items():
+    grades: list[dict[str, Any]] = []
+    for label, wte in grade_wte.items():
         i = len(grades)
+        g = str(label)  # grade names are text (read_extract names them from the bands)
         cost = HOURLY_COST_GBP.get(g, DEFAULT_HOURLY_COST_GBP)
         grades.append({"name": _name(g), "fte": number(float(wte)), "hourly_cost_gbp": cost})
         comments[f"workforce.grades[{i}].fte"] = f"from {files['workforce']}: WTE in post (ESR summary)"
@@ -396,11 +398,11 @@ def fit_scenario(
         comments["contracts.outcomes"] = "the outcomes contract's risk model from the provider's own history"
         comments["contracts.outcomes.fixed_gbp_per_year"] = "assumption: 95% of the block value"
         comments["contracts.outcomes.payment_per_admission_avoided_gbp"] = "assumption: one non-elective tariff"
-        for t in tier_names:
-            comments[f"contracts.outcomes.expected_admissions_per_referral.{t}"] = _fitted(
+        for tname in tier_names:
+            comments[f"contracts.outcomes.expected_admissions_per_referral.{tname}"] = _fitted(
                 files["admissions"],
-                af.referrals_followed[t],
-                af.expected_per_referral[t],
+                af.referrals_followed[tname],
+                af.expected_per_referral[tname],
                 f"admissions from referral to {FOLLOW_UP_DAYS:.0f} days after discharge, per referral",
                 digits=2,
             )
@@ -458,17 +460,17 @@ def fit_scenario(
     return Calibration(sc, comments, initial, summary, rf, mixture, af, (w0, w1), months)
 
 
-def _close_mix(mix: dict[str, float]) -> None:
+def _close_mix(mix: dict[K, float]) -> None:
     """Make rounded shares sum to exactly one (the largest absorbs the rounding)."""
     if not mix:
         return
-    top = max(mix, key=mix.get)  # type: ignore[arg-type]
+    top = max(mix, key=mix.__getitem__)
     mix[top] = round(1.0 - sum(v for k, v in mix.items() if k != top), 12)
 
 
 def _close_mix_list(localities: list[dict[str, Any]]) -> None:
     shares = {i: loc["staff_share"] for i, loc in enumerate(localities)}
-    _close_mix(shares)  # type: ignore[arg-type]
+    _close_mix(shares)
     for i, loc in enumerate(localities):
         loc["staff_share"] = shares[i]
 

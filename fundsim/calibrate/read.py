@@ -13,6 +13,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
                 frame = pd.read_parquet(handle)
             return frame.astype("string")
         with os.fdopen(open_regular(path), "rb") as handle:
-            compression = "gzip" if path.name.endswith(".gz") else None
+            compression: Literal["gzip"] | None = "gzip" if path.name.endswith(".gz") else None
             return pd.read_csv(handle, dtype="string", keep_default_na=False, na_values=[""], compression=compression)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
         if isinstance(exc, OSError) and exc.filename is not None:
@@ -225,7 +226,7 @@ def _parse_column(
         return out, ~missing
     if col.kind == "date":
         fmt = None
-        entry = mapping.tables.get(table)  # type: ignore[call-overload]
+        entry = mapping.entry(table)
         if entry and entry.date_format:
             fmt = entry.date_format
         parsed = pd.to_datetime(values.str.strip(), format=fmt or "ISO8601", errors="coerce")
@@ -237,10 +238,10 @@ def _parse_column(
     if col.kind == "time":
         text = values.str.strip()
         text = text.where(~text.str.fullmatch(r"\d{1,2}:\d{2}").fillna(False), text + ":00")
-        parsed = pd.to_timedelta(text, errors="coerce")
-        bad = parsed.isna().to_numpy() & ~missing
+        times = pd.to_timedelta(text, errors="coerce")
+        bad = times.isna().to_numpy() & ~missing
         check.flag(bad, local, "not a time of day (expected HH:MM or HH:MM:SS)", False)
-        return parsed, ~(bad | missing)
+        return times, ~(bad | missing)
     if col.kind == "code":
         codes = code_list(col.codes or col.name, mapping)
         stripped = values.str.strip()
@@ -272,7 +273,16 @@ def _parse_column(
     return number, ok
 
 
-def _read_table(folder: Path, table: Table, mapping: Mapping) -> tuple[TableData, list[RowProblem]] | None:
+@dataclass
+class _Read:
+    """One table as read, with what the cross-table checks still need."""
+
+    data: TableData
+    check: _Checker  # flags problems and collects the unusable rows
+    found: dict[str, str]  # canonical column -> the file's local column name
+
+
+def _read_table(folder: Path, table: Table, mapping: Mapping) -> _Read | None:
     path = _find_file(folder, table, mapping)
     if path is None:
         return None
@@ -296,28 +306,25 @@ def _read_table(folder: Path, table: Table, mapping: Mapping) -> tuple[TableData
     if table.key and all(k in found for k in table.key):
         dup = frame.duplicated(list(table.key), keep="first").to_numpy()
         check.flag(dup, found[table.key[-1]], "duplicate row (the same " + " and ".join(table.key) + " again)")
-    td = TableData(table.name, name, frame, n, valid, missing, tuple(found))
-    td._check = check  # type: ignore[attr-defined]
-    td._found = found  # type: ignore[attr-defined]
-    return td, check.problems
+    return _Read(TableData(table.name, name, frame, n, valid, missing, tuple(found)), check, found)
 
 
 # --------------------------------------------------------------------------- cross-table checks
 
 
-def _cross_checks(tables: dict[str, TableData]) -> None:
+def _cross_checks(tables: dict[str, _Read]) -> None:
     """Dates in order within and across tables; contacts of known referrals after their referral."""
     refs = tables["referrals"]
-    rc = refs._check  # type: ignore[attr-defined]
-    rf = refs.frame
-    rfound = refs._found  # type: ignore[attr-defined]
+    rc = refs.check
+    rf = refs.data.frame
+    rfound = refs.found
     if "ServDischDate" in rf:
         order = (rf["ServDischDate"] < rf["ReferralRequestReceivedDate"]).to_numpy()
         rc.flag(order, rfound["ServDischDate"], "dates in the wrong order (discharge before the referral was received)")
     cons = tables["contacts"]
-    cc = cons._check  # type: ignore[attr-defined]
-    cf = cons.frame
-    cfound = cons._found  # type: ignore[attr-defined]
+    cc = cons.check
+    cf = cons.data.frame
+    cfound = cons.found
     usable_refs = rf.loc[~rc.unusable].drop_duplicates("ServiceRequestId").set_index("ServiceRequestId")
     ref_date = cf["ServiceRequestId"].map(usable_refs["ReferralRequestReceivedDate"])
     unknown = ref_date.isna().to_numpy() & cf["ServiceRequestId"].notna().to_numpy()
@@ -338,9 +345,9 @@ def _cross_checks(tables: dict[str, TableData]) -> None:
     cc.flag(zero, cfound["ClinContDurOfCareCont"], zero_kind)
     if "admissions" in tables:
         adm = tables["admissions"]
-        ac = adm._check  # type: ignore[attr-defined]
-        af = adm.frame
-        afound = adm._found  # type: ignore[attr-defined]
+        ac = adm.check
+        af = adm.data.frame
+        afound = adm.found
         order = (af["DischargeDateHospitalProviderSpell"] < af["StartDateHospitalProviderSpell"]).to_numpy()
         kind = "dates in the wrong order (discharge before admission)"
         ac.flag(order, afound["DischargeDateHospitalProviderSpell"], kind)
@@ -355,15 +362,15 @@ def read_extract(folder: Path, mapping: Mapping | None = None) -> Extract:
     mapping = mapping or Mapping()
     if not folder.is_dir():
         raise ScenarioError.single(printable(folder), "not a folder (give the folder holding the extract's tables)")
-    tables: dict[str, TableData] = {}
+    read: dict[str, _Read] = {}
     for table in TABLES.values():
         got = _read_table(folder, table, mapping)
         if got is not None:
-            tables[table.name] = got[0]
-    _cross_checks(tables)
+            read[table.name] = got
+    _cross_checks(read)
+    tables = {name: r.data for name, r in read.items()}
     problems: list[RowProblem] = []
-    for td in tables.values():
-        check = td._check  # type: ignore[attr-defined]
+    for td, check in ((r.data, r.check) for r in read.values()):
         problems.extend(check.problems)
         td.frame = td.frame.loc[~check.unusable].reset_index(drop=True)
         if td.name == "referrals":

@@ -243,14 +243,22 @@ class Mapping(BaseModel):
     )
     bands: dict[str, str] = Field(default_factory=dict, description="Local band or staff group -> scenario grade name.")
 
+    def entry(self, table: str) -> TableMapping | None:
+        """What the file says about ``table`` (any name; None when it says nothing)."""
+        # ``tables`` is keyed by the Literal table names, so it cannot be looked up by a plain str.
+        for name, entry in self.tables.items():
+            if name == table:
+                return entry
+        return None
+
     def file_for(self, table: str) -> str | None:
         """The file name given for ``table``, or None to look for the default names."""
-        entry = self.tables.get(table)  # type: ignore[call-overload]
+        entry = self.entry(table)
         return entry.file if entry else None
 
     def local_name(self, table: str, column: str) -> str:
         """The local column name of canonical ``column`` of ``table``."""
-        entry = self.tables.get(table)  # type: ignore[call-overload]
+        entry = self.entry(table)
         return entry.columns.get(column, column) if entry else column
 
 

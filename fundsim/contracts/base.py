@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -37,7 +38,7 @@ class UpliftedConfig(ContractConfig):
         0.011, ge=0.0, le=0.5, allow_inf_nan=False, description="Annual efficiency factor deducted (share)."
     )
 
-    def uplift(self, contract_year: np.ndarray | pd.Series) -> np.ndarray:
+    def uplift(self, contract_year: ArrayLike) -> np.ndarray:
         """Amounts in ``contract_year`` relative to year 1: (1 + uplift − efficiency)^(year − 1)."""
         year = np.asarray(contract_year, dtype=float)
         return (1.0 + self.cost_uplift_per_year - self.efficiency_per_year) ** (year - 1.0)
@@ -58,38 +59,42 @@ class ContractContext:
     expected_tier_mix: dict[str, float] = field(default_factory=dict)
 
 
+#: The config model of one contract type: a payment rule and a check read their own contract's config.
+ConfigT = TypeVar("ConfigT", bound=ContractConfig)
+
 #: A payment function: (provider monthly ledger, config, context) -> a frame with one row per ledger
 #: row and the columns ``income_gbp``, ``contracted_activity`` and ``delivered_activity``, and
 #: optionally ``hospital_cost_borne_gbp`` (the part of the hospital cost the provider pays, e.g.
 #: under a capitated budget that includes acute emergency admissions; 0 when absent).
-PaymentFunction = Callable[[pd.DataFrame, ContractConfig, ContractContext], pd.DataFrame]
+PaymentFunction = Callable[[pd.DataFrame, ConfigT, ContractContext], pd.DataFrame]
 
 
 #: An extra check of a contract's config against the scenario: raise ``ValueError`` with a message
 #: that starts with ``where`` (e.g. ``contracts.block``) when they do not fit together.
-ScenarioCheck = Callable[[ContractConfig, ContractContext, str], None]
+ScenarioCheck = Callable[[ConfigT, ContractContext, str], None]
 
 #: A contract's name: what scenario files write under ``contracts:`` and in ``contract:``.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
-class ContractType:
+class ContractType(Generic[ConfigT]):
     """Everything fundsim knows about one funding model; its module's ``CONTRACT`` and its registry entry.
 
     Every place that treats contracts differently reads it from here, so a new contract is one module
     and one registry line: the scenario schema (a ``contracts.<name>`` field typed by ``config``), the
     checks against the scenario (``tier_keyed_fields`` and friends, ``check``), scaling a scenario's
     size (``scaled_fields``), the provider's "one more contact" price (``activity_columns``) and the
-    report (``label``, ``colour``).
+    report (``label``, ``colour``). It is generic in its config model, so ``pay`` and ``check`` are
+    checked against the config they are given (``ContractType[BlockContract]``).
     """
 
     #: The name in scenario files (``contracts.<name>``, ``contract: <name>``) and in every result table.
     name: str
     #: The config model: the contract's parameters, bounded, unknown keys rejected.
-    config: type[ContractConfig]
+    config: type[ConfigT]
     #: The payment rule, a pure function of the provider's monthly ledger.
-    pay: PaymentFunction
+    pay: PaymentFunction[ConfigT]
     #: One line, shown in the JSON Schema of ``contracts.<name>``.
     summary: str
     #: The readable name in tables, figures and the report's text (``cost and volume``).
@@ -111,7 +116,7 @@ class ContractType:
     #: Per-tier metrics of the same kind (``<metric>_tier_<tier>`` columns, e.g. ``contacts``, ``episodes``).
     activity_tier_metrics: tuple[str, ...] = ()
     #: Any further check of a config against the scenario (beyond the keyed fields).
-    check: ScenarioCheck | None = field(default=None, compare=False)
+    check: ScenarioCheck[ConfigT] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(self.name):
@@ -133,7 +138,7 @@ class ContractType:
         if set(self.tier_keyed_fields) & set(self.locality_keyed_fields):
             raise ValueError(f"contract {self.name}: a field cannot be keyed by both tier and locality")
 
-    def check_scenario(self, config: ContractConfig, context: ContractContext, where: str) -> None:
+    def check_scenario(self, config: ConfigT, context: ContractContext, where: str) -> None:
         """Raise ``ValueError`` if ``config`` does not fit the scenario ``context`` describes.
 
         Mappings keyed by tier or locality must name tiers or localities that exist (and, for

@@ -157,11 +157,12 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
     if config.penalty_if_above:
         outcome = np.where(penalise, config.payment_per_admission_avoided_gbp * avoided, outcome)
 
-    kpis = annual_kpis(periods) if config.kpi_bonuses else None
     bonus_share = np.zeros(len(annual))
-    for bonus in config.kpi_bonuses:
-        met = target_met(kpis, bonus).reindex(annual.index).fillna(False).to_numpy(dtype=bool)
-        bonus_share += np.where(met, bonus.bonus_share_of_fixed, 0.0)
+    if config.kpi_bonuses:
+        kpis = annual_kpis(periods)
+        for bonus in config.kpi_bonuses:
+            met = target_met(kpis, bonus).reindex(annual.index).fillna(False).to_numpy(dtype=bool)
+            bonus_share += np.where(met, bonus.bonus_share_of_fixed, 0.0)
     kpi = bonus_share * fixed
 
     if config.cost_per_admission_gbp is not None:

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from fundsim.contracts.base import ContractType
+from fundsim.contracts.base import ConfigT, ContractType
 
 #: Every registered contract by name, in registration order (the order of scenario files and reports).
-REGISTRY: dict[str, ContractType] = {}
+#: Each entry has its own config model, so the registry holds them as ``ContractType[Any]``.
+REGISTRY: dict[str, ContractType[Any]] = {}
 
 _listeners: list[Callable[[], None]] = []
 
 
-def register(contract: ContractType) -> ContractType:
+def register(contract: ContractType[ConfigT]) -> ContractType[ConfigT]:
     """Add ``contract`` to the registry; its name must be new. Returns it (so it can decorate an assignment)."""
     if not isinstance(contract, ContractType):
         raise TypeError(f"register() takes a ContractType, got {type(contract).__name__}")
@@ -43,7 +45,7 @@ def unregister(name: str) -> None:
 
 
 @contextmanager
-def registered(contract: ContractType) -> Iterator[ContractType]:
+def registered(contract: ContractType[ConfigT]) -> Iterator[ContractType[ConfigT]]:
     """Register ``contract`` for the duration of a ``with`` block (tests, notebooks), then remove it."""
     register(contract)
     try:

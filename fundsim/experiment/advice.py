@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from fundsim.scenario.models import Scenario
@@ -39,7 +40,7 @@ ADVICE_MEASURES: tuple[str, ...] = (
 DAYS_PER_MONTH = 365.25 / 12.0
 
 
-def relative_half_width(values: Sequence[float], level: float = 0.95) -> float:
+def relative_half_width(values: ArrayLike, level: float = 0.95) -> float:
     """Half-width of the Student-t interval of the mean of ``values``, divided by |mean|.
 
     ``inf`` with fewer than two values or a zero mean; 0 when every value is the same.
@@ -57,7 +58,7 @@ def relative_half_width(values: Sequence[float], level: float = 0.95) -> float:
 
 
 def replications_needed(
-    values: Sequence[float], precision: float = 0.05, look_ahead: int = 5, level: float = 0.95, minimum: int = 3
+    values: ArrayLike, precision: float = 0.05, look_ahead: int = 5, level: float = 0.95, minimum: int = 3
 ) -> int | None:
     """The sequential replications algorithm on one measure's values, in replication order.
 
@@ -78,7 +79,7 @@ def replications_needed(
     return None
 
 
-def _running_relative_half_widths(values: Sequence[float], level: float) -> np.ndarray:
+def _running_relative_half_widths(values: ArrayLike, level: float) -> np.ndarray:
     """:func:`relative_half_width` of the first n values, for every n at once (element n − 1)."""
     x = np.asarray(values, dtype=float)
     n = np.arange(1, x.size + 1, dtype=float)
@@ -96,7 +97,7 @@ def _running_relative_half_widths(values: Sequence[float], level: float) -> np.n
     return out
 
 
-def mser_truncation(series: Sequence[float], batch: int = 1, max_share: float = 0.5) -> int:
+def mser_truncation(series: ArrayLike, batch: int = 1, max_share: float = 0.5) -> int:
     """MSER truncation point: how many observations of ``series`` to drop as warm-up.
 
     ``batch`` > 1 applies MSER to batch means (MSER-5 is ``batch=5``); the result is in

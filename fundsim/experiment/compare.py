@@ -112,7 +112,12 @@ def plan_tasks(
     passive = scenario.provider_policy.mode == "passive"
     tasks: list[SimTask] = []
     for growth in growths:
-        n = replications if growth is None else scenario.risk_view.replications  # type: ignore[union-attr]
+        if growth is None:
+            n = replications
+        elif scenario.risk_view is None:
+            raise ValueError("demand-growth tasks need the scenario's risk_view")
+        else:
+            n = scenario.risk_view.replications
         for contract in ["*"] if passive else contracts:
             variant = _variant(scenario, None if contract == "*" else contract, growth)
             tasks.extend(SimTask((growth, contract, r), variant, r, check) for r in range(n))

@@ -26,6 +26,7 @@ as :func:`fundsim.contracts.accounting.settle` returns them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ import pandas as pd
 
 from fundsim.contracts.accounting import unfunded_total
 from fundsim.experiment.stats import mean_ci
-from fundsim.scenario.models import Scenario
+from fundsim.scenario.models import PolicyMode, Scenario
 from fundsim.scenario.sizing import size_scenario, skill_mix_needs
 
 DAYS_PER_YEAR = 365.25
@@ -252,7 +253,7 @@ def incidence_table(
 
 
 def incidence_by_policy(
-    scenario: Scenario, priced_by_policy: dict[str, pd.DataFrame], reference_provider: pd.DataFrame
+    scenario: Scenario, priced_by_policy: Mapping[PolicyMode, pd.DataFrame], reference_provider: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Incidence table and per-replication rows for each policy's priced provider table.
 

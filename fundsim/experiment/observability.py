@@ -67,12 +67,20 @@ def p_wrong_way(mu: np.ndarray, expected: np.ndarray, config: OutcomesContract) 
     return np.where(np.asarray(mu) > np.asarray(expected), p, 1.0 - p)
 
 
+def _outcomes_config(scenario: Scenario) -> OutcomesContract:
+    """The scenario's outcomes contract (it must configure one: these tables are of its simulations)."""
+    config = scenario.contracts.outcomes
+    if not isinstance(config, OutcomesContract):
+        raise ValueError(f"scenario {scenario.name!r} configures no outcomes contract")
+    return config
+
+
 def outcome_years(provider: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """O, E, intervals and true avoided admissions per (replication, contract year).
 
     ``provider`` is the monthly provider table of the outcomes contract's own simulations.
     """
-    config = scenario.contracts.outcomes
+    config = _outcomes_config(scenario)
     frame = provider[["replication", "contract_year", "admissions", "counterfactual_admissions"]].copy()
     frame["expected"] = expected_admissions(provider, config, scenario.contract_context()).to_numpy()
     years = frame.groupby(["replication", "contract_year"], sort=True).sum().reset_index()
@@ -93,7 +101,7 @@ def wrong_way_table(years: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     The provider's true expected admissions per year μ is estimated by the mean observed count over
     replications (per contract year), E by the mean expectation.
     """
-    config = scenario.contracts.outcomes
+    config = _outcomes_config(scenario)
     by_year = years.groupby("contract_year").agg(mu=("observed", "mean"), expected=("expected", "mean"))
     mu, expected = by_year["mu"].to_numpy(), by_year["expected"].to_numpy()
     truly_better = mu < expected

@@ -240,7 +240,9 @@ def workbook_frame(table: ReportTable) -> pd.DataFrame:
         cells = frame.iloc[:, i]
         present = cells.dropna()
         if len(present) and all(isinstance(v, str) for v in present):
-            frame.isetitem(i, pd.Series([number_from_text(v) for v in cells], index=frame.index, dtype=object))
+            values = pd.Series([number_from_text(v) for v in cells], index=frame.index, dtype=object)
+            # pandas-stubs leave Series out of isetitem's value, which pandas takes (aligned on the index).
+            frame.isetitem(i, values)  # type: ignore[arg-type]
     # Text that would be a formula (=, +, -, @, tab, CR) gets a leading apostrophe.
     return xlsx_frame(frame)
 

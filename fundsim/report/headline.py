@@ -94,8 +94,8 @@ def spend_sentence(summary: pd.DataFrame, contracts: Sequence[str], baseline: st
     rows = summary[(summary["measure"] == "commissioner_spend_gbp_per_year") & summary["contract"].isin(contracts)]
     if len(rows) < 2:
         return None
-    low = rows.loc[rows["mean"].idxmin()]
-    high = rows.loc[rows["mean"].idxmax()]
+    low = rows.iloc[rows["mean"].argmin()]
+    high = rows.iloc[rows["mean"].argmax()]
     text = (
         "The commissioner's total spend (payments to the provider plus hospital costs) is lowest under "
         f"{contract_label(str(low['contract']))} ({money(float(low['mean']))} a year) and highest under "
@@ -126,8 +126,8 @@ def admissions_sentence(summary: pd.DataFrame, contracts: Sequence[str]) -> str 
             f"Community care avoids {count(float(row['mean']))} emergency admissions a year "
             "(against the same people with no community care)."
         )
-    low = rows.loc[rows["mean"].idxmin()]
-    high = rows.loc[rows["mean"].idxmax()]
+    low = rows.iloc[rows["mean"].argmin()]
+    high = rows.iloc[rows["mean"].argmax()]
     if count(float(low["mean"])) == count(float(high["mean"])):
         return (
             f"Community care avoids {count(float(low['mean']))} emergency admissions a year under every contract "
@@ -200,9 +200,9 @@ def _other_currencies(risk: pd.DataFrame, contracts: Sequence[str], lo: float, h
             continue
         changes = []
         for contract in contracts:
-            rows = risk[risk["contract"] == contract].set_index("demand_growth_pct_per_year")
-            if lo in rows.index and hi in rows.index:
-                change = float(rows.loc[hi, column] - rows.loc[lo, column])
+            by_growth = risk[risk["contract"] == contract].set_index("demand_growth_pct_per_year")[column]
+            if lo in by_growth.index and hi in by_growth.index:
+                change = float(by_growth[hi] - by_growth[lo])
                 if not math.isnan(change):
                     changes.append((change, contract))
         if not changes:

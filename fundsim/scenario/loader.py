@@ -23,7 +23,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -95,37 +95,50 @@ class _TooManyNodes(_LimitExceeded):
     """The document holds more values than MAX_NODES (counted as they are composed)."""
 
 
-class _LimitedComposer:
+if TYPE_CHECKING:
+    # The mixin below runs inside a loader that has a parser and a composer (a SafeLoader, or
+    # libyaml's parser with PyYAML's composer); to a type checker it is one.
+    _Loader = yaml.SafeLoader
+else:
+    _Loader = object
+
+
+class _LimitedComposer(_Loader):
     """Composer mixin: counts alias uses and nesting depth, refusing the document past the limits."""
 
     alias_count = 0
     depth = 0
     node_count = 0
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:
-        """Compose one node, refusing the document once it uses too many aliases, nodes or levels."""
-        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+    def compose_node(self, parent: Node | None, index: int | Node) -> Node | None:
+        """Compose one node, refusing the document once it uses too many aliases, nodes or levels.
+
+        ``index`` is the item's position in a sequence, or the key's node for a mapping's value.
+        """
+        if self.check_event(yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
                 raise _LimitExceeded(
                     f"too many YAML aliases: more than {MAX_ALIASES} uses of '*name'",
-                    self.peek_event().start_mark,  # type: ignore[attr-defined]
+                    self.peek_event().start_mark,
                 )
-            return super().compose_node(parent, index)  # type: ignore[misc]
+            # PyYAML's stubs type index as int, but its composer passes the key's node for a mapping value.
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         self.depth += 1
         self.node_count += 1
         try:
             if self.node_count > MAX_NODES:
                 raise _TooManyNodes(
                     f"the document has more than {MAX_NODES} values; the limit is {MAX_NODES}",
-                    self.peek_event().start_mark,  # type: ignore[attr-defined]
+                    self.peek_event().start_mark,
                 )
             if self.depth > MAX_DEPTH:
                 raise _LimitExceeded(
                     f"mappings and lists are nested more than {MAX_DEPTH} levels deep",
-                    self.peek_event().start_mark,  # type: ignore[attr-defined]
+                    self.peek_event().start_mark,
                 )
-            return super().compose_node(parent, index)  # type: ignore[misc]
+            # As above: the stubs' int is too narrow for a mapping value's key node.
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             self.depth -= 1
 
@@ -138,7 +151,7 @@ class FundsimLoader(_LimitedComposer, yaml.SafeLoader):
     pydantic still accepts ``yes``/``no``/``on``/``off`` text for boolean fields.
 
     The composer is PyYAML's pure-Python one, hooked to count aliases *before* they are expanded
-    (libyaml's own composer cannot be hooked). :class:`_FastLoader` pairs the same composer with
+    (libyaml's own composer cannot be hooked). :class:`_LibyamlLoader` pairs the same composer with
     libyaml's parser; this class is the reference, and the one whose error messages are shown.
     """
 
@@ -156,10 +169,13 @@ FundsimLoader.yaml_implicit_resolvers = {
 FundsimLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
+#: :class:`_LibyamlLoader`, or None when PyYAML was built without libyaml.
+_FastLoader: type[_LimitedComposer] | None
+
 if yaml.__with_libyaml__:
     from yaml._yaml import CParser
 
-    class _FastLoader(_LimitedComposer, Composer, CParser, SafeConstructor, Resolver):
+    class _LibyamlLoader(_LimitedComposer, Composer, CParser, SafeConstructor, Resolver):
         """:class:`FundsimLoader` with libyaml's C scanner and parser, several times faster.
 
         The same limits, resolvers and nodes. Only used for documents that parse; anything libyaml
@@ -177,8 +193,9 @@ if yaml.__with_libyaml__:
             self.depth = 0
             self.node_count = 0
 
+    _FastLoader = _LibyamlLoader
 else:  # pragma: no cover - PyYAML built without libyaml
-    _FastLoader = None  # type: ignore[assignment,misc]
+    _FastLoader = None
 
 
 # --------------------------------------------------------------------------- public API
@@ -580,14 +597,14 @@ class _Walker:
             if self.check_scalar(node, path) and not node.style:  # plain (None or "")
                 self.plain_scalars[path] = node.value
 
-    def entries(self, node: MappingNode, path: Path) -> dict[Any, tuple[Node, Node]]:
+    def entries(self, node: MappingNode, path: Path) -> dict[Any, tuple[ScalarNode, Node]]:
         """The mapping's effective entries, key -> (key node, value node), after YAML merge keys.
 
         Follows PyYAML's merge semantics: keys written in the mapping override merged ones, and
         in ``<<: [*a, *b]`` the earlier source wins. Duplicate written keys are problems.
         """
-        merged: dict[Any, tuple[Node, Node]] = {}
-        written: dict[Any, tuple[Node, Node]] = {}
+        merged: dict[Any, tuple[ScalarNode, Node]] = {}
+        written: dict[Any, tuple[ScalarNode, Node]] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 if isinstance(value_node, MappingNode):
@@ -804,7 +821,7 @@ def _drop_union_noise(errors: list[tuple[ErrorDetails, _Resolved]]) -> list[tupl
         else:
             first_err, _ = next(iter(branches.values()))[0]
             messages = list(dict.fromkeys(e["msg"] for errs in branches.values() for e, _ in errs))
-            combined = {
+            combined: ErrorDetails = {
                 "type": "union_mismatch",
                 "loc": first_err["loc"],
                 "msg": "does not match any allowed form (" + "; or ".join(messages) + ")",
@@ -983,7 +1000,7 @@ def _leading_path(message: str) -> Path:
     )
 
 
-def _is_model(annotation: object) -> bool:
+def _is_model(annotation: object) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from fundsim.contracts import REGISTRY, on_change
-from fundsim.contracts.base import ContractContext
+from fundsim.contracts.base import ContractConfig, ContractContext
 
 #: Tolerance when checking that a probability mix sums to one.
 MIX_TOLERANCE = 1e-6
@@ -294,20 +294,32 @@ class Hospital(Model):
 # --------------------------------------------------------------------------- contracts & policy
 
 
+class ContractsModel(Model):
+    """The base of ``Contracts``, whose fields (one optional config per registered contract) are made at run time."""
+
+    if TYPE_CHECKING:
+        # The fields come from the registry when fundsim runs, so a type checker cannot see them: to it,
+        # any attribute is a contract's config, or None when the scenario does not configure that contract.
+        def __getattr__(self, name: str) -> ContractConfig | None: ...
+
+
 #: The ``Contracts`` model built for each state of the registry: when a contract registered for a while
 #: (a test's) is removed, the model returns to the very class scenarios made before it were validated
 #: with, so they still pickle (to a worker process) and compare as before.
-_CONTRACTS_MODELS: dict[tuple[object, ...], type[BaseModel]] = {}
+_CONTRACTS_MODELS: dict[tuple[object, ...], type[ContractsModel]] = {}
 
 
-def _contracts_model() -> type[BaseModel]:
+def _contracts_model() -> type[ContractsModel]:
     """One optional field per registered contract, so adding a contract needs no edit here."""
     key = tuple(REGISTRY.items())
     if key not in _CONTRACTS_MODELS:
-        fields = {name: (entry.config | None, Field(None, description=entry.summary)) for name, entry in key}
+        # Typed Any: create_model's ``**field_definitions`` shares its keywords with ``__config__`` & co.
+        fields: dict[str, Any] = {
+            name: (entry.config | None, Field(None, description=entry.summary)) for name, entry in key
+        }
         _CONTRACTS_MODELS[key] = create_model(
             "Contracts",
-            __base__=Model,
+            __base__=ContractsModel,
             __doc__="The funding models a scenario can be run under.",
             __module__=__name__,
             **fields,
@@ -315,7 +327,11 @@ def _contracts_model() -> type[BaseModel]:
     return _CONTRACTS_MODELS[key]
 
 
-Contracts = _contracts_model()
+if TYPE_CHECKING:
+    #: To a type checker, the contracts section is its static base (see ``ContractsModel``).
+    Contracts = ContractsModel
+else:
+    Contracts = _contracts_model()
 
 
 class Hiring(Model):
@@ -411,6 +427,10 @@ class Rationing(Model):
         return self
 
 
+#: How the provider responds to its contract (``ProviderPolicy.mode``).
+PolicyMode = Literal["passive", "responsive"]
+
+
 class ProviderPolicy(Model):
     """How the provider manages its service in response to its contract (a monthly review).
 
@@ -418,7 +438,7 @@ class ProviderPolicy(Model):
     ``responsive`` applies the rules in :mod:`fundsim.sim.policy` (documented in docs/model.md).
     """
 
-    mode: Literal["passive", "responsive"] = "responsive"
+    mode: PolicyMode = "responsive"
     pressure_waiting_weeks: float = Field(
         4.0,
         ge=0.0,
@@ -488,7 +508,7 @@ class Scenario(Model):
     care: Care = Care()
     outcomes: Outcomes = Outcomes()
     hospital: Hospital = Hospital()
-    contracts: Contracts = Field(description="Configured funding models.")  # type: ignore[valid-type]
+    contracts: Contracts = Field(description="Configured funding models.")
     contract: str = Field("block", description="The contract `fundsim run` pays the provider under.")
     provider_policy: ProviderPolicy = ProviderPolicy()
     risk_view: RiskView | None = Field(None, description="Demand-growth range for the 'who bears the risk' view.")
@@ -527,10 +547,12 @@ class Scenario(Model):
                 f"{MAX_TOTAL_POPULATION:,} (about the population of the United Kingdom)"
             )
         shares = [loc.staff_share for loc in self.localities]
-        if any(s is not None for s in shares):
-            if any(s is None for s in shares):
+        given = [s for s in shares if s is not None]
+        if given:
+            if len(given) < len(shares):
                 raise ValueError("localities: give staff_share for every locality or for none")
-            _check_mix({loc.name: float(loc.staff_share) for loc in self.localities}, "localities staff_share")
+            names = [loc.name for loc in self.localities]
+            _check_mix({name: float(s) for name, s in zip(names, given, strict=True)}, "localities staff_share")
         self._check_contracts()
         if getattr(self.contracts, self.contract, None) is None:
             configured = [k for k, v in self.contracts if v is not None]
@@ -608,8 +630,10 @@ class Scenario(Model):
 
     def staff_shares(self) -> list[float]:
         """Share of each grade's FTE working in each locality (population share by default)."""
-        if self.localities[0].staff_share is not None:
-            return [float(loc.staff_share) for loc in self.localities]
+        # Validation gives staff_share for every locality or for none.
+        given = [float(loc.staff_share) for loc in self.localities if loc.staff_share is not None]
+        if given:
+            return given
         total = self.total_population
         return [loc.population / total for loc in self.localities]
 
@@ -623,6 +647,8 @@ def _follow_the_registry() -> None:
     shipped ones.
     """
     global Contracts
-    Contracts = _contracts_model()
-    Scenario.model_fields["contracts"].annotation = Contracts
+    model = _contracts_model()
+    if not TYPE_CHECKING:  # to a type checker Contracts stays ContractsModel, the base of every model made
+        Contracts = model
+    Scenario.model_fields["contracts"].annotation = model
     Scenario.model_rebuild(force=True)

@@ -13,7 +13,7 @@ from fundsim.sim.hazard import MAX_ADMISSIONS
 
 FREE, WAITING, CASELOAD = 0, 1, 2
 
-_COLUMNS: dict[str, tuple[type, object]] = {
+_COLUMNS: dict[str, tuple[type[np.generic], float]] = {
     "uid": (np.int64, -1),
     "stage": (np.int8, FREE),
     "locality": (np.int64, 0),

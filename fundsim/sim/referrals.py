@@ -105,8 +105,8 @@ class Referrals:
         tiers = scenario.tiers
         self.planned_days = np.array([t.interval_days for t in tiers])
         mix0 = np.array([scenario.demand.complexity_mix[t.name] for t in tiers])
-        mix1 = scenario.demand.complexity_mix_end
-        mix1 = np.array([mix1[t.name] for t in tiers]) if mix1 is not None else mix0
+        mix_end = scenario.demand.complexity_mix_end
+        mix1 = np.array([mix_end[t.name] for t in tiers]) if mix_end is not None else mix0
         self.cum_mix = (np.cumsum(mix0), np.cumsum(mix1))
         self.horizon_days = calendar.n_days - calendar.warmup_days
         # Referral counts per locality and day (an exact NHPP for a day-piecewise rate).

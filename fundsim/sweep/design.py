@@ -55,18 +55,19 @@ def unit_design(spec: SweepSpec) -> np.ndarray:
 def to_value(parameter: Parameter, u: np.ndarray) -> np.ndarray | list:
     """Map unit coordinates ``u`` to the parameter's values (its inverse distribution function)."""
     u = np.clip(np.asarray(u, dtype=float), _EPS, 1.0 - _EPS)
-    kind = parameter.kind
-    if kind == "uniform":
-        low, high = parameter.uniform or parameter.range  # type: ignore[misc]
+    # Exactly one distribution is given (Parameter checks it), in the order of Parameter.kind.
+    bounds = parameter.uniform or parameter.range
+    if bounds is not None:
+        low, high = bounds
         return low + u * (high - low)
-    if kind == "triangular":
-        low, mode, high = parameter.triangular  # type: ignore[misc]
+    if parameter.triangular is not None:
+        low, mode, high = parameter.triangular
         return stats.triang.ppf(u, (mode - low) / (high - low), loc=low, scale=high - low)
-    if kind == "normal":
-        mean, sd = parameter.normal  # type: ignore[misc]
+    if parameter.normal is not None:
+        mean, sd = parameter.normal
         return stats.norm.ppf(u, loc=mean, scale=sd)
-    if kind == "lognormal":
-        median, sigma = parameter.lognormal  # type: ignore[misc]
+    if parameter.lognormal is not None:
+        median, sigma = parameter.lognormal
         return stats.lognorm.ppf(u, sigma, scale=median)
     values = parameter.values or []
     return [values[i] for i in np.minimum((u * len(values)).astype(int), len(values) - 1)]

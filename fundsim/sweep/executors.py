@@ -11,7 +11,7 @@ import contextlib
 import shutil
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +50,7 @@ def _describe(exc: BaseException) -> str:
 Outcome = tuple[Any, Any, str | None]
 
 
-def run(fn: Callable[[Any], Any], tasks: Sequence[Any], choice: ExecutorChoice) -> Iterator[Outcome]:
+def run(fn: Callable[[Any], Any], tasks: Sequence[Any], choice: ExecutorChoice) -> Generator[Outcome, None, None]:
     """Run ``fn`` on every task; yield ``(task, result, None)`` or ``(task, None, error message)``."""
     if not tasks:
         return  # nothing to do: do not start a pool or connect to a cluster

@@ -107,7 +107,7 @@ class SweepPlan:
     def tasks(self) -> list[SweepTask]:
         """Every run of the sweep, in (point, replication, contract) order (points are validated first)."""
         self.validate_points()
-        return [SweepTask(p, r, c, cs, self.scenarios.get(p)) for p, r, c, cs in self.task_keys()]  # type: ignore[arg-type]
+        return [SweepTask(p, r, c, cs, self.scenarios.get(p)) for p, r, c, cs in self.task_keys()]
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -149,11 +149,11 @@ def plan(sweep_file: Path) -> SweepPlan:
                         f"configured: {', '.join(available)}")
             )  # fmt: skip
     for i, output in enumerate(spec.outputs):
-        for which, c in (("contract", output.contract), ("minus", output.minus)):
-            if c is not None and c not in contracts:
+        for which, named in (("contract", output.contract), ("minus", output.minus)):
+            if named is not None and named not in contracts:
                 problems.append(
                     Problem(name, None, None, f"outputs[{i}].{which}",
-                            f"{c!r} is not among the sweep's contracts ({', '.join(contracts)})")
+                            f"{named!r} is not among the sweep's contracts ({', '.join(contracts)})")
                 )  # fmt: skip
     if problems:
         raise ScenarioError(problems)
@@ -230,7 +230,7 @@ def run_sweep(
     keys = sweep.task_keys()
     todo_keys = [k for k in keys if not is_done(k)]
     sweep.validate_points({k[0] for k in todo_keys})
-    todo = [SweepTask(p, r, c, cs, sweep.scenarios.get(p)) for p, r, c, cs in todo_keys]  # type: ignore[arg-type]
+    todo = [SweepTask(p, r, c, cs, sweep.scenarios.get(p)) for p, r, c, cs in todo_keys]
     if state == "clear":
         store.clear(out_dir)
     manifest = {

@@ -283,6 +283,7 @@ def read_partitions(out_dir: Path, measures: tuple[str, ...] | None = None) -> p
         problem, table = partition_problem(file, measures)
         if problem is not None:
             raise SweepFolderError(f"{printable(file)}: {problem}; rerun the sweep to redo this run")
+        assert table is not None  # partition_problem gives the rows whenever it finds no problem
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
     return table.sort_values(["point", "contract", "replication"], kind="stable").reset_index(drop=True)

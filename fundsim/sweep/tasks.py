@@ -29,7 +29,7 @@ class SweepTask:
     replication: int
     simulated_contract: str  # the contract the provider manages to, or ALL_CONTRACTS
     contracts: tuple[str, ...]  # the contracts whose partitions this task writes
-    scenario: Scenario
+    scenario: Scenario | None  # None: the point's scenario is invalid, so the task is recorded as failed, never run
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -40,6 +40,8 @@ class SweepTask:
 def run_sweep_task(task: SweepTask) -> dict[str, pd.DataFrame]:
     """Simulate the task and return one row of headline measures per contract."""
     scenario = task.scenario
+    if scenario is None:
+        raise ValueError(f"sweep point {task.point} has no valid scenario to simulate")
     if task.simulated_contract != ALL_CONTRACTS:
         scenario = scenario.model_copy(update={"contract": task.simulated_contract})
     ledger = simulate(scenario, task.replication).ledger
