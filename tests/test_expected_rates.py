@@ -59,3 +59,18 @@ def test_rates_do_not_depend_on_the_staffing_given(tier: str) -> None:
     full_rates = expected_admissions_per_referral(build(d), replications=2).set_index("tier")
     half_rates = expected_admissions_per_referral(build(half), replications=2).set_index("tier")
     assert full_rates.loc[tier, "mean"] == pytest.approx(half_rates.loc[tier, "mean"], rel=0.05)
+
+
+@pytest.mark.slow
+def test_the_shipped_scenarios_rates_are_what_the_command_makes() -> None:
+    """The example's risk model is not hand-copied: it is what `fundsim expected-rates -r 3` prints."""
+    import yaml
+    from builders import EXAMPLE
+
+    from fundsim import load_scenario
+
+    rates = expected_admissions_per_referral(load_scenario(EXAMPLE), replications=3, jobs=1)
+    printed = yaml.safe_load(as_yaml(rates, "example"))["expected_admissions_per_referral"]
+    for name in ("example.yaml", "tiny.yaml", "large.yaml"):
+        shipped = yaml.safe_load((EXAMPLE.parent / name).read_text(encoding="utf-8"))
+        assert shipped["contracts"]["outcomes"]["expected_admissions_per_referral"] == printed, name
