@@ -35,6 +35,8 @@ SWEEP_ENTRIES = frozenset(
         "figures",
     }
 )
+#: The entries of :data:`SWEEP_ENTRIES` that are folders.
+SWEEP_FOLDERS = frozenset({"runs", "figures"})
 #: What each command calls its kind of folder, for messages.
 KIND_NAMES = {"run": "`fundsim run`", "compare": "`fundsim compare`", "sweep": "`fundsim sweep`"}
 

@@ -30,7 +30,7 @@ import pandas as pd
 from fundsim.errors import FundsimError
 from fundsim.experiment.manifest import ManifestError, check_manifest
 from fundsim.experiment.manifest import read_manifest as read_manifest_file
-from fundsim.experiment.ownership import NotOursError, check_replaceable
+from fundsim.experiment.ownership import SWEEP_ENTRIES, SWEEP_FOLDERS, NotOursError, check_replaceable
 from fundsim.experiment.store import atomic_file, file_record
 from fundsim.safeio import printable, read_parquet, write_parquet
 from fundsim.spreadsheet import write_csv
@@ -153,20 +153,12 @@ def _clear_checked(out_dir: Path) -> None:
 
 def _clear(out_dir: Path) -> None:
     """Remove a sweep's own files from ``out_dir`` (only what a sweep writes)."""
-    for name in ("runs", "figures"):
+    for name in sorted(SWEEP_FOLDERS):
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    for name in (
-        "design.parquet",
-        "results.parquet",
-        "results.csv",
-        "outputs.csv",
-        "sensitivity.csv",
-        "failures.csv",
-        "notes.json",
-        "report.html",
-        MANIFEST,  # last: until it goes, the folder is still recognisably a sweep's
-    ):
+    for name in sorted(SWEEP_ENTRIES - SWEEP_FOLDERS):
         (out_dir / name).unlink(missing_ok=True)
+    # Last: until it goes, the folder is still recognisably a sweep's.
+    (out_dir / MANIFEST).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- partitions
