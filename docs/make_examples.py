@@ -59,8 +59,8 @@ BLOCK_RE = re.compile(
 VALUE_RE = re.compile(r"(?P<open><!-- v:(?P<name>[\w.-]+) -->)(?P<body>.*?)(?P<close><!-- /v -->)", re.DOTALL)
 
 #: "in 9.8 s": wall times differ from run to run and are not compared.
-WALL_TIME_RE = re.compile(r"\bin \d+(?:\.\d+)? s\b")
-NUMBER_RE = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
+WALL_TIME_RE = re.compile(r"\bin\s+\d+(?:\.\d+)?\s+s\b")  # the line may wrap anywhere in it
+NUMBER_RE = re.compile(r"[-−+]?£?\d[\d,]*(?:\.\d+)?")  # sign and £ kept: a flipped sign is a change
 
 
 # --------------------------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ def test_number_comparison_sees_a_changed_digit_and_ignores_layout_and_wall_time
     assert mk.numbers(a) == mk.numbers("Delivered 143,079   136,460 – 149,697\nWrote x/ in 58.2 s.")
     assert mk.numbers(a) != mk.numbers(a.replace("143,079", "143,078"))
     assert mk.numbers("-99 ± 15") == ["-99", "15"]
+    # A terminal may wrap the line inside the wall time; it is still a wall time.
+    assert mk.numbers("manifest.json) in \n10.8 s.") == mk.numbers("manifest.json) in 19.6 s.") == []
+    assert mk.numbers("−£58k") == ["−£58"]
+    assert mk.numbers("−£58k") != mk.numbers("£58k")
 
 
 def test_every_region_names_a_known_value_and_every_value_is_used() -> None:
