@@ -5,16 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from fundsim.calibrate.commands import calibrate, synth_extract
 from fundsim.calibrate.read import read_extract
 from fundsim.calibrate.synth import SynthOptions, generate_extract, write_extract
+from fundsim.cli import main  # the real command group: calibrate and synth-extract are registered on it
 from fundsim.errors import ScenarioError
-from fundsim.exits import FundsimGroup
 from fundsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,22 +122,12 @@ def test_contact_before_its_referral_and_duplicates(clean_extract: Path, tmp_pat
     assert frame.loc[7, "CareContactId"] not in str(dup)
 
 
-def _cli() -> click.Group:
-    @click.group(cls=FundsimGroup)
-    def main() -> None:
-        """Test group."""
-
-    main.add_command(calibrate)
-    main.add_command(synth_extract)
-    return main
-
-
 def test_cli_strict_exits_2_with_located_message(clean_extract: Path, tmp_path: Path) -> None:
     folder = _copy(clean_extract, tmp_path / "x")
     frame = _edit(
         folder, "referrals", lambda f: f.assign(PriorityTypeCode=f["PriorityTypeCode"].where(f.index != 2, "Q"))
     )
-    result = CliRunner().invoke(_cli(), ["calibrate", str(folder), "-o", str(tmp_path / "s.yaml"), "--strict"])
+    result = CliRunner().invoke(main, ["calibrate", str(folder), "-o", str(tmp_path / "s.yaml"), "--strict"])
     assert result.exit_code == 2
     assert "referrals.csv:4: PriorityTypeCode: unknown national code" in result.stderr
     assert "Traceback" not in result.output + result.stderr
@@ -147,11 +135,11 @@ def test_cli_strict_exits_2_with_located_message(clean_extract: Path, tmp_path: 
 
 
 def test_cli_missing_folder_and_missing_table(tmp_path: Path) -> None:
-    result = CliRunner().invoke(_cli(), ["calibrate", str(tmp_path / "nope"), "-o", str(tmp_path / "s.yaml")])
+    result = CliRunner().invoke(main, ["calibrate", str(tmp_path / "nope"), "-o", str(tmp_path / "s.yaml")])
     assert result.exit_code == 2
     assert "not a folder" in result.stderr
     (tmp_path / "empty").mkdir()
-    result = CliRunner().invoke(_cli(), ["calibrate", str(tmp_path / "empty"), "-o", str(tmp_path / "s.yaml")])
+    result = CliRunner().invoke(main, ["calibrate", str(tmp_path / "empty"), "-o", str(tmp_path / "s.yaml")])
     assert result.exit_code == 2
     assert "no referrals table" in result.stderr
 
