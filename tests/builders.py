@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from fundsim.scenario.models import Scenario
-from fundsim.scenario.scaling import SCALED_CONTRACT_KEYS
+from fundsim.scenario.scaling import scale_contracts
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example.yaml"
@@ -29,10 +29,7 @@ def small_dict(population: int = 40_000, years: float = 1.0, warmup_days: int = 
     d["localities"] = [{**loc, "population": population, "staff_share": 1.0}]
     for g in d["workforce"]["grades"]:
         g["fte"] = round(g["fte"] * scale, 2)
-    for config in d["contracts"].values():
-        for key in SCALED_CONTRACT_KEYS:
-            if config.get(key) is not None:
-                config[key] *= scale
+    scale_contracts(d["contracts"], scale)
     return d
 
 

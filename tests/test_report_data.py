@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from builders import SCALED_CONTRACT_KEYS, example_dict
+from builders import example_dict
 from click.testing import CliRunner
 
 from fundsim.cli import main
+from fundsim.scenario.scaling import scale_contracts
 
 _ROOT = Path(tempfile.mkdtemp(prefix="fundsim-report-tests-"))
 atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
@@ -35,10 +36,7 @@ def tiny_dict(populations: tuple[int, int] = (8_000, 4_000)) -> dict[str, Any]:
         loc.update(population=people, staff_share=people / sum(populations))
     for grade in d["workforce"]["grades"]:
         grade["fte"] = round(grade["fte"] * scale, 2)
-    for config in d["contracts"].values():
-        for key in SCALED_CONTRACT_KEYS:
-            if config.get(key) is not None:
-                config[key] *= scale
+    scale_contracts(d["contracts"], scale)
     d["provider_policy"]["mode"] = "passive"
     d["risk_view"] = {"demand_growth_per_year": [0.0, 0.06], "replications": 2}
     return d

@@ -40,6 +40,9 @@ class PerVisitWithFloor(ContractConfig):
 
     price_per_contact_gbp: float = Field(gt=0, le=10_000, allow_inf_nan=False, description="£ per contact.")
     floor_gbp_per_year: float = Field(ge=0, le=1e11, allow_inf_nan=False, description="Least paid a year (£).")
+    planned_contacts_per_year: float | None = Field(
+        None, ge=0, le=1e9, allow_inf_nan=False, description="Contacts a year the parties expect (for sizing only)."
+    )
 
 
 def pay(periods: pd.DataFrame, config: PerVisitWithFloor, context: ContractContext) -> pd.DataFrame:
@@ -78,7 +81,8 @@ CONTRACT = ContractType(
     summary="a price per contact, topped up to an annual floor",
     label=LABEL,
     colour=COLOUR,
-    scaled_fields=("floor_gbp_per_year",),
+    scaled_fields=("floor_gbp_per_year", "planned_contacts_per_year"),
+    planned_activity_field="planned_contacts_per_year",
     activity_columns=("contacts",),
     check=check,
 )
@@ -195,6 +199,19 @@ def test_run_compare_and_report_end_to_end(toy: ContractType, tmp_path: Path) ->
     assert set(activity["contract"]) == {"block", NAME}
 
 
+def test_sizing_reads_the_planned_activity_the_contract_declares(toy: ContractType) -> None:
+    """The pre-run sizing check finds a contract's planned contacts by its declaration, not by a field name."""
+    from fundsim.scenario.sizing import size_scenario
+
+    d = _scenario_data(1e6)
+    assert size_scenario(Scenario.model_validate(d)).contracted_activity_per_year is None  # none planned
+    d["contracts"][NAME]["planned_contacts_per_year"] = 12_345.0
+    assert size_scenario(Scenario.model_validate(d)).contracted_activity_per_year == 12_345.0
+    d["contract"] = "block"  # the block's own declaration
+    planned = d["contracts"]["block"]["contracted_activity_per_year"]
+    assert size_scenario(Scenario.model_validate(d)).contracted_activity_per_year == float(planned)
+
+
 def test_a_contract_type_refuses_declarations_its_config_does_not_have() -> None:
     """Nothing is guessed from field names, so a typo in a declaration fails when the module is imported."""
     base = {"config": PerVisitWithFloor, "pay": pay, "summary": "s", "label": "l"}
@@ -204,6 +221,8 @@ def test_a_contract_type_refuses_declarations_its_config_does_not_have() -> None
         ContractType(name=NAME, tier_keyed_fields=("tier_prices",), **base)
     with pytest.raises(ValueError, match="every_tier_fields must also be tier_keyed_fields"):
         ContractType(name=NAME, tier_keyed_fields=(), every_tier_fields=("floor_gbp_per_year",), **base)
+    with pytest.raises(ValueError, match="planned_activity_field names no field"):
+        ContractType(name=NAME, planned_activity_field="contacts_per_year", **base)
     with pytest.raises(ValueError, match="lower case"):
         ContractType(name="Per Visit", **base)
     with pytest.raises(ValueError, match="#RRGGBB"):

@@ -115,6 +115,9 @@ class ContractType(Generic[ConfigT]):
     activity_columns: tuple[str, ...] = ()
     #: Per-tier metrics of the same kind (``<metric>_tier_<tier>`` columns, e.g. ``contacts``, ``episodes``).
     activity_tier_metrics: tuple[str, ...] = ()
+    #: The config field holding the contacts a year the contract plans for (``None``: it plans none), read
+    #: by the pre-run sizing check to compare the contract with the demand it will meet.
+    planned_activity_field: str | None = None
     #: Any further check of a config against the scenario (beyond the keyed fields).
     check: ScenarioCheck[ConfigT] | None = field(default=None, compare=False)
 
@@ -128,6 +131,7 @@ class ContractType(Generic[ConfigT]):
             "tier_keyed_fields": self.tier_keyed_fields,
             "every_tier_fields": self.every_tier_fields,
             "locality_keyed_fields": self.locality_keyed_fields,
+            "planned_activity_field": (self.planned_activity_field,) if self.planned_activity_field else (),
         }
         for what, names in declared.items():
             unknown = [n for n in names if n not in self.config.model_fields]

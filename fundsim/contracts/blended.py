@@ -116,6 +116,7 @@ CONTRACT = ContractType(
     label="blended",
     colour="#D55E00",
     scaled_fields=("fixed_gbp_per_year", "agreed_activity_per_year"),
+    planned_activity_field="agreed_activity_per_year",
     # The variable element is paid on contacts or hours; assessments weight the mean-wait quality target.
     activity_columns=("contacts", "contact_hours", "assessments"),
 )

@@ -50,5 +50,6 @@ CONTRACT = ContractType(
     label="block",
     colour="#0072B2",
     scaled_fields=("annual_value_gbp", "contracted_activity_per_year"),
+    planned_activity_field="contracted_activity_per_year",
     # Income does not move with activity: no activity columns.
 )

@@ -175,6 +175,7 @@ CONTRACT = ContractType(
     label="cost and volume",
     colour="#E69F00",
     scaled_fields=("baseline_volume_per_year", "floor_gbp_per_year", "cap_gbp_per_year"),
+    planned_activity_field="baseline_volume_per_year",
     tier_keyed_fields=("tier_prices_gbp",),
     activity_columns=tuple(total for total, _ in UNIT_COLUMNS.values()),
     activity_tier_metrics=tuple(prefix.removesuffix("_tier_") for _, prefix in UNIT_COLUMNS.values()),

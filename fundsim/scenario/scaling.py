@@ -11,9 +11,17 @@ from typing import Any
 
 from fundsim.contracts import REGISTRY
 
-#: Contract parameters that are totals for the whole population (per-head rates and prices are not), over
-#: the contracts registered at import: each contract declares its own (``ContractType.scaled_fields``).
-SCALED_CONTRACT_KEYS = tuple(dict.fromkeys(name for entry in REGISTRY.values() for name in entry.scaled_fields))
+
+def scale_contracts(contracts: dict[str, Any] | None, factor: float) -> None:
+    """Multiply, in place, each contract's totals for the whole population by ``factor``.
+
+    Each contract declares its totals (``ContractType.scaled_fields``) and the registry is read when
+    called, so a contract registered later (a plug-in, a test's toy) is scaled too. An unknown
+    contract is left as it is: validating the scenario will name it.
+    """
+    for name, config in (contracts or {}).items():
+        if name in REGISTRY and isinstance(config, dict):
+            REGISTRY[name].scale(config, factor)
 
 
 def scale_size(data: dict[str, Any], factor: float) -> dict[str, Any]:
@@ -30,8 +38,5 @@ def scale_size(data: dict[str, Any], factor: float) -> dict[str, Any]:
         loc["population"] = max(1, round(loc["population"] * factor))
     for grade in d["workforce"]["grades"]:
         grade["fte"] = round(grade["fte"] * factor, 4)
-    for name, config in (d.get("contracts") or {}).items():
-        # An unknown contract is left as it is: validating the scenario will name it.
-        if name in REGISTRY and isinstance(config, dict):
-            REGISTRY[name].scale(config, factor)
+    scale_contracts(d.get("contracts"), factor)
     return d

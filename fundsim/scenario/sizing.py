@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fundsim.contracts import REGISTRY
 from fundsim.scenario.models import Grade, Scenario, Tier
 
 DAYS_PER_YEAR = 365.25
@@ -150,12 +151,13 @@ def _per_referral(scenario: Scenario, mix: dict[str, float], of: str) -> float:
 
 
 def _contracted_activity(scenario: Scenario) -> float | None:
+    """The contacts a year the run's contract plans for, as its type declares (``None`` when it plans none)."""
     config = getattr(scenario.contracts, scenario.contract, None)
-    for name in ("contracted_activity_per_year", "baseline_volume_per_year", "agreed_activity_per_year"):
-        value = getattr(config, name, None)
-        if value is not None:
-            return float(value)
-    return None
+    field_name = REGISTRY[scenario.contract].planned_activity_field
+    if config is None or field_name is None:
+        return None
+    value = getattr(config, field_name)
+    return None if value is None else float(value)
 
 
 def size_scenario(scenario: Scenario) -> SizingReport:
