@@ -1,4 +1,10 @@
-"""The public API behind the command line: run a scenario, write its results."""
+"""The public API: load, check, run and compare scenarios, run sweeps, and write their results.
+
+The command line (``fundsim.cli``) calls nothing else of the layers below the report: what it
+needs besides running (the sizing check, the job's estimate, the preflight of the output folder,
+the advice, the expected rates, sweeps) is named here, so the interface stays thin and a script can
+do what a command does.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,66 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import pandas as pd
 
 from fundsim.errors import FundsimError
-from fundsim.experiment.compare import Comparison, compare
-from fundsim.experiment.runner import Results, run_replications
+from fundsim.experiment.advice import advise
+from fundsim.experiment.compare import Comparison, compare, configured_contracts
+from fundsim.experiment.diagnostics import run_warnings
+from fundsim.experiment.estimate import Estimate, check_limits, cpu_count, estimate_job
+from fundsim.experiment.executor import default_jobs
+from fundsim.experiment.expected_rates import as_yaml as expected_rates_yaml
+from fundsim.experiment.expected_rates import expected_admissions_per_referral
+from fundsim.experiment.manifest import folder_kind
+from fundsim.experiment.preflight import check_output_dir
+from fundsim.experiment.rescue import rescue
+from fundsim.experiment.runner import MEASURES, Results, run_replications
 from fundsim.experiment.store import base_manifest, write_outputs
 from fundsim.safeio import printable, write_parquet
-from fundsim.scenario.loader import scenario_sha256
+from fundsim.scenario import load_scenario
+from fundsim.scenario.loader import load_model, scenario_sha256
 from fundsim.scenario.models import Scenario
+from fundsim.scenario.sizing import size_scenario
 from fundsim.sim import RunResult
 from fundsim.sim.streams import PURPOSES
 from fundsim.spreadsheet import write_csv
+from fundsim.sweep.executors import ExecutorChoice
+from fundsim.sweep.run import SweepOutcome, SweepPlan, run_sweep
+from fundsim.sweep.run import analyse as analyse_sweep
+from fundsim.sweep.spec import SweepSpec
+
+__all__ = [
+    "MEASURES",
+    "Comparison",
+    "Estimate",
+    "ExecutorChoice",
+    "OutputPathError",
+    "Results",
+    "Scenario",
+    "SweepOutcome",
+    "SweepPlan",
+    "SweepSpec",
+    "advise",
+    "analyse_sweep",
+    "check_limits",
+    "check_output_dir",
+    "compare_scenario",
+    "configured_contracts",
+    "cpu_count",
+    "default_jobs",
+    "default_output_dir",
+    "estimate_job",
+    "expected_admissions_per_referral",
+    "expected_rates_yaml",
+    "folder_kind",
+    "load_scenario",
+    "load_sweep",
+    "rescue",
+    "run_scenario",
+    "run_sweep",
+    "run_warnings",
+    "scenario_schema",
+    "sizing_warnings",
+    "write_comparison",
+    "write_run",
+]
 
 #: Where results go when no output folder is named: ``results/<scenario name>`` under the current folder.
 RESULTS_ROOT = Path("results")
@@ -243,3 +300,18 @@ def write_run(
     if results.decisions is not None:
         writers["decisions.csv"] = _csv(results.decisions)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)
+
+
+def scenario_schema() -> dict[str, object]:
+    """The JSON Schema of scenario files, for editors' autocompletion (``fundsim schema``)."""
+    return Scenario.model_json_schema()
+
+
+def sizing_warnings(scenario: Scenario) -> tuple[str, ...]:
+    """The pre-run sizing check's plain-English warnings (staff against demand, the contract against it)."""
+    return size_scenario(scenario).warnings
+
+
+def load_sweep(path: Path) -> SweepSpec:
+    """Read and validate the sweep file ``path`` (located errors, as for scenarios)."""
+    return load_model(path, SweepSpec)

@@ -20,10 +20,11 @@ from builders import ROOT
 from click.testing import CliRunner
 from rich.console import Console
 
-from fundsim import cli
+from fundsim.cli import main
 from fundsim.experiment.compare import RISK_MEASURES
 from fundsim.experiment.incidence import MEASURES as INCIDENCE_MEASURES
 from fundsim.experiment.runner import MEASURES
+from fundsim.report import terminal
 from fundsim.report.style import by_unit, contract_label, count, percent
 from fundsim.scenario.models import Scenario
 
@@ -115,7 +116,7 @@ def _missing(expected: list[str], cells: set[str]) -> list[str]:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_run_summary_fits_and_prints_every_number_whole(run_results, width: int) -> None:  # type: ignore[no-untyped-def]
     console = _console(width)
-    cli._print_summary(run_results, Path("/tmp/out"), 1.0, console)
+    terminal.print_summary(run_results, Path("/tmp/out"), 1.0, console)
     text = _text(console)
     _assert_fits(text, width)
     cells = _cells(text)
@@ -135,7 +136,7 @@ def test_run_summary_fits_and_prints_every_number_whole(run_results, width: int)
 def test_run_incidence_fits_and_prints_every_number_whole(run_results) -> None:  # type: ignore[no-untyped-def]
     console = _console(80)
     policy = run_results.scenario.provider_policy.mode
-    cli._print_incidence(console, run_results.incidence, [run_results.contract], policy)
+    terminal.print_incidence(console, run_results.incidence, [run_results.contract], policy)
     text = _text(console)
     _assert_fits(text, 80)
     frame = run_results.incidence.set_index(["policy", "contract", "measure"])
@@ -155,13 +156,13 @@ def test_run_incidence_fits_and_prints_every_number_whole(run_results) -> None: 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_comparison_of_five_contracts_fits(comparison, width: int) -> None:  # type: ignore[no-untyped-def]
     console = _console(width)
-    cli._print_comparison(comparison, console)
+    terminal.print_comparison(comparison, console)
     text = _text(console)
     _assert_fits(text, width)
     cells = _cells(text)
     summary = comparison.summary.set_index(["measure", "contract"])
     expected = []
-    for measure in cli.COMPARE_ROWS:
+    for measure in terminal.COMPARE_ROWS:
         for contract in comparison.contracts:
             row = summary.loc[(measure, contract)]
             expected.append(_pm(row["mean"], row["ci_low"], row["ci_high"], row["unit"]))
@@ -182,7 +183,7 @@ def test_comparison_of_five_contracts_fits(comparison, width: int) -> None:  # t
 def test_comparison_incidence_fits(comparison, width: int) -> None:  # type: ignore[no-untyped-def]
     console = _console(width)
     policy = comparison.scenario.provider_policy.mode
-    cli._print_incidence(console, comparison.incidence, list(comparison.contracts), policy)
+    terminal.print_incidence(console, comparison.incidence, list(comparison.contracts), policy)
     text = _text(console)
     _assert_fits(text, width)
     frame = comparison.incidence.set_index(["policy", "contract", "measure"])
@@ -198,15 +199,15 @@ def test_comparison_incidence_fits(comparison, width: int) -> None:  # type: ign
 
 
 def test_every_risk_measure_has_a_column() -> None:
-    shown = [col for _title, columns in cli.RISK_TABLES for col, _header in columns]
+    shown = [col for _title, columns in terminal.RISK_TABLES for col, _header in columns]
     assert sorted(shown) == sorted(RISK_MEASURES)
-    assert len(cli.RISK_CAPTIONS) == len(cli.RISK_TABLES)
+    assert len(terminal.RISK_CAPTIONS) == len(terminal.RISK_TABLES)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_risk_view_prints_every_measure_per_growth_and_contract(comparison, width: int) -> None:  # type: ignore[no-untyped-def]
     console = _console(width)
-    cli._print_risk(console, comparison.risk, list(comparison.contracts), comparison.scenario.risk_view)
+    terminal.print_risk(console, comparison.risk, list(comparison.contracts), comparison.scenario.risk_view)
     text = _text(console)
     _assert_fits(text, width)
     for header in ("unpaid hours", "declined", "wait days", "missed", "deferred", "surplus", "spend"):
@@ -214,9 +215,9 @@ def test_risk_view_prints_every_measure_per_growth_and_contract(comparison, widt
     means = comparison.risk.set_index(["demand_growth_per_year", "contract", "measure"])["mean"]
     growths = list(dict.fromkeys(comparison.risk["demand_growth_per_year"]))
     tables = text.split("Who bears the risk of demand growth")[1:]
-    assert len(tables) == len(cli.RISK_TABLES)
+    assert len(tables) == len(terminal.RISK_TABLES)
     checked = set()
-    for table, (_title, columns) in zip(tables, cli.RISK_TABLES, strict=True):
+    for table, (_title, columns) in zip(tables, terminal.RISK_TABLES, strict=True):
         assert _header(table)[1:] == [header for _col, header in columns]
         growth = None
         seen = 0
@@ -250,7 +251,7 @@ def test_advice_table_fits() -> None:
         warmup=SimpleNamespace(truncation_months={"caseload": 2, "waiting_list": 1}, recommended_days=61),
     )
     console = _console(80)
-    cli._print_advice(console, result, 0.05, 8, 30)
+    terminal.print_advice(console, result, 0.05, 8, 30)
     text = _text(console)
     _assert_fits(text, 80)
     assert {"£15.8m", "1.0", "2,350", "more than run", "Commissioner spend"} <= _cells(text)
@@ -280,7 +281,7 @@ def test_sweep_table_fits_with_a_long_parameter_path(tmp_path: Path) -> None:
         total_tasks=2,
     )
     console = _console(80)
-    cli._print_sweep(outcome, None, console)
+    terminal.print_sweep(outcome, None, console)
     text = _text(console)
     _assert_fits(text, 80)
     assert {"-0.812", "0.100", "-0.95 – -0.62", "-0.31 – 0.47"} <= _cells(text)
@@ -296,14 +297,14 @@ def test_commands_print_within_the_terminal_width(tmp_path: Path) -> None:
     for width in WIDTHS:
         out = tmp_path / f"run{width}"
         result = runner.invoke(
-            cli.main, ["run", str(TINY), "-r", "2", "-q", "-o", str(out)], env={"COLUMNS": str(width)}
+            main, ["run", str(TINY), "-r", "2", "-q", "-o", str(out)], env={"COLUMNS": str(width)}
         )
         assert result.exit_code == 0, result.output
         _assert_fits(result.stdout, width)
         assert "Who absorbs the activity the contract does not pay for" in result.stdout
     out = tmp_path / "cmp"
     args = ["compare", str(TINY), "-r", "1", "-q", "-j", "1", "--no-incidence", "-o", str(out)]
-    result = runner.invoke(cli.main, args, env={"COLUMNS": "80"})
+    result = runner.invoke(main, args, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     _assert_fits(result.stdout, 80)
     for contract in ("block", "cost and volume", "capitation", "outcomes-based", "blended"):

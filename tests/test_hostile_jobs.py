@@ -143,7 +143,7 @@ def test_sweep_workers_are_held_to_the_cpus(request, tmp_path, monkeypatch, opti
         seen["choice"] = _args[2] if len(_args) > 2 else kwargs.get("choice")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sweep_run, "run_sweep", record)
+    monkeypatch.setattr(fundsim.api, "run_sweep", record)  # the command line calls the public API
     sweep = write_sweep(tmp_path / "in")
     outcome = invoke(["sweep", sweep, "-q", "-o", tmp_path / "out", *option])
     judge(request, outcome, [130], workdir=tmp_path)

@@ -171,9 +171,9 @@ def test_unexpected_errors_in_other_commands(request, tmp_path, monkeypatch, hos
         monkeypatch.setattr(report_package, "build_report", _raiser(RuntimeError("figure engine broke")))
         args: list[object] = ["report", hostile_saved["run"], "-q"]
     elif where == "validate":
-        import fundsim.scenario as scenario_package
+        import fundsim.api as api  # the command line loads scenarios through the public API
 
-        monkeypatch.setattr(scenario_package, "load_scenario", _raiser(TypeError("unexpected")))
+        monkeypatch.setattr(api, "load_scenario", _raiser(TypeError("unexpected")))
         args = ["validate", TINY]
     else:
         import fundsim.sweep.run as sweep_run

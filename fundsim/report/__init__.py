@@ -8,5 +8,6 @@ CSV (``tables/``) and in one Excel workbook (``tables.xlsx``). The simulation ne
 
 from fundsim.report.build import ReportOutputs, build_report
 from fundsim.report.results import ReportError, load_results
+from fundsim.report.sweep_report import build_sweep_report
 
-__all__ = ["ReportError", "ReportOutputs", "build_report", "load_results"]
+__all__ = ["ReportError", "ReportOutputs", "build_report", "build_sweep_report", "load_results"]
