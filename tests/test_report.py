@@ -24,7 +24,7 @@ from scipy import stats
 from test_report_data import compare_folder, copy_of, invoke, run_folder
 
 from fundsim import __version__
-from fundsim.report import figures, headline, style, tables
+from fundsim.report import figure_kit, figures, headline, style, tables
 from fundsim.report.catalogue import FIGURES
 from fundsim.report.results import load_results
 
@@ -794,11 +794,11 @@ def test_activity_figure_shades_above_what_the_contract_funds() -> None:
 def test_intervals_of_counts_are_never_drawn_below_zero() -> None:
     # Missed visits 1 ± 9 (a wide t-interval): the whisker stops at 0; a surplus may go below it.
     missed = _per_contract("visits_missed_per_year", [1.0, 3.0], [9.0, 1.0])
-    err = figures._errors(missed, "visits_missed_per_year")
+    err = figure_kit.error_bars(missed, "visits_missed_per_year")
     assert err is not None
     assert (missed["visits_missed_per_year"].to_numpy() - err[0] >= 0).all()
     surplus = _per_contract("surplus_gbp_per_year", [1.0, 3.0], [9.0, 1.0])
-    err = figures._errors(surplus, "surplus_gbp_per_year")
+    err = figure_kit.error_bars(surplus, "surplus_gbp_per_year")
     assert err is not None
     assert (surplus["surplus_gbp_per_year"].to_numpy() - err[0])[0] == pytest.approx(-8.0)
 

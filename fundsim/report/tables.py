@@ -8,96 +8,26 @@ rest of fundsim.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from fundsim.columns import mean_wait
-from fundsim.experiment.observability import poisson_limits
 from fundsim.report.results import ResultsFolder
 from fundsim.report.style import unit_text
-
-#: Confidence level of every interval in the report.
-LEVEL = 0.95
-
-#: Control limits of the funnel plot: about 2 and 3 standard deviations.
-FUNNEL_LEVELS = (0.95, 0.998)
-
-#: Days in a year, as fundsim annualises.
-DAYS_PER_YEAR = 365.25
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    """One table of the report: its data, a title, and the unit of each column (``''`` = none)."""
-
-    name: str
-    title: str
-    frame: pd.DataFrame
-    units: dict[str, str] = field(default_factory=dict)
-
-    def with_unit_headers(self) -> pd.DataFrame:
-        """The frame with each column headed ``name (unit)``, as written to CSV and Excel."""
-        return self.frame.rename(columns={c: f"{c} ({u})" for c, u in self.units.items() if u and c in self.frame})
-
-
-def mean_ci_by(frame: pd.DataFrame, keys: Sequence[str], values: Sequence[str], level: float = LEVEL) -> pd.DataFrame:
-    """Mean and Student-t interval of each ``values`` column over the rows of each ``keys`` group.
-
-    The rows of a group are replications. Columns out: ``keys``, then ``<value>``,
-    ``<value>_ci_low``, ``<value>_ci_high`` for each value (NaN interval for a single replication).
-    """
-    grouped = frame.groupby(list(keys), sort=False)[list(values)]
-    mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
-    out = pd.DataFrame(index=mean.index)
-    for col in values:
-        k = n[col].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(k >= 2, stats.t.ppf(0.5 + level / 2.0, np.maximum(k - 1, 1)), np.nan)
-            half = t * sd[col].to_numpy(dtype=float) / np.sqrt(k)
-        out[col] = mean[col]
-        out[f"{col}_ci_low"] = mean[col].to_numpy(dtype=float) - half
-        out[f"{col}_ci_high"] = mean[col].to_numpy(dtype=float) + half
-    return out.reset_index()
-
-
-def _units(values: Sequence[str], unit: str | dict[str, str]) -> dict[str, str]:
-    out = {}
-    for col in values:
-        u = unit if isinstance(unit, str) else unit[col]
-        out.update({col: u, f"{col}_ci_low": u, f"{col}_ci_high": u})
-    return out
-
-
-def _ordered(frame: pd.DataFrame, contracts: Sequence[str]) -> pd.DataFrame:
-    order = {c: i for i, c in enumerate(contracts)}
-    return (
-        frame.assign(_order=frame["contract"].map(order))
-        .sort_values(
-            ["_order", *[c for c in ("month", "locality", "demand_growth_per_year") if c in frame]], kind="stable"
-        )
-        .drop(columns="_order")
-        .reset_index(drop=True)
-    )
-
+from fundsim.report.table_kit import (
+    FUNNEL_LEVELS,
+    LEVEL,
+    ReportTable,
+    get_in,
+    in_contract_order,
+    mean_ci_by,
+    units_of,
+)
 
 # --- the scenario in brief -----------------------------------------------------------------------------
-
-
-def _get(data: Any, *path: str | int) -> Any:
-    for key in path:
-        if isinstance(data, dict) and key in data:
-            data = data[key]
-        elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
 
 
 def key_parameters(folder: ResultsFolder) -> ReportTable:
@@ -105,35 +35,35 @@ def key_parameters(folder: ResultsFolder) -> ReportTable:
     sc = folder.scenario
     rows: list[tuple[str, Any, str]] = [
         ("Scenario", folder.name, ""),
-        ("Start date", _get(sc, "simulation", "start_date"), "date"),
-        ("Horizon", _get(sc, "simulation", "horizon_years"), "years"),
-        ("Warm-up", _get(sc, "simulation", "warmup_days"), "days"),
+        ("Start date", get_in(sc, "simulation", "start_date"), "date"),
+        ("Horizon", get_in(sc, "simulation", "horizon_years"), "years"),
+        ("Warm-up", get_in(sc, "simulation", "warmup_days"), "days"),
         ("Replications", folder.manifest.get("replications"), "runs"),
-        ("Master seed", folder.manifest.get("seed", _get(sc, "simulation", "seed")), ""),
+        ("Master seed", folder.manifest.get("seed", get_in(sc, "simulation", "seed")), ""),
         ("Contracts", ", ".join(folder.contracts), ""),
-        ("Provider policy", folder.manifest.get("provider_policy", _get(sc, "provider_policy", "mode")), ""),
-        ("Referral growth", _pct(_get(sc, "demand", "growth_per_year")), "% a year"),
-        ("Urgent referrals", _pct(_get(sc, "demand", "urgent_share")), "% of referrals"),
+        ("Provider policy", folder.manifest.get("provider_policy", get_in(sc, "provider_policy", "mode")), ""),
+        ("Referral growth", _pct(get_in(sc, "demand", "growth_per_year")), "% a year"),
+        ("Urgent referrals", _pct(get_in(sc, "demand", "urgent_share")), "% of referrals"),
     ]
-    localities = _get(sc, "localities") or []
+    localities = get_in(sc, "localities") or []
     if isinstance(localities, list) and localities:
-        total = sum(float(_get(loc, "population") or 0) for loc in localities)
+        total = sum(float(get_in(loc, "population") or 0) for loc in localities)
         rows.append(("Population", f"{total:,.0f}", "people"))
         rows.append(
             (
                 "Localities",
-                "; ".join(f"{_get(loc, 'name')} {float(_get(loc, 'population') or 0):,.0f}" for loc in localities),
+                "; ".join(f"{get_in(loc, 'name')} {float(get_in(loc, 'population') or 0):,.0f}" for loc in localities),
                 "people",
             )
         )
-    grades = _get(sc, "workforce", "grades") or []
+    grades = get_in(sc, "workforce", "grades") or []
     if isinstance(grades, list) and grades:
-        rows.append(("Staff", "; ".join(f"{_get(g, 'name')} {_get(g, 'fte')}" for g in grades), "FTE by grade"))
-    block = _get(sc, "contracts", "block")
+        rows.append(("Staff", "; ".join(f"{get_in(g, 'name')} {get_in(g, 'fte')}" for g in grades), "FTE by grade"))
+    block = get_in(sc, "contracts", "block")
     if isinstance(block, dict):
         rows.append(("Block: annual value", _num(block.get("annual_value_gbp")), "£ a year"))
         rows.append(("Block: contracted activity", _num(block.get("contracted_activity_per_year")), "contacts a year"))
-    risk = _get(sc, "risk_view", "demand_growth_per_year")
+    risk = get_in(sc, "risk_view", "demand_growth_per_year")
     if isinstance(risk, list) and folder.risk is not None:
         rows.append(("Risk view: demand growth", ", ".join(_pct(g) or "" for g in risk), "% a year"))
     frame = pd.DataFrame(
@@ -173,7 +103,7 @@ def summary_table(folder: ResultsFolder) -> ReportTable:
     """Every headline measure per contract: mean, 95% CI and the paired difference from the baseline."""
     cols = ["contract", "measure", "label", "unit", "mean", "ci_low", "ci_high"]
     cols += [c for c in ("baseline", "diff_mean", "diff_ci_low", "diff_ci_high") if c in folder.summary]
-    frame = _ordered(folder.summary[cols].copy(), folder.contracts)
+    frame = in_contract_order(folder.summary[cols].copy(), folder.contracts)
     frame["unit"] = frame["unit"].map(unit_text)
     return ReportTable("summary", "Headline measures per contract (mean and 95% CI over replications)", frame)
 
@@ -189,7 +119,7 @@ def per_contract(folder: ResultsFolder, measures: Sequence[str], name: str, titl
     """Mean and CI of ``measures`` per contract, from the per-replication table."""
     frame = mean_ci_by(folder.replications, ["contract"], measures)
     units = _measure_units(folder)
-    return ReportTable(name, title, _ordered(frame, folder.contracts), _units(measures, units))
+    return ReportTable(name, title, in_contract_order(frame, folder.contracts), units_of(measures, units))
 
 
 def activity_monthly(folder: ResultsFolder) -> ReportTable:
@@ -216,7 +146,7 @@ def activity_monthly(folder: ResultsFolder) -> ReportTable:
     frame["unfunded"] = np.maximum(frame["delivered"] - frame["funded"], 0.0)
     units = {c: "contacts per month" for c in frame.columns if c not in ("contract", "month")}
     return ReportTable(
-        "activity", "Contracted and delivered activity by month", _ordered(frame, folder.contracts), units
+        "activity", "Contracted and delivered activity by month", in_contract_order(frame, folder.contracts), units
     )
 
 
@@ -236,9 +166,9 @@ def waits_monthly(folder: ResultsFolder) -> ReportTable:
     months = _service_months(folder.ledger)
     values = ["wait_mean_days", "wait_p90_days", "waiting_list_end"]
     frame = mean_ci_by(months, ["contract", "month"], values)
-    units = _units(values, {"wait_mean_days": "days", "wait_p90_days": "days", "waiting_list_end": "people"})
+    units = units_of(values, {"wait_mean_days": "days", "wait_p90_days": "days", "waiting_list_end": "people"})
     return ReportTable(
-        "waits", "Waits for assessment and waiting list by month", _ordered(frame, folder.contracts), units
+        "waits", "Waits for assessment and waiting list by month", in_contract_order(frame, folder.contracts), units
     )
 
 
@@ -249,8 +179,8 @@ def missed_monthly(folder: ResultsFolder) -> ReportTable:
     return ReportTable(
         "missed_by_month",
         "Missed visits by month",
-        _ordered(frame, folder.contracts),
-        _units(["visits_missed"], "visits per month"),
+        in_contract_order(frame, folder.contracts),
+        units_of(["visits_missed"], "visits per month"),
     )
 
 
@@ -284,210 +214,45 @@ def decisions_monthly(folder: ResultsFolder) -> ReportTable | None:
     return ReportTable(
         "decisions",
         "What the provider decided by month: staff, unpaid overtime, rationing",
-        _ordered(out, folder.contracts),
-        _units(values, DECISION_UNITS),
+        in_contract_order(out, folder.contracts),
+        units_of(values, DECISION_UNITS),
     )
 
 
-def spend_per_contract(folder: ResultsFolder) -> ReportTable:
-    """The commissioner's spend per contract split into payments to the provider and hospital costs.
+# The system tables live in tables_system.py; the report's build reaches every table from here.
+from fundsim.report.tables_system import (  # noqa: E402
+    funnel_limits,
+    funnel_points,
+    incidence,
+    level_tag,
+    locality_over_performance,
+    risk_by_growth,
+    spend_per_contract,
+    wrong_way,
+)
 
-    ``payments_gbp_per_year`` is the provider's income; ``hospital_gbp_per_year`` the hospital costs
-    the commissioner pays directly (commissioner spend − payments: the hospital costs not borne by the
-    provider), so the two add up to ``commissioner_spend_gbp_per_year`` exactly.
-    """
-    reps = folder.replications[["contract", "replication", "income_gbp_per_year", "commissioner_spend_gbp_per_year"]]
-    reps = reps.rename(columns={"income_gbp_per_year": "payments_gbp_per_year"})
-    reps = reps.assign(hospital_gbp_per_year=reps["commissioner_spend_gbp_per_year"] - reps["payments_gbp_per_year"])
-    values = ["payments_gbp_per_year", "hospital_gbp_per_year", "commissioner_spend_gbp_per_year"]
-    frame = mean_ci_by(reps, ["contract"], values)
-    return ReportTable(
-        "spend",
-        "Commissioner spend per contract: payments to the provider and hospital costs",
-        _ordered(frame, folder.contracts),
-        _units(values, "£ per year"),
-    )
+#: Names other report modules used before the helpers moved to table_kit.py (kept while they are updated).
+_get, _ordered, _units = get_in, in_contract_order, units_of
 
-
-def risk_by_growth(folder: ResultsFolder) -> ReportTable | None:
-    """Provider surplus and commissioner spend per demand-growth rate and contract (from ``risk.csv``)."""
-    if folder.risk is None or folder.risk.empty:
-        return None
-    risk = folder.risk
-    rows = []
-    for (_, contract), group in risk.groupby(["demand_growth_per_year", "contract"], sort=False):
-        row: dict[str, Any] = {
-            "demand_growth_per_year": float(group["demand_growth_per_year"].iloc[0]),
-            "contract": contract,
-        }
-        for rec in group.itertuples():
-            row[str(rec.measure)] = rec.mean
-            row[f"{rec.measure}_ci_low"] = rec.ci_low
-            row[f"{rec.measure}_ci_high"] = rec.ci_high
-        rows.append(row)
-    frame = _ordered(pd.DataFrame(rows), folder.contracts)
-    frame["demand_growth_pct_per_year"] = 100.0 * frame.pop("demand_growth_per_year")
-    frame = frame[["demand_growth_pct_per_year", *[c for c in frame.columns if c != "demand_growth_pct_per_year"]]]
-    units = {"demand_growth_pct_per_year": "% a year"}
-    for col in frame.columns:
-        if "gbp" in col:
-            units[col] = "£ per year"
-        elif col.startswith("delivered_activity"):
-            units[col] = "contacts per year"
-    return ReportTable("risk", "Who bears the risk: provider and commissioner by demand growth", frame, units)
-
-
-def incidence(folder: ResultsFolder) -> ReportTable | None:
-    """Who absorbs the activity the contract does not pay for, per policy, contract and measure (``incidence.csv``).
-
-    One row per (provider policy, contract, measure): bearer, label, unit, mean and 95% CI over
-    replications; "extra" rows (``against_reference``) are differences from the reference service,
-    paired by replication (docs/incidence.md). ``source`` gives the price of a row the scenario's
-    ``valuation`` section values.
-    """
-    if folder.incidence is None or folder.incidence.empty:
-        return None
-    frame = folder.incidence[folder.incidence["contract"].isin(folder.contracts)].copy()
-    order = {c: i for i, c in enumerate(folder.contracts)}
-    frame = frame.assign(_o=frame["contract"].map(order)).sort_values(["policy", "_o"], kind="stable")
-    frame = frame.drop(columns="_o").reset_index(drop=True)
-    if "source" in frame:
-        frame["source"] = frame["source"].astype("string").fillna("").astype(str)
-    return ReportTable(
-        "incidence",
-        "Who absorbs the activity the contract does not pay for (units per row)",
-        frame,
-        {},
-    )
-
-
-def funnel_points(folder: ResultsFolder) -> ReportTable | None:
-    """Observed and risk-adjusted expected admissions of the outcomes contract, per unit and contract year.
-
-    Units are the localities and the whole service; one row per (replication, contract year, unit).
-    The expected count E is the outcomes contract's risk model, Σ_t rate_t × referrals in tier t
-    (docs/contracts.md), applied to each locality's own referrals.
-    """
-    rates = _get(folder.scenario, "contracts", "outcomes", "expected_admissions_per_referral")
-    if "outcomes" not in folder.contracts or not isinstance(rates, dict) or not rates:
-        return None
-    ledger = folder.ledger[folder.ledger["contract"] == "outcomes"].copy()
-    missing = [f"referrals_tier_{t}" for t in rates if f"referrals_tier_{t}" not in ledger]
-    if ledger.empty or missing:
-        return None
-    ledger["expected"] = sum(float(r) * ledger[f"referrals_tier_{t}"].astype(float) for t, r in rates.items())
-    keys = ["replication", "contract_year"]
-    by_locality = ledger.groupby([*keys, "locality"], sort=True).agg(
-        expected=("expected", "sum"), observed=("admissions", "sum"), population=("population", "mean")
-    )
-    by_locality = by_locality.reset_index().rename(columns={"locality": "unit"})
-    whole = by_locality.groupby(keys, sort=True)[["expected", "observed", "population"]].sum().reset_index()
-    whole["unit"] = "whole service"
-    frame = pd.concat([by_locality, whole[by_locality.columns]], ignore_index=True)
-    frame["unit"] = frame["unit"].astype(str)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frame["oe_ratio"] = frame["observed"] / frame["expected"]
-    units = {"expected": "admissions", "observed": "admissions", "population": "people", "oe_ratio": "ratio"}
-    return ReportTable("funnel", "Outcomes contract: observed and expected admissions per unit and year", frame, units)
-
-
-def funnel_limits(points: pd.DataFrame, levels: Sequence[float] = FUNNEL_LEVELS, n: int = 200) -> ReportTable:
-    """Control limits of O/E for a Poisson count with mean E, on a grid of E spanning ``points``.
-
-    Columns: ``expected`` and, per level (e.g. 95 and 99.8), ``low_<level>`` and ``high_<level>``:
-    the limits of the observed count divided by E (fundsim.experiment.observability.poisson_limits).
-    """
-    positive = points["expected"][points["expected"] > 0]
-    top = float(positive.max()) if not positive.empty else 10.0
-    bottom = max(float(positive.min()) / 2.0 if not positive.empty else 1.0, 1.0)
-    grid = np.geomspace(bottom, max(top * 1.5, bottom * 2.0), n)
-    frame = pd.DataFrame({"expected": grid})
-    units = {"expected": "admissions"}
-    for level in levels:
-        low, high = poisson_limits(grid, level)
-        tag = level_tag(level)
-        frame[f"low_{tag}"] = low / grid
-        frame[f"high_{tag}"] = high / grid
-        units[f"low_{tag}"] = units[f"high_{tag}"] = "ratio O/E"
-    return ReportTable("funnel_limits", "Funnel plot control limits of O/E", frame, units)
-
-
-def level_tag(level: float) -> str:
-    """``0.95`` → ``95``, ``0.998`` → ``99.8`` (a column-name friendly percentage)."""
-    return f"{100.0 * level:g}"
-
-
-def wrong_way(folder: ResultsFolder) -> ReportTable | None:
-    """The probability that the outcomes contract pays the wrong way round, by population (``wrong_way.csv``)."""
-    if folder.wrong_way is None:
-        return None
-    units = {
-        "population": "people",
-        "expected_per_year": "admissions per year",
-        "true_mean_per_year": "admissions per year",
-        "truly_better_share_of_years": "share",
-        "p_wrong_way": "probability",
-        "observed_wrong_way_share": "share",
-    }
-    return ReportTable(
-        "wrong_way", "Outcomes contract: probability of paying the wrong way round", folder.wrong_way, units
-    )
-
-
-def locality_over_performance(folder: ResultsFolder) -> ReportTable | None:
-    """Over-performance per locality and contract, for the contracts that set contracted activity.
-
-    A contract buys activity for the whole population; a locality's share of it is taken in proportion
-    to its population. Over-performance = 100 × (delivered − contracted share) / contracted share,
-    per replication, then mean and CI. Contracts whose contracted activity equals delivered activity
-    (they pay for what is done) are left out.
-    """
-    prov = folder.provider
-    sets = prov.groupby("contract")[["contracted_activity", "delivered_activity"]].sum()
-    contracts = [c for c in folder.contracts if c in sets.index and not _close(sets, c)]
-    if not contracts:
-        return None
-    totals = (
-        prov[prov["contract"].isin(contracts)]
-        .groupby(["contract", "replication"])[["contracted_activity", "days"]]
-        .sum()
-    )
-    led = folder.ledger[folder.ledger["contract"].isin(contracts)]
-    delivered = led.groupby(["contract", "replication", "locality"], sort=False)["contacts"].sum()
-    population = led.groupby("locality", sort=False)["population"].mean()
-    share = population / population.sum()
-    frame = delivered.rename("delivered").reset_index()
-    frame["population"] = frame["locality"].map(population)
-    idx = pd.MultiIndex.from_frame(frame[["contract", "replication"]])
-    years = totals["days"].reindex(idx).to_numpy(dtype=float) / DAYS_PER_YEAR
-    contracted = totals["contracted_activity"].reindex(idx).to_numpy(dtype=float) * frame["locality"].map(share)
-    frame["contracted_per_year"] = contracted / years
-    frame["delivered_per_year"] = frame["delivered"] / years
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frame["over_performance_pct"] = 100.0 * (frame["delivered"] - contracted) / contracted
-    values = ["delivered_per_year", "contracted_per_year", "over_performance_pct"]
-    out = mean_ci_by(frame, ["contract", "locality", "population"], values)
-    out = out.drop(columns=["contracted_per_year_ci_low", "contracted_per_year_ci_high"])
-    out["locality"] = out["locality"].astype(str)
-    units = _units(
-        values,
-        {
-            "delivered_per_year": "contacts per year",
-            "contracted_per_year": "contacts per year",
-            "over_performance_pct": "% of contracted",
-        },
-    )
-    units["population"] = "people"
-    order = {c: i for i, c in enumerate(contracts)}
-    out = out.assign(_o=out["contract"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
-    return ReportTable(
-        "localities",
-        "Over-performance per locality (contracted activity shared by population)",
-        out.reset_index(drop=True),
-        {k: v for k, v in units.items() if k in out},
-    )
-
-
-def _close(sets: pd.DataFrame, contract: str) -> bool:
-    a, b = sets.loc[contract, ["contracted_activity", "delivered_activity"]].to_numpy(dtype=float)
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+__all__ = [
+    "FUNNEL_LEVELS",
+    "LEVEL",
+    "ReportTable",
+    "activity_monthly",
+    "decisions_monthly",
+    "funnel_limits",
+    "funnel_points",
+    "incidence",
+    "key_parameters",
+    "level_tag",
+    "locality_over_performance",
+    "manifest_table",
+    "mean_ci_by",
+    "missed_monthly",
+    "per_contract",
+    "risk_by_growth",
+    "spend_per_contract",
+    "summary_table",
+    "waits_monthly",
+    "wrong_way",
+]
