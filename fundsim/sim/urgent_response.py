@@ -1,0 +1,123 @@
+"""A 2-hour urgent community response (UCR) service within the day: calls, responders, reach times.
+
+Calls arrive through the day by an hour-of-day profile (a Poisson count in each hour, at uniform
+times within it). Each locality's responders are a SimPy resource: a call waits, first come first
+served, for a free responder, who travels to the caller and stays on scene. The call is *reached*
+when the wait plus the journey is within the target (2 hours). Responders are on duty whenever a
+call is waiting (a queue at the end of service hours is cleared, as services do by overrunning).
+
+Every random quantity of a call (its time, journey, time on scene and the uniform number that
+decides an admission) is drawn before the queue is run and in a fixed order, so the same calls
+arrive with the same needs however many responders there are or who they are (common random
+numbers): staffing changes only the waits. An admission follows from the call's uniform number
+``u``: admitted when ``u`` is below the probability for a timely or a late response, and admitted
+*without the service* when ``u`` is below that probability, so avoided admissions are counted on
+the same callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from fundsim.scenario.addon_models import HOURS_PER_DAY, UrgentResponse
+from fundsim.sim.sampling import sample
+
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_HOUR = 60
+
+
+@dataclass(frozen=True)
+class UrgentCalls:
+    """The calls of one locality over a run, in order of arrival (arrays of equal length)."""
+
+    #: When the call came, in days from the start of the run.
+    arrival_day: np.ndarray
+    #: Minutes from the call to a responder setting off.
+    wait_minutes: np.ndarray
+    travel_minutes: np.ndarray
+    on_scene_minutes: np.ndarray
+    #: Reached within the target: wait + travel <= target_hours.
+    reached: np.ndarray
+    #: Admitted to hospital after the call, and whether they would have been with no UCR service.
+    admitted: np.ndarray
+    admitted_without: np.ndarray
+
+    @property
+    def responder_minutes(self) -> np.ndarray:
+        """Responder time each call takes: the journey and the time on scene."""
+        return self.travel_minutes + self.on_scene_minutes
+
+    @property
+    def start_day(self) -> np.ndarray:
+        """When a responder set off, in days from the start of the run."""
+        return self.arrival_day + self.wait_minutes / MINUTES_PER_DAY
+
+    def minutes_by_day(self, n_days: int) -> np.ndarray:
+        """Responder minutes taken on each day (by the day a responder set off), ``n_days`` long."""
+        day = np.minimum(np.floor(self.start_day).astype(np.int64), n_days - 1)
+        return np.bincount(day, weights=self.responder_minutes, minlength=n_days)[:n_days]
+
+
+def draw_call_times(spec: UrgentResponse, population: int, n_days: int, rng: np.random.Generator) -> np.ndarray:
+    """Arrival times (days from the start, sorted) of ``n_days`` of calls for ``population`` people.
+
+    A Poisson count per hour of each day at the profile's rate, placed uniformly within the hour:
+    a non-homogeneous Poisson process with a piecewise-constant rate.
+    """
+    per_hour = np.asarray(spec.calls_per_hour(population), dtype=float)
+    counts = rng.poisson(np.tile(per_hour, n_days))
+    hour_index = np.repeat(np.arange(n_days * HOURS_PER_DAY), counts)
+    offsets = rng.random(len(hour_index))
+    return np.sort((hour_index + offsets) / HOURS_PER_DAY)
+
+
+def simulate_calls(
+    spec: UrgentResponse, population: int, n_days: int, responders: int, rng: np.random.Generator
+) -> UrgentCalls:
+    """One locality's UCR over ``n_days`` with ``responders`` on duty: every call and its outcome."""
+    arrival = draw_call_times(spec, population, n_days, rng)
+    n = len(arrival)
+    travel = sample(spec.travel_minutes, rng, n)
+    on_scene = sample(spec.on_scene_minutes, rng, n)
+    u = rng.random(n)
+    wait = queue_waits(arrival * MINUTES_PER_DAY, travel + on_scene, responders)
+    reached = wait + travel <= spec.target_hours * MINUTES_PER_HOUR
+    p_admit = np.where(reached, spec.admission_probability_reached, spec.admission_probability_late)
+    return UrgentCalls(
+        arrival_day=arrival,
+        wait_minutes=wait,
+        travel_minutes=travel,
+        on_scene_minutes=on_scene,
+        reached=reached,
+        admitted=u < p_admit,
+        admitted_without=u < spec.admission_probability_without,
+    )
+
+
+def queue_waits(arrival_minutes: np.ndarray, busy_minutes: np.ndarray, responders: int) -> np.ndarray:
+    """Each call's wait for one of ``responders`` (first come, first served), run as a SimPy process.
+
+    ``arrival_minutes`` must be sorted; ``busy_minutes`` is how long each call holds a responder.
+    """
+    env = simpy.Environment()
+    team = simpy.Resource(env, capacity=responders)
+    waits = np.zeros(len(arrival_minutes))
+
+    def call(i: int) -> Generator[simpy.Event, object, None]:
+        with team.request() as request:
+            yield request
+            waits[i] = env.now - arrival_minutes[i]
+            yield env.timeout(float(busy_minutes[i]))
+
+    def calls() -> Generator[simpy.Event, object, None]:
+        for i, t in enumerate(arrival_minutes):
+            yield env.timeout(float(t) - env.now)
+            env.process(call(i))
+
+    env.process(calls())
+    env.run()
+    return waits
