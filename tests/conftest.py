@@ -92,7 +92,8 @@ KIND_BY_FILE: dict[str, str] = {
     **dict.fromkeys(
         (
             "test_admissions_window.py", "test_advice.py", "test_backtest.py", "test_calibrate_recovery.py",
-            "test_checks.py", "test_expected_rates.py", "test_incidence.py", "test_model.py", "test_queueing.py", "test_urgent_response.py",
+            "test_checks.py", "test_expected_rates.py", "test_incidence.py", "test_model.py", "test_queueing.py",
+            "test_urgent_response.py",
             "test_snapshots.py", "test_visit_minutes_cut.py",
         ),
         "validation",

@@ -50,7 +50,8 @@ def _lint_copy_with(tmp_path: Path, module: str, planted: str) -> subprocess.Com
 def test_a_planted_import_below_the_public_api_breaks_the_thin_cli_contract(tmp_path: Path) -> None:
     proc = _lint_copy_with(tmp_path, "cli/reports.py", "import fundsim.experiment.stats  # planted")
     assert proc.returncode != 0
-    assert "The command line is thin" in proc.stdout and "BROKEN" in proc.stdout
+    assert "The command line is thin" in proc.stdout
+    assert "BROKEN" in proc.stdout
     assert "fundsim.cli.reports -> fundsim.experiment.stats" in proc.stdout
 
 
