@@ -296,9 +296,7 @@ def test_commands_print_within_the_terminal_width(tmp_path: Path) -> None:
     runner = CliRunner()
     for width in WIDTHS:
         out = tmp_path / f"run{width}"
-        result = runner.invoke(
-            main, ["run", str(TINY), "-r", "2", "-q", "-o", str(out)], env={"COLUMNS": str(width)}
-        )
+        result = runner.invoke(main, ["run", str(TINY), "-r", "2", "-q", "-o", str(out)], env={"COLUMNS": str(width)})
         assert result.exit_code == 0, result.output
         _assert_fits(result.stdout, width)
         assert "Who absorbs the activity the contract does not pay for" in result.stdout
