@@ -2,9 +2,11 @@
 
 Files written (aggregates only; counts under the small-number rule):
 
-* ``OUT.yaml`` — the scenario, every value commented with its provenance, and the initial caseload
-  and waiting list as a marked comment block;
-* ``OUT.initial_state.json`` — the same initial state, for the model change that will read it;
+* ``OUT.yaml`` — the scenario, every value commented with its provenance; it starts from the
+  caseload and waiting list open on the extract's last day (its ``initial_state`` section,
+  :mod:`fundsim.calibrate.initial_state`), on the first month start after the extract;
+* ``OUT.initial_state.json`` — the open caseload by locality × tier and waiting list by locality ×
+  wait band (aggregate counts, suppressed), as a table beside the scenario;
 * ``OUT.data_quality.csv`` — share of valid values per table and column, and rows left out;
 * ``OUT.problems.csv`` — each kind of problem found: file, column, kind, number of rows (suppressed).
 """
@@ -19,6 +21,7 @@ import pandas as pd
 import yaml
 
 from fundsim.calibrate.fit import Calibration, fit_scenario
+from fundsim.calibrate.initial_state import StartState, forecast_scenario, start_state
 from fundsim.calibrate.read import Extract, RowProblem, read_extract
 from fundsim.calibrate.schema import Mapping
 from fundsim.calibrate.suppress import count_text, suppress_count
@@ -67,8 +70,13 @@ def quality_table(extract: Extract) -> pd.DataFrame:
     return q
 
 
-def render(calibration: Calibration, extract_name: str) -> str:
-    """The scenario YAML text, with the header and the initial-state comment block."""
+def render(calibration: Calibration, extract_name: str, start: StartState | None = None) -> str:
+    """The scenario YAML text, with the header and the initial-state comment block.
+
+    With ``start`` the scenario is the forecast from the lists open on the extract's last day
+    (:func:`~fundsim.calibrate.initial_state.forecast_scenario`); without it, the scenario of the
+    fitting window, which starts empty with a warm-up (what ``--check`` simulates over the extract).
+    """
     summary = calibration.summary
     header = [
         f"fundsim calibrate: scenario fitted from the extract '{extract_name}'",
@@ -77,7 +85,11 @@ def render(calibration: Calibration, extract_name: str) -> str:
         "rounded to 5). Each value's comment says where it came from: 'fitted from FILE (n = ..., 95% CI ...)'",
         "or 'assumption: ...' (docs/calibrate.md explains every method).",
         "",
-        "INITIAL STATE (not yet read by the model: next step; the scenario starts empty with a warm-up):",
+        (
+            "INITIAL STATE (the run starts from it: initial_state below, where suppressed cells share out the totals):"
+            if start is not None
+            else "INITIAL STATE at the extract's end (this scenario of the fitting window starts empty with a warm-up):"
+        ),
     ]
     state = calibration.initial_state
     header.append(
@@ -89,7 +101,10 @@ def render(calibration: Calibration, extract_name: str) -> str:
     for loc, bands in state["waiting_list_by_locality_and_wait_band"].items():
         header.append(f"  waiting {loc}: " + ", ".join(f"{b} {_c(v)}" for b, v in bands.items()))
     header.append("")
-    return scenario_yaml(calibration.scenario, calibration.comments, header)
+    if start is None:
+        return scenario_yaml(calibration.scenario, calibration.comments, header)
+    scenario, comments = forecast_scenario(calibration, start)
+    return scenario_yaml(scenario, comments, header)
 
 
 def _c(value: int | None) -> str:
@@ -113,14 +128,20 @@ def calibrate(
     calibration = fit_scenario(
         extract, name=name or Path(out).stem, n_tiers=n_tiers, holdout_months=holdout_months, replications=replications
     )
-    text = render(calibration, Path(extract_dir).name)
+    start = start_state(extract, calibration)
+    text = render(calibration, Path(extract_dir).name, start)
     # The fitted scenario must validate: a failure here is a bug in the fit, not the user's input.
     Scenario.model_validate(yaml.safe_load(text))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     files = [out, *(companion(out, s) for s in (".initial_state.json", ".data_quality.csv", ".problems.csv"))]
     out.write_text(text, encoding="utf-8")
-    files[1].write_text(json.dumps(calibration.initial_state, indent=2) + "\n", encoding="utf-8")
+    table = dict(calibration.initial_state)
+    table["note"] = (
+        "aggregate counts only; the scenario's initial_state section seeds them (by follow-up visits made too; "
+        "suppressed cells share out the published totals), so the run starts from them"
+    )
+    files[1].write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
     write_csv(quality_table(extract), files[2])
     write_csv(problems_table(extract.problems), files[3])
     return CalibrationOutput(calibration, extract, files)

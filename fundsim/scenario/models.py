@@ -33,6 +33,7 @@ from fundsim.scenario.fields import (
     Weight,
     _check_mix,
 )
+from fundsim.scenario.initial_state_models import InitialState
 from fundsim.scenario.policy_models import (
     MAX_VISIT_SHORTENING,
     Hiring,
@@ -164,6 +165,11 @@ class Scenario(Model):
     valuation: Valuation | None = Field(
         None, description="Optional prices for what patients carry (waits, declines, deferrals, missed and cut visits)."
     )
+    initial_state: InitialState | None = Field(
+        None,
+        description="Optional caseload and waiting list on the first day (aggregate counts per locality); "
+        "without it the lists start empty (docs/calibrate.md, initial state).",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -203,6 +209,7 @@ class Scenario(Model):
             names = [loc.name for loc in self.localities]
             _check_mix({name: float(s) for name, s in zip(names, given, strict=True)}, "localities staff_share")
         self._check_contracts()
+        self._check_initial_state()
         if getattr(self.contracts, self.contract, None) is None:
             configured = [k for k, v in self.contracts if v is not None]
             raise ValueError(f"contract '{self.contract}' is not configured under contracts; configured: {configured}")
@@ -249,6 +256,34 @@ class Scenario(Model):
                     f"tiers[{i}].allowed_grades: no staff can make the visits of tier '{tier.name}': every allowed "
                     f"grade ({', '.join(tier.allowed_grades)}) has fte 0 or patient_facing_share 0"
                 )
+
+    def _check_initial_state(self) -> None:
+        """The initial state names existing localities and tiers, and leaves room in each tier's care plan."""
+        if self.initial_state is None:
+            return
+        if self.simulation.scheduling == "continuous":
+            raise ValueError(
+                "initial_state: a run cannot start from an initial state under simulation.scheduling "
+                "'continuous' (the M/M/c validation path); use 'daily' or remove initial_state"
+            )
+        loc_names = [loc.name for loc in self.localities]
+        tiers = {t.name: t for t in self.tiers}
+        for i, state in enumerate(self.initial_state.localities):
+            where = f"initial_state.localities[{i}]"
+            if state.locality not in loc_names:
+                raise ValueError(f"{where}.locality: unknown locality '{state.locality}'; localities are {loc_names}")
+            for j, group in enumerate(state.caseload):
+                tier = tiers.get(group.tier)
+                if tier is None:
+                    raise ValueError(
+                        f"{where}.caseload[{j}].tier: unknown tier '{group.tier}'; tiers are {list(tiers)}"
+                    )
+                if group.visits_made_top >= tier.visits.maximum:
+                    raise ValueError(
+                        f"{where}.caseload[{j}]: up to {group.visits_made_top} visits already made, but tier "
+                        f"'{tier.name}' caps an episode at {tier.visits.maximum} (visits.maximum); people on the "
+                        "caseload have at least one visit to come"
+                    )
 
     def _check_contracts(self) -> None:
         """Each configured contract's checks against this scenario (``ContractType.check_scenario``).

@@ -28,6 +28,7 @@ from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
 from fundsim.sim.admissions import Admissions
 from fundsim.sim.allocation import Allocation, allocate_day
 from fundsim.sim.calendar import Calendar
+from fundsim.sim.initial_state import seed_initial_state
 from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
 from fundsim.sim.referrals import ReferralBlock, Referrals
 from fundsim.sim.roster import build_roster
@@ -105,6 +106,9 @@ class ServiceModel:
         self.work_sources: list[WorkSource] = [Assessments(self), FollowUpVisits(self)]
         self.admissions = Admissions(self)
         self.last_allocation: Allocation | None = None
+        if scenario.initial_state is not None:
+            # Today's caseload and waiting list at time 0, from a stream of their own (no cold start).
+            seed_initial_state(self, scenario.initial_state, streams)
 
     def _record_referrals(self, b: ReferralBlock) -> None:
         """Count a block's referrals in the months they arrive in (by urgency, source and tier)."""
