@@ -18,12 +18,16 @@ from fundsim import run_scenario
 from fundsim.columns import provider_totals
 from fundsim.contracts import REGISTRY
 from fundsim.contracts.accounting import settle
+from fundsim.contracts.aligned_payment import AlignedPaymentContract
 from fundsim.contracts.base import ContractContext
 from fundsim.contracts.blended import BlendedContract
 from fundsim.contracts.block import BlockContract
 from fundsim.contracts.capitation import CapitationContract, risk_weighted_population
 from fundsim.contracts.cost_and_volume import CostAndVolumeContract
+from fundsim.contracts.low_volume_block import LowVolumeBlockContract
 from fundsim.contracts.outcomes import OutcomesContract, expected_admissions
+from fundsim.contracts.rebasing import Rebasing
+from fundsim.contracts.year_of_care import YearOfCareContract
 
 TIERS = ("low", "medium", "high")
 MIX = {"low": 0.50, "medium": 0.35, "high": 0.15}
@@ -123,6 +127,7 @@ def make_ledger(seed: int, replications: int, months: int, scale: float, empty_s
                 "waiting_list_end": float(rng.poisson(800 * scale)),
                 "wait_mean_days": float(rng.gamma(4.0, 3.0)) if episodes > 0 else np.nan,
                 "caseload_end": float(rng.poisson(3_000 * scale)),
+                "episodes_ended_by_admission": admissions * 0.1,  # no random draw: other columns keep their values
                 "visit_deferrals": float(rng.poisson(100 * scale)),
                 "unpaid_overtime_hours": float(rng.uniform(0, 800) * scale),
             }
@@ -250,17 +255,83 @@ def blended_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> BlendedContract:
         variable_share_of_unit_price=draw(st.floats(0.0, 1.0)),
         quality_incentive_share=draw(st.floats(0.0, 0.2)),
         quality_targets=draw(st.lists(kpi_targets({"weight": st.floats(0.1, 5.0)}), max_size=4)),
+        rebasing=rebasings(draw),
+        cost_uplift_per_year=draw(uplift),
+        efficiency_per_year=draw(efficiency),
+    )
+
+
+def rebasings(draw: st.DrawFn) -> Rebasing:
+    rule = draw(st.sampled_from(["none", "outturn", "needs"]))
+    return Rebasing(
+        rule=rule,
+        lag_years=draw(st.integers(1, 2)),
+        average_years=draw(st.integers(1, 3)),
+        max_change_share=draw(st.none() | st.floats(0.0, 0.5)),
+        need_rate_gbp_per_weighted_head=draw(st.floats(1.0, 80.0)) if rule == "needs" else None,
+        locality_need_weights=draw(st.none() | st.dictionaries(st.sampled_from(list(LOCALITIES)), st.floats(0.1, 3.0))),
+        tier_need_weights=draw(st.none() | st.dictionaries(st.sampled_from(TIERS), st.floats(0.1, 3.0))),
+    )
+
+
+@st.composite
+def rebased_block_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> BlockContract:
+    """A block contract with any rebasing rule (its income may move with earlier years' activity)."""
+    return draw(block_configs(ledger)).model_copy(update={"rebasing": rebasings(draw)})
+
+
+@st.composite
+def aligned_payment_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> AlignedPaymentContract:
+    unit = draw(st.sampled_from(["contacts", "contact_hours"]))
+    return AlignedPaymentContract(
+        fixed_gbp_per_year=draw(st.floats(1e4, 2e7)),
+        planned_activity_per_year=max(per_year_mean(ledger, unit), 1.0) * draw(st.floats(0.3, 3.0)),
+        activity_unit=unit,
+        unit_price_gbp=draw(st.floats(1.0, 2000.0)),
+        variable_rate_of_unit_price=draw(st.floats(0.0, 1.0)),
+        variable_below_plan=draw(st.booleans()),
+        quality_share_of_fixed=draw(st.floats(0.0, 0.2)),
+        quality_targets=draw(st.lists(kpi_targets({"weight": st.floats(0.1, 5.0)}), max_size=3)),
+        rebasing=rebasings(draw),
+        cost_uplift_per_year=draw(uplift),
+        efficiency_per_year=draw(efficiency),
+    )
+
+
+@st.composite
+def low_volume_block_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> LowVolumeBlockContract:
+    unit = draw(st.sampled_from(["contacts", "contact_hours"]))
+    return LowVolumeBlockContract(
+        annual_value_gbp=draw(st.floats(1e4, 1.5e6)),
+        expected_activity_per_year=max(per_year_mean(ledger, unit), 1.0) * draw(st.floats(0.3, 3.0)),
+        activity_unit=unit,
+        rolling_years=draw(st.integers(1, 3)),
+        lag_years=draw(st.integers(1, 2)),
+        cost_uplift_per_year=draw(uplift),
+        efficiency_per_year=draw(efficiency),
+    )
+
+
+@st.composite
+def year_of_care_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> YearOfCareContract:
+    return YearOfCareContract(
+        rate_gbp_per_person_year={t: draw(st.floats(0.0, 3000.0)) for t in TIERS},
+        reference_activity_per_year=draw(st.none() | st.floats(1.0, 3e5)),
+        activity_unit=draw(st.sampled_from(["contacts", "contact_hours"])),
         cost_uplift_per_year=draw(uplift),
         efficiency_per_year=draw(efficiency),
     )
 
 
 CONFIGS = {
-    "block": block_configs,
+    "block": rebased_block_configs,
     "cost_and_volume": cost_and_volume_configs,
     "capitation": capitation_configs,
     "outcomes": outcomes_configs,
     "blended": blended_configs,
+    "aligned_payment": aligned_payment_configs,
+    "low_volume_block": low_volume_block_configs,
+    "year_of_care": year_of_care_configs,
 }
 
 
@@ -285,6 +356,11 @@ SIMPLE = {
         unit_price_gbp=73,
         quality_targets=[{"kpi": "urgent_response_share", "target": 0.9}],
     ),
+    "aligned_payment": AlignedPaymentContract(
+        fixed_gbp_per_year=9.5e6, planned_activity_per_year=130_000, unit_price_gbp=73
+    ),
+    "low_volume_block": LowVolumeBlockContract(annual_value_gbp=1.2e6, expected_activity_per_year=16_000),
+    "year_of_care": YearOfCareContract(rate_gbp_per_person_year={"low": 300, "medium": 600, "high": 1200}),
 }
 
 
@@ -391,7 +467,7 @@ def test_unknown_names_are_clear_errors() -> None:
 @given(data=st.data())
 def test_block_income_independent_of_activity(data: st.DataObject) -> None:
     ledger = data.draw(ledgers())
-    config = data.draw(block_configs(ledger))
+    config = data.draw(block_configs(ledger))  # no rebasing: outturn rebasing reads earlier years' activity
     other = ledger.copy()
     factors = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).uniform(0, 3, size=len(ledger))
     for col in ACTIVITY_COLUMNS:
@@ -590,7 +666,8 @@ def test_outcomes_fewer_admissions_never_pay_less(data: st.DataObject, cost_give
 @given(data=st.data())
 def test_blended_income_is_sum_of_elements(data: st.DataObject) -> None:
     ledger = data.draw(ledgers())
-    config = data.draw(blended_configs(ledger))
+    # The hand formula below is the rolled-forward fixed element (rebasing is checked in test_contracts_2025.py).
+    config = data.draw(blended_configs(ledger)).model_copy(update={"rebasing": Rebasing()})
     out = pay("blended", ledger, config)
     np.testing.assert_array_equal(out["income_gbp"], out["fixed_gbp"] + out["variable_gbp"] + out["incentive_gbp"])
     assert (out["fixed_gbp"] + out["variable_gbp"] >= 0).all()
@@ -806,6 +883,9 @@ def test_every_contract_prices_a_simulated_ledger() -> None:
             "kpi_bonuses": KPI_BONUSES,
         },
         "blended": {"fixed_gbp_per_year": 760_000, "agreed_activity_per_year": 10_400, "unit_price_gbp": 73},
+        "aligned_payment": {"fixed_gbp_per_year": 760_000, "planned_activity_per_year": 10_400, "unit_price_gbp": 73},
+        "low_volume_block": {"annual_value_gbp": 760_000, "expected_activity_per_year": 10_400},
+        "year_of_care": {"rate_gbp_per_person_year": {"low": 300, "medium": 600, "high": 1200}},
     }
     scenario = build(d)
     assert {k for k, v in scenario.contracts if v is not None} == set(REGISTRY)

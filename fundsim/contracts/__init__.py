@@ -8,7 +8,16 @@ schema, scaling, the provider's pricing and the report pick it up from the regis
 
 from __future__ import annotations
 
-from fundsim.contracts import blended, block, capitation, cost_and_volume, outcomes
+from fundsim.contracts import (
+    aligned_payment,
+    blended,
+    block,
+    capitation,
+    cost_and_volume,
+    low_volume_block,
+    outcomes,
+    year_of_care,
+)
 from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
 from fundsim.contracts.registry import REGISTRY, on_change, register, registered, unregister
 
@@ -17,6 +26,9 @@ register(cost_and_volume.CONTRACT)
 register(capitation.CONTRACT)
 register(outcomes.CONTRACT)
 register(blended.CONTRACT)
+register(aligned_payment.CONTRACT)
+register(low_volume_block.CONTRACT)
+register(year_of_care.CONTRACT)
 
 __all__ = [
     "REGISTRY",

@@ -15,6 +15,11 @@ that month's fixed element (it binds only when variable_share × price × agreed
 element), so income is never negative. The quality incentive is assessed per (replication, contract
 year) and shown in every month of the year as its share of the final figure (CQUIN is paid monthly in
 advance and reconciled).
+
+With ``rebasing`` (:mod:`fundsim.contracts.rebasing`) the fixed element fixed_y and the agreed activity of
+each later year are reset to an earlier year's outturn or a needs-based formula (the agreed activity
+moving with the fixed element at its implied price fixed_gbp_per_year / agreed_activity_per_year);
+``rule: none``, the default, is the formula above exactly.
 """
 
 from __future__ import annotations
@@ -26,13 +31,8 @@ import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
-from fundsim.contracts.kpi import KpiTarget, annual_kpis, per_row, target_met
-
-
-class QualityTarget(KpiTarget):
-    """A quality (CQUIN-style) target; the incentive is earned in proportion to the weight of targets met."""
-
-    weight: float = Field(1.0, gt=0, le=100, allow_inf_nan=False, description="Relative weight of this target.")
+from fundsim.contracts.kpi import QualityTarget, quality_achievement
+from fundsim.contracts.rebasing import Rebasing, annual_values, check_rebasing
 
 
 class BlendedContract(UpliftedConfig):
@@ -67,18 +67,10 @@ class BlendedContract(UpliftedConfig):
     quality_targets: tuple[QualityTarget, ...] = Field(
         (), max_length=50, description="Quality targets; none = the incentive is paid in full."
     )
-
-
-def quality_achievement(periods: pd.DataFrame, config: BlendedContract) -> np.ndarray:
-    """Share (0–1) of the quality targets' weight met in each row's contract year; 1 when there are no targets."""
-    if not config.quality_targets:
-        return np.ones(len(periods))
-    kpis = annual_kpis(periods)
-    earned = pd.Series(0.0, index=kpis.index)
-    for target in config.quality_targets:
-        earned = earned + target_met(kpis, target).astype(float) * target.weight
-    total = sum(t.weight for t in config.quality_targets)
-    return per_row(periods, earned / total)
+    rebasing: Rebasing = Field(
+        default_factory=Rebasing,
+        description="How the fixed element and agreed activity are reset each contract year (default: none).",
+    )
 
 
 def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext) -> pd.DataFrame:
@@ -86,11 +78,17 @@ def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext
     months = float(context.months_per_year)
     growth = config.uplift(periods["contract_year"])
     delivered = periods[config.activity_unit].to_numpy(dtype=float)
-    agreed = config.agreed_activity_per_year / months
+    agreed: float | np.ndarray = config.agreed_activity_per_year / months
     fixed = config.fixed_gbp_per_year * growth / months
+    if config.rebasing.rule != "none":
+        g = 1.0 + config.cost_uplift_per_year - config.efficiency_per_year
+        value, planned = annual_values(
+            periods, config.fixed_gbp_per_year, config.agreed_activity_per_year, g, config.rebasing, context, delivered
+        )
+        fixed, agreed = value / months, planned / months
     variable = config.variable_share_of_unit_price * config.unit_price_gbp * growth * (delivered - agreed)
     variable = np.maximum(variable, -fixed)
-    incentive = config.quality_incentive_share * fixed * quality_achievement(periods, config)
+    incentive = config.quality_incentive_share * fixed * quality_achievement(periods, config.quality_targets)
     return pd.DataFrame(
         {
             "income_gbp": fixed + variable + incentive,
@@ -108,6 +106,10 @@ def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext
     )
 
 
+def _check(config: BlendedContract, context: ContractContext, where: str) -> None:
+    check_rebasing(config.rebasing, context, where)
+
+
 CONTRACT = ContractType(
     name="blended",
     config=BlendedContract,
@@ -119,4 +121,5 @@ CONTRACT = ContractType(
     planned_activity_field="agreed_activity_per_year",
     # The variable element is paid on contacts or hours; assessments weight the mean-wait quality target.
     activity_columns=("contacts", "contact_hours", "assessments"),
+    check=_check,
 )

@@ -4,6 +4,10 @@ Income per month = annual value × (1 + cost uplift − efficiency)^(contract ye
 Contracted activity per month = contracted activity per year / 12. Activity above it is
 over-performance; under a block contract it earns nothing, so the funded activity is the contracted
 activity and everything above it is unfunded.
+
+With ``rebasing`` (:mod:`fundsim.contracts.rebasing`) the annual value of each later contract year is
+reset to an earlier year's outturn or to a needs-based formula, and the contracted activity moves with
+it at the implied unit price; ``rebasing.rule: none`` (the default) is the formula above exactly.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
+from fundsim.contracts.rebasing import Rebasing, annual_values, check_rebasing
 
 
 class BlockContract(UpliftedConfig):
@@ -26,10 +31,16 @@ class BlockContract(UpliftedConfig):
     activity_unit: Literal["contacts", "contact_hours"] = Field(
         "contacts", description="What activity is counted in: contacts, or face-to-face hours."
     )
+    rebasing: Rebasing = Field(
+        default_factory=Rebasing,
+        description="How the annual value is reset each contract year (default: rolled forward, no rebasing).",
+    )
 
 
 def pay(periods: pd.DataFrame, config: BlockContract, context: ContractContext) -> pd.DataFrame:
     """Block payments for each row of the provider's monthly ledger."""
+    if config.rebasing.rule != "none":
+        return _pay_rebased(periods, config, context)
     growth = config.uplift(periods["contract_year"])
     return pd.DataFrame(
         {
@@ -42,6 +53,32 @@ def pay(periods: pd.DataFrame, config: BlockContract, context: ContractContext) 
     )
 
 
+def _pay_rebased(periods: pd.DataFrame, config: BlockContract, context: ContractContext) -> pd.DataFrame:
+    """Block payments whose annual value (and contracted activity) is rebased each contract year."""
+    months = float(context.months_per_year)
+    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    g = 1.0 + config.cost_uplift_per_year - config.efficiency_per_year
+    value, planned = annual_values(
+        periods, config.annual_value_gbp, config.contracted_activity_per_year, g, config.rebasing, context, delivered
+    )
+    return pd.DataFrame(
+        {
+            "income_gbp": value / months,
+            "contracted_activity": planned / months,
+            "delivered_activity": delivered,
+            "funded_activity": planned / months,
+            # The year's value and what "none" would have paid: contract value against activity, year by year.
+            "annual_value_gbp": value,
+            "rolled_forward_value_gbp": config.annual_value_gbp * config.uplift(periods["contract_year"]),
+        },
+        index=periods.index,
+    )
+
+
+def _check(config: BlockContract, context: ContractContext, where: str) -> None:
+    check_rebasing(config.rebasing, context, where)
+
+
 CONTRACT = ContractType(
     name="block",
     config=BlockContract,
@@ -51,5 +88,7 @@ CONTRACT = ContractType(
     colour="#0072B2",
     scaled_fields=("annual_value_gbp", "contracted_activity_per_year"),
     planned_activity_field="contracted_activity_per_year",
-    # Income does not move with activity: no activity columns.
+    # Income does not move with this year's activity (a rebased value reads only completed years):
+    # no activity columns.
+    check=_check,
 )

@@ -16,6 +16,7 @@ nobody would meet a waiting-time target).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -101,3 +102,21 @@ def per_row(periods: pd.DataFrame, annual: pd.Series) -> np.ndarray:
     """Look up a per-(replication, contract_year) value for every row of ``periods``."""
     keys = pd.MultiIndex.from_frame(periods[YEAR_KEYS])
     return annual.reindex(keys).to_numpy(dtype=float)
+
+
+class QualityTarget(KpiTarget):
+    """A quality (CQUIN-style) target; the incentive is earned in proportion to the weight of targets met."""
+
+    weight: float = Field(1.0, gt=0, le=100, allow_inf_nan=False, description="Relative weight of this target.")
+
+
+def quality_achievement(periods: pd.DataFrame, targets: Sequence[QualityTarget]) -> np.ndarray:
+    """Share (0–1) of the quality targets' weight met in each row's contract year; 1 when there are no targets."""
+    if not targets:
+        return np.ones(len(periods))
+    kpis = annual_kpis(periods)
+    earned = pd.Series(0.0, index=kpis.index)
+    for target in targets:
+        earned = earned + target_met(kpis, target).astype(float) * target.weight
+    total = sum(t.weight for t in targets)
+    return per_row(periods, earned / total)
