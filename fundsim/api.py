@@ -256,7 +256,18 @@ def write_comparison(
         writers["wrong_way.csv"] = _csv(comparison.wrong_way)
     if comparison.decisions is not None:
         writers["decisions.csv"] = _csv(comparison.decisions)
+    _add_reserve_writers(writers, comparison.reserves, comparison.reserve_outcomes)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)
+
+
+def _add_reserve_writers(
+    writers: dict[str, Callable[[Path], None]], reserves: pd.DataFrame | None, outcomes: pd.DataFrame | None
+) -> None:
+    """With provider_policy.reserves: ``reserves.csv`` (by contract year) and ``reserve_outcomes.csv`` (per run)."""
+    if reserves is not None:
+        writers["reserves.csv"] = _csv(reserves)
+    if outcomes is not None:
+        writers["reserve_outcomes.csv"] = _csv(outcomes)
 
 
 def _csv(frame: pd.DataFrame) -> Callable[[Path], None]:
@@ -299,6 +310,7 @@ def write_run(
         writers["incidence.csv"] = _csv(results.incidence)
     if results.decisions is not None:
         writers["decisions.csv"] = _csv(results.decisions)
+    _add_reserve_writers(writers, results.reserves, results.reserve_outcomes)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)
 
 

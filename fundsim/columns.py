@@ -146,7 +146,9 @@ def provider_totals(ledger: pd.DataFrame) -> pd.DataFrame:
     Sums are summed; wait statistics become contact-weighted means (an approximation for the
     percentiles, exact for the mean).
     """
-    value_cols = [c for c in ledger.columns if c not in (*KEYS, "contract_year", "days")]
+    # A factor that holds for the whole provider (re-tendering's contract value) is taken once, not summed.
+    firsts = [c for c in ("contract_value_factor",) if c in ledger.columns]
+    value_cols = [c for c in ledger.columns if c not in (*KEYS, "contract_year", "days", *firsts)]
     weighted = list(WAIT_COLUMNS)
     plain = [c for c in value_cols if c not in weighted and c not in ("caseload_mean", "waiting_list_mean")]
     grouped = ledger.groupby(["replication", "month"], sort=True)
@@ -155,6 +157,8 @@ def provider_totals(ledger: pd.DataFrame) -> pd.DataFrame:
         out[col] = mean_wait(ledger, ["replication", "month"], col)
     out["contract_year"] = grouped["contract_year"].first()
     out["days"] = grouped["days"].first()
+    for col in firsts:
+        out[col] = grouped[col].first()
     out = out.reset_index()
     out["caseload_mean"] = out["caseload_days"] / out["days"]
     out["waiting_list_mean"] = out["waiting_list_days"] / out["days"]

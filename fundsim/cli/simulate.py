@@ -196,6 +196,8 @@ def compare(
     )
     on_interrupt(f"the results were already written to {printable(out_dir)}")
     terminal.print_comparison(result)
+    if result.reserve_outcomes is not None:
+        terminal.print_failures(terminal.new_console(), result.reserve_outcomes)
     if result.incidence is not None:
         console = terminal.new_console()
         terminal.print_incidence(console, result.incidence, list(result.contracts), scenario.provider_policy.mode)

@@ -33,6 +33,9 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
     out.insert(0, "contract", contract)
     for col in ("income_gbp", "contracted_activity", "delivered_activity"):
         out[col] = payments[col].to_numpy(dtype=float)
+    if "contract_value_factor" in periods:
+        # Re-tendering (fundsim.sim.retender): the winning bid's value, a share of the value it replaced.
+        out["income_gbp"] = out["income_gbp"] * periods["contract_value_factor"].to_numpy(dtype=float)
     # Extra columns a contract reports (e.g. blended fixed/variable/incentive) are kept, prefixed
     # with "pay_" so that they can never shadow a ledger column.
     for col in payments.columns:
@@ -52,6 +55,8 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
     borne = payments["hospital_cost_borne_gbp"] if "hospital_cost_borne_gbp" in payments else 0.0
     out["hospital_cost_borne_gbp"] = np.asarray(borne, dtype=float) * np.ones(len(out))
     out["cost_gbp"] = out["staff_cost_gbp"] + out["hospital_cost_borne_gbp"]
+    if "mobilisation_cost_gbp" in periods:  # re-tendering's one-off cost, borne by the provider
+        out["cost_gbp"] = out["cost_gbp"] + periods["mobilisation_cost_gbp"].to_numpy(dtype=float)
     out["surplus_gbp"] = out["income_gbp"] - out["cost_gbp"]
     out["absorbed_gbp"] = np.maximum(0.0, out["cost_gbp"] - out["income_gbp"])
     out["over_performance_activity"] = np.maximum(0.0, out["delivered_activity"] - out["contracted_activity"])

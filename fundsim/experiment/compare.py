@@ -18,6 +18,7 @@ from typing import cast
 import pandas as pd
 
 from fundsim.experiment.executor import SimTask, run_tasks
+from fundsim.experiment.reserves import opening_reserves, reserve_tables
 from fundsim.experiment.runner import MEASURES, decisions_of, price, replication_measures
 from fundsim.experiment.stats import mean_ci
 from fundsim.scenario.models import Scenario
@@ -73,6 +74,10 @@ class Comparison:
     #: What the provider decided: contract × replication × month (fundsim.sim.decisions). Under a
     #: passive policy one simulation serves every contract, so every contract has the same flat rows.
     decisions: pd.DataFrame | None = None
+    #: With provider_policy.reserves (fundsim.experiment.reserves): reserves per contract × replication
+    #: × contract year, and per contract × replication the first deficit year, run-out year and any failure.
+    reserves: pd.DataFrame | None = None
+    reserve_outcomes: pd.DataFrame | None = None
 
 
 def configured_contracts(scenario: Scenario) -> tuple[str, ...]:
@@ -260,6 +265,7 @@ def compare(
     baseline = "block" if "block" in contracts else contracts[0]
     ledger, provider, per_rep = _priced(scenario, runs, contracts, None)
     decisions = _decisions(runs, contracts)
+    reserves, reserve_outcomes = reserve_tables(opening_reserves(scenario), provider, decisions)
     risk_frame = None
     if len(growths) > 1:
         frames = []
@@ -295,6 +301,8 @@ def compare(
         incidence=incidence_frame,
         incidence_per_replication=incidence_reps,
         decisions=decisions,
+        reserves=reserves,
+        reserve_outcomes=reserve_outcomes,
     )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from fundsim.columns import mean_wait, provider_totals
 from fundsim.contracts.accounting import settle, unfunded_total
 from fundsim.experiment.executor import SimTask, run_tasks
+from fundsim.experiment.reserves import opening_reserves, reserve_tables
 from fundsim.experiment.stats import mean_ci
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult
@@ -33,6 +34,10 @@ class Results:
     simulations: int = 0  # simulations run, the incidence's reference and passive bracket included
     #: What the provider decided: contract × replication × month (fundsim.sim.decisions).
     decisions: pd.DataFrame | None = None
+    #: With provider_policy.reserves (fundsim.experiment.reserves): reserves per replication × contract
+    #: year, and per replication the first deficit year, the year reserves ran out and any failure.
+    reserves: pd.DataFrame | None = None
+    reserve_outcomes: pd.DataFrame | None = None
 
 
 #: Headline measures: (column, label, unit). Annual figures are per contract year.
@@ -167,6 +172,7 @@ def run_replications(
     provider = price(ledger, scenario, contract)
     decisions = decisions_of(runs, contract)
     per_rep = replication_measures(provider, ledger)
+    reserves, reserve_outcomes = reserve_tables(opening_reserves(scenario), provider, decisions)
     incidence_frame = incidence_reps = None
     if incidence:
         incidence_frame, incidence_reps = _incidence(scenario, contract, provider, done, n)
@@ -183,6 +189,8 @@ def run_replications(
         incidence_per_replication=incidence_reps,
         simulations=len(tasks),
         decisions=decisions,
+        reserves=reserves,
+        reserve_outcomes=reserve_outcomes,
     )
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from fundsim.experiment.preflight import check_report_out
 from fundsim.report import tables as tb
-from fundsim.report.catalogue import FIGURES, Tables, frame_of
+from fundsim.report import years
+from fundsim.report.catalogue import ALL_FIGURES, Tables, frame_of
 from fundsim.report.export import (
     RenderedFigure,
     by_name,
@@ -82,6 +83,10 @@ def build_tables(folder: ResultsFolder) -> dict[str, tb.ReportTable | None]:
         "funnel_limits": None if funnel is None else tb.funnel_limits(funnel.frame),
         "wrong_way": tb.wrong_way(folder),
         "localities": tb.locality_over_performance(folder),
+        "years": years.years_table(folder),
+        "absorbed_by_year": years.absorbed_by_year(folder),
+        "reserves_by_year": years.reserves_table(folder),
+        "reserve_failures": years.failures_table(folder),
         "manifest": tb.manifest_table(folder),
         "inputs": inputs_table(folder),
     }
@@ -156,7 +161,7 @@ def build_report(
     """
     results_dir = Path(results_dir)
     out = Path(out) if out is not None else results_dir / "report.html"
-    total = len(FIGURES) + 4
+    total = len(ALL_FIGURES) + 4
     done = 0
 
     def step(what: str) -> None:
@@ -182,7 +187,7 @@ def build_report(
     rendered: list[RenderedFigure] = []
     views: list[FigureView] = []
     skipped: list[dict[str, str]] = []
-    for spec in FIGURES:
+    for spec in ALL_FIGURES:
         if spec.available(tables):
             try:
                 fig = spec.draw(tables, folder.contracts)

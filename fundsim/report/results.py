@@ -120,6 +120,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 TEXT_COLUMNS = frozenset(
     {"contract", "measure", "label", "unit", "baseline", "locality", "rule", "policy", "bearer", "source"}
+    | {"reserve_status"}  # decisions.csv with provider_policy.reserves (fundsim.sim.decisions)
 )
 DATE_COLUMNS = frozenset({"month"})
 

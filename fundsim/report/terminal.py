@@ -273,6 +273,9 @@ def print_summary(results: Any, out_dir: Path, wall_s: float, console: Console |
     files = "ledger.parquet, provider.parquet, replications.csv, summary.csv"
     files += ", incidence.csv" if results.incidence is not None else ""
     files += ", decisions.csv" if results.decisions is not None else ""
+    files += ", reserves.csv, reserve_outcomes.csv" if results.reserve_outcomes is not None else ""
+    if results.reserve_outcomes is not None:
+        print_failures(console, results.reserve_outcomes)
     console.print(f"Wrote {printable(out_dir)}/ ({files}, manifest.json) in {wall_s:.1f} s.", markup=False)
 
 
@@ -373,3 +376,26 @@ def print_sweep(outcome: Any, executor: str | None, console: Console | None = No
     ran = f", ran {outcome.ran} and reused {outcome.reused} of {outcome.total_tasks} runs" if executor else ""
     where = f" on {executor}" if executor else ""
     console.print(escape(f"Wrote {printable(outcome.out_dir)}/ (results, outputs.csv, sensitivity.csv){where}{ran}."))
+
+
+def print_failures(console: Console, outcomes: Any) -> None:
+    """With provider reserves: how often the provider handed the contract back, with a Wilson 95% CI."""
+    from fundsim.experiment.reserves import failure_rates
+    from fundsim.report.style import contract_label, percent
+
+    rates = failure_rates(outcomes)
+    for contract, failures, runs, rate, low, high in zip(
+        rates["contract"].astype(str),
+        rates["failures"].astype(int),
+        rates["replications"].astype(int),
+        rates["failure_rate"].to_numpy(float),
+        rates["ci_low"].to_numpy(float),
+        rates["ci_high"].to_numpy(float),
+        strict=True,
+    ):
+        who = f"Under {contract_label(contract)} the provider" if contract else "The provider"
+        console.print(
+            f"{who} failed (handed the contract back) in {failures} of {runs} replication(s): "
+            f"{percent(100.0 * rate, 0)} (95% CI {percent(100.0 * low, 0)} to {percent(100.0 * high, 0)}, Wilson).",
+            markup=False,
+        )

@@ -102,6 +102,90 @@ class Rationing(Model):
         return self
 
 
+#: Largest amount of money a scenario may state (reserves, a mobilisation cost): £10bn, the whole of
+#: England's community health services budget (King's Fund 2018), so a larger figure is a typo.
+MAX_GBP = 1e10
+
+
+class RecoveryPlan(Model):
+    """What the provider does while its reserves are at or below ``recovery_threshold_gbp``."""
+
+    extra_ration_levels: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Rationing levels added on top of the usual rule's level (capped at rationing.max_level).",
+    )
+    hiring_freeze: bool = Field(True, description="No hiring while the recovery plan is in force.")
+
+
+class Reserves(Model):
+    """The provider's reserves: deficits draw them down, surpluses rebuild them (docs/model.md, Reserves).
+
+    Reserves are tracked monthly on the year-to-date accounts for the provider's decision and closed
+    once a contract year (opening + surplus − deficit = closing). At or below
+    ``recovery_threshold_gbp`` the provider runs its recovery plan; at or below ``failure_floor_gbp``
+    it hands the contract back (fails): its responses stop and the levers in force are held.
+    """
+
+    opening_gbp: float = Field(
+        ge=-MAX_GBP, le=MAX_GBP, allow_inf_nan=False, description="Reserves at the start of the horizon (GBP)."
+    )
+    recovery_threshold_gbp: float = Field(
+        0.0,
+        ge=-MAX_GBP,
+        le=MAX_GBP,
+        allow_inf_nan=False,
+        description="At or below these reserves (GBP) the provider runs its recovery plan.",
+    )
+    failure_floor_gbp: float = Field(
+        ge=-MAX_GBP,
+        le=MAX_GBP,
+        allow_inf_nan=False,
+        description="At or below these reserves (GBP) the provider hands the contract back (fails).",
+    )
+    recovery: RecoveryPlan = RecoveryPlan()
+
+    @model_validator(mode="after")
+    def _floor_below_threshold(self) -> Reserves:
+        if self.failure_floor_gbp > self.recovery_threshold_gbp:
+            raise ValueError(
+                f"failure_floor_gbp ({self.failure_floor_gbp:g}) must be at most recovery_threshold_gbp "
+                f"({self.recovery_threshold_gbp:g}): a provider tries a recovery plan before it fails"
+            )
+        return self
+
+
+class Retendering(Model):
+    """The contract is re-let every ``every_years`` years (docs/model.md, Re-tendering).
+
+    At each re-let (the first day of contract years ``every_years`` + 1, 2 × ``every_years`` + 1, …):
+    a mobilisation cost, a transition period of lower productivity, a share of the transferred staff
+    lost (replaced after ``hiring.lag_months``), and the contract's value × ``bid_value_share``.
+    """
+
+    every_years: int = Field(ge=1, le=10, description="Years between re-lets (the contract's length).")
+    mobilisation_cost_gbp: float = Field(
+        0.0, ge=0.0, le=MAX_GBP, allow_inf_nan=False, description="One-off provider cost at each re-let (GBP)."
+    )
+    transition_months: int = Field(
+        0, ge=0, le=24, description="Months after a re-let during which staff are less productive."
+    )
+    transition_productivity_loss_share: Probability = Field(
+        0.0, description="Share of staff time lost to the transition (induction, new systems) in those months."
+    )
+    staff_lost_share: Probability = Field(
+        0.0, description="Share of the transferred staff who leave at the re-let (replaced after hiring.lag_months)."
+    )
+    bid_value_share: float = Field(
+        1.0,
+        gt=0.0,
+        le=2.0,
+        allow_inf_nan=False,
+        description="The winning bid's contract value as a share of the current value (1: unchanged).",
+    )
+
+
 #: How the provider responds to its contract (``ProviderPolicy.mode``).
 PolicyMode = Literal["passive", "responsive"]
 
@@ -134,3 +218,18 @@ class ProviderPolicy(Model):
     )
     overtime: OvertimeResponse = OvertimeResponse()
     rationing: Rationing = Rationing()
+    reserves: Reserves | None = Field(
+        None, description="The provider's reserves, recovery plan and failure floor (off when absent)."
+    )
+    retendering: Retendering | None = Field(
+        None, description="Re-letting the contract every few years (off when absent)."
+    )
+
+    @model_validator(mode="after")
+    def _managed_when_needed(self) -> ProviderPolicy:
+        # Reserves and re-tendering act through the provider's monthly review process.
+        if self.mode == "passive" and (self.reserves is not None or self.retendering is not None):
+            raise ValueError(
+                "reserves and retendering need mode: responsive (they act through the provider's monthly review)"
+            )
+        return self

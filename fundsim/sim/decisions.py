@@ -16,6 +16,15 @@ unpaid-overtime share and the rationing level from that day, so they hold for th
 ``m``: a row is "what the provider did in this month". The first month has no review. Under a
 passive policy nothing is decided and the table is flat at the scenario's starting values.
 
+With ``provider_policy.reserves`` two more columns (absent otherwise, so a scenario without
+reserves has the same table as before):
+
+- ``reserves_gbp``: the reserves the review at the month's start read (opening + closed years'
+  surplus + the year-to-date surplus, :mod:`fundsim.sim.reserves`); NaN in the first month, which
+  has no review;
+- ``reserve_status``: ``normal``, ``recovery`` (the recovery plan in force this month) or ``failed``
+  (the contract handed back at or before this month's review; every later month is ``failed``).
+
 The levers are read from the service at each month's close (:meth:`ServiceModel.close_month
 <fundsim.sim.service.ServiceModel.close_month>`), so they are what was applied, whatever decided it.
 """
@@ -67,11 +76,17 @@ def decision_table(
         raise ValueError(f"months {np.flatnonzero(np.isnan(fte)).tolist()} were never closed")
     hire = np.zeros(n)
     shed = np.zeros(n)
+    reserves = np.full(n, np.nan)
+    status = np.full(n, "normal", dtype=object)
+    with_reserves = False
     for month, decision in reviews:
         if 0 <= month + 1 < n:  # decided at the start of the next month
             hire[month + 1] = decision.hire_share
             shed[month + 1] = decision.shed_share
-    return pd.DataFrame(
+            reserves[month + 1] = decision.reserves_gbp
+            status[month + 1] = decision.reserve_status or "normal"
+        with_reserves = with_reserves or bool(decision.reserve_status)
+    table = pd.DataFrame(
         {
             "replication": replication,
             "month": pd.to_datetime(list(calendar.month_starts)),
@@ -83,6 +98,13 @@ def decision_table(
         },
         columns=list(COLUMNS),
     )
+    if with_reserves:
+        table["reserves_gbp"] = reserves
+        table["reserve_status"] = status
+    return table
 
 
-__all__ = ["COLUMNS", "MonthEnd", "decision_table"]
+#: The columns added with provider_policy.reserves.
+RESERVE_COLUMNS = ("reserves_gbp", "reserve_status")
+
+__all__ = ["COLUMNS", "RESERVE_COLUMNS", "MonthEnd", "decision_table"]

@@ -45,7 +45,7 @@ def build_ledger(scenario: Scenario, calendar: Calendar, accounts: Accounts, rep
             "days": days,
             "population": float(loc.population),
         }
-        for metric in (*SUM_METRICS, *source_columns(acc.sources), *tier_columns(acc.tiers)):
+        for metric in (*SUM_METRICS, *source_columns(acc.sources), *tier_columns(acc.tiers), *acc.extra_metrics):
             data[metric] = acc.sums[metric][i]
         for metric in (*SNAPSHOT_METRICS, *wait_band_names()):
             data[metric] = acc.snapshots[metric][i]
@@ -55,4 +55,8 @@ def build_ledger(scenario: Scenario, calendar: Calendar, accounts: Accounts, rep
         data["wait_p90_days"] = stats[:, 2]
         frames.append(pd.DataFrame(data))
     ledger = pd.concat(frames, ignore_index=True)
+    if scenario.provider_policy.retendering is not None:  # its columns only when configured
+        from fundsim.sim.retender import add_retendering_columns
+
+        ledger = add_retendering_columns(ledger, scenario.provider_policy.retendering, scenario.total_population)
     return add_derived_columns(ledger)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,8 @@ from fundsim.contracts import REGISTRY
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.policy import Decision, Signals, State, decide
+from fundsim.sim.reserves import ReserveBook, held, read_reserves, with_recovery
+from fundsim.sim.retender import relet_months, transition_days, value_factor
 from fundsim.sim.service import ServiceModel
 
 #: Relative size of the activity perturbation used for the marginal income.
@@ -49,6 +52,14 @@ class ProviderManager:
         self.state = State(unpaid_overtime_share=base)
         self._recent_hires: deque[float] = deque(maxlen=12)
         self.decisions: list[tuple[int, Decision]] = []
+        # Reserves (provider_policy.reserves): the running book (closed years' surplus, any failure) and
+        # the rule's own rationing level (the recovery plan adds to it, so it never compounds).
+        self._book = ReserveBook()
+        self._closed_frame: pd.DataFrame | None = None
+        self._rule_level = 0
+        self.retendering = self.policy.retendering
+        if self.retendering is not None:
+            self._start_transitions()
 
     # -- signals -------------------------------------------------------------------------
 
@@ -76,25 +87,61 @@ class ProviderManager:
         return add_derived_columns(pd.DataFrame(data))
 
     def _pay(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return self.contract.pay(frame, self.config, self.context)
+        payments = self.contract.pay(frame, self.config, self.context)
+        if self.retendering is not None:
+            # The winning bid's value, as settle prices it (fundsim.contracts.accounting).
+            payments = payments.copy()
+            factor = value_factor(frame["contract_year"].to_numpy(), self.retendering)
+            payments["income_gbp"] = payments["income_gbp"].to_numpy(dtype=float) * factor
+        return payments
+
+    def _mobilisation_cost_gbp(self, months: range) -> float:
+        """Mobilisation cost of the re-lets falling in ``months`` (GBP)."""
+        if self.retendering is None:
+            return 0.0
+        relets = relet_months(self.retendering, self.calendar.n_months)
+        return self.retendering.mobilisation_cost_gbp * sum(m in months for m in relets)
+
+    def _start_transitions(self) -> None:
+        # Lower productivity in each transition period: staff are paid as before but have less time
+        # for visits (the rostered minutes the allocation fills), known from the start of the run.
+        assert self.retendering is not None
+        keep = 1.0 - self.retendering.transition_productivity_loss_share
+        if keep == 1.0:
+            return
+        for start, end in transition_days(self.retendering, self.calendar.month_start_day):
+            self.service.visit_minutes[start:end] *= keep
+            self.service.overtime_minutes_cap[start:end] *= keep
+
+    def _closed_years(self, year_start: int) -> pd.DataFrame:
+        """Provider-wide rows of the months before ``year_start`` (closed contract years), built once a year."""
+        if self._closed_frame is None or len(self._closed_frame) != year_start:
+            self._closed_frame = self.month_frame(range(0, year_start))
+        return self._closed_frame
 
     def signals(self, month: int) -> Signals:
         """What the provider sees after closing ``month``."""
         year_start = (month // 12) * 12
         ytd = self.month_frame(range(year_start, month + 1))
-        payments = self._pay(ytd)
+        # The contract is priced on every month so far, as settle prices it at the end: a contract
+        # whose value is rebased on earlier years (fundsim.contracts.rebasing) sees them. Only the
+        # current year's rows are read; payment functions are pure, so earlier rows change nothing.
+        earlier = self._closed_years(year_start)
+        frame = pd.concat([earlier, ytd], ignore_index=True) if len(earlier) else ytd
+        payments = self._pay(frame).iloc[len(earlier) :]
         income = float(payments["income_gbp"].sum())
         last = ytd.iloc[-1]
         contacts = float(last["contacts"])
         # One more contact of the current mix: scale last month's activity columns by (1 + step)
-        # and price the year again (payment functions are pure, so this needs no state).
-        bumped = ytd.copy()
+        # and price the months again.
+        bumped = frame.copy()
         bumped.loc[bumped.index[-1], self.activity_columns] = last[self.activity_columns].to_numpy(dtype=float) * (
             1.0 + MARGINAL_STEP
         )
         extra_contacts = contacts * MARGINAL_STEP
-        marginal = (float(self._pay(bumped)["income_gbp"].sum()) - income) / extra_contacts if contacts > 0 else 0.0
-        cost = float(ytd["staff_cost_gbp"].sum())
+        bumped_income = float(self._pay(bumped)["income_gbp"].iloc[len(earlier) :].sum())
+        marginal = (bumped_income - income) / extra_contacts if contacts > 0 else 0.0
+        cost = float(ytd["staff_cost_gbp"].sum()) + self._mobilisation_cost_gbp(range(year_start, month + 1))
         if "hospital_cost_borne_gbp" in payments:
             cost += float(payments["hospital_cost_borne_gbp"].sum())
         return Signals(
@@ -116,6 +163,8 @@ class ProviderManager:
     def run(self, env: simpy.Environment) -> Generator[simpy.Event, None, None]:
         """Review at the start of every month after the first of the horizon."""
         cal = self.calendar
+        if self.retendering is not None:
+            env.process(self._relets(env))
         for month in range(cal.n_months):
             review_day = int(cal.month_start_day[month + 1])
             if review_day >= cal.n_days:
@@ -123,9 +172,40 @@ class ProviderManager:
             yield env.timeout(review_day - env.now)
             self.review(env, month, review_day)
 
+    def _relets(self, env: simpy.Environment) -> Generator[simpy.Event]:
+        # At each re-let a share of the transferred staff leaves; the incoming provider replaces
+        # them after the hiring lag (a vacancy, not a change of establishment).
+        assert self.retendering is not None
+        lost_share = self.retendering.staff_lost_share
+        for month in relet_months(self.retendering, self.calendar.n_months):
+            day = int(self.calendar.month_start_day[month])
+            yield env.timeout(day - env.now)
+            lost = lost_share * self.service.fte_scale
+            if lost > 0:
+                self.service.change_fte(-lost)
+                lag = round(self.policy.hiring.lag_months * DAYS_PER_MONTH)
+                env.process(self._change_staff(env, lag, lost))
+
+    def _decide(self, signals: Signals, month: int) -> Decision:
+        """The usual rule's decision, or with reserves: under the recovery plan, or held after failure."""
+        reserves = self.policy.reserves
+        if reserves is None:
+            return decide(signals, self.state, self.policy, self.base_unpaid_share)
+        ytd_surplus = signals.income_ytd_gbp - signals.cost_ytd_gbp
+        self._book, in_hand, status = read_reserves(self._book, month, ytd_surplus, reserves)
+        if status == "failed":
+            decision = held(self.state, False, False)
+        else:
+            rule_state = replace(self.state, ration_level=self._rule_level)
+            decision = decide(signals, rule_state, self.policy, self.base_unpaid_share)
+            self._rule_level = decision.ration_level
+            if status == "recovery":
+                decision = with_recovery(decision, self.policy)
+        return replace(decision, reserves_gbp=in_hand, reserve_status=status)
+
     def review(self, env: simpy.Environment, month: int, day: int) -> Decision:
         """Decide on the signals of ``month`` and apply the decision from ``day``."""
-        decision = decide(self.signals(month), self.state, self.policy, self.base_unpaid_share)
+        decision = self._decide(self.signals(month), month)
         self.decisions.append((month, decision))
         self._recent_hires.append(decision.hire_share)
         self.state = State(

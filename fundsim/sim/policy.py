@@ -93,6 +93,10 @@ class Decision:
     shed_share: float
     unpaid_overtime_share: float
     ration_level: int
+    #: With provider_policy.reserves: the reserves read at the review (GBP) and the standing they gave
+    #: (fundsim.sim.reserves: normal, recovery, failed); NaN and "" without reserves.
+    reserves_gbp: float = float("nan")
+    reserve_status: str = ""
 
     @property
     def fte_change_share(self) -> float:
