@@ -368,3 +368,140 @@ def test_unknown_path_message_names_the_line(tmp_path) -> None:
     line = text[: text.index("grades[9]")].count("\n") + 1
     assert f"{sweep}:{line}: parameters[1].path" in result.output
     assert "out of range" in result.output
+
+
+# --------------------------------------------------------------------------- grid levels
+
+
+def _grid_spec(**changes) -> SweepSpec:
+    fields = {
+        "name": "g",
+        "base": "b.yaml",
+        "design": "grid",
+        "points": 3,
+        "parameters": [{"path": "demand.growth_per_year", "uniform": [0.0, 0.09]}],
+        "outputs": [{"measure": "admissions_per_year", "contract": "block"}],
+    }
+    return SweepSpec(**{**fields, **changes})
+
+
+def test_grid_levels_include_both_ends_by_default() -> None:
+    table = design_table(_grid_spec())
+    assert table["demand.growth_per_year"].tolist() == [0.0, 0.045, 0.09]
+    # Triangular [1, 2, 4]: its ends, and the median quantile 1 + sqrt(0.5 · 3 · 1) = 2.2247 (inverse CDF at 1/2).
+    tri = design_table(_grid_spec(parameters=[{"path": "x", "triangular": [1, 2, 4]}]))["x"].to_numpy()
+    np.testing.assert_allclose(tri, [1.0, 4 - np.sqrt(0.5 * 3 * 2), 4.0])
+    # Midpoints on request: the centres of three equal cells, as grids were placed before.
+    mid = design_table(_grid_spec(grid_placement="midpoints"))["demand.growth_per_year"].to_numpy()
+    np.testing.assert_allclose(mid, [0.015, 0.045, 0.075])
+
+
+def test_explicit_levels_are_run_exactly_and_combine_with_ranges() -> None:
+    spec = _grid_spec(
+        parameters=[
+            {"path": "demand.growth_per_year", "levels": [0, 0.03, 0.06, 0.09]},
+            {"path": "contracts.block.annual_value_gbp", "uniform": [16.7e6, 19.3e6]},
+        ]
+    )
+    assert spec.design_points == 4 * 3
+    table = design_table(spec)
+    assert len(table) == 12
+    assert sorted(set(table["demand.growth_per_year"])) == [0, 0.03, 0.06, 0.09]
+    assert sorted(set(table["contracts.block.annual_value_gbp"])) == [16.7e6, 18.0e6, 19.3e6]
+
+
+def test_levels_outside_a_grid_and_repeated_levels_are_refused() -> None:
+    with pytest.raises(ValueError, match="grid designs only"):
+        _grid_spec(design="lhs", parameters=[{"path": "a", "levels": [1, 2]}])
+    with pytest.raises(ValueError, match="repeat"):
+        _grid_spec(parameters=[{"path": "a", "levels": [1, 2, 1]}])
+
+
+def test_grid_of_an_unbounded_distribution_uses_midpoint_quantiles() -> None:
+    x = design_table(_grid_spec(parameters=[{"path": "x", "normal": [10, 2]}]))["x"].to_numpy()
+    # Quantiles 1/6, 1/2, 5/6 of N(10, 2²): 10 ∓ 2 × 0.96742.
+    np.testing.assert_allclose(x, [10 - 2 * 0.967422, 10, 10 + 2 * 0.967422], atol=1e-5)
+
+
+def test_sampling_designs_are_unchanged_by_the_grid_placement() -> None:
+    """LHS, Sobol and Morris keep their own placement (the folders they wrote stay resumable)."""
+    spec = _grid_spec(design="morris", points=20, parameters=[{"path": "a", "uniform": [0, 1]},
+                                                             {"path": "b", "uniform": [0, 1]}])  # fmt: skip
+    table = design_table(spec)
+    # Morris levels are 0, 1/3, 2/3, 1 on the unit scale, kept 1e-12 inside (0, 1) as before.
+    values = np.concatenate([table["a"].to_numpy(), table["b"].to_numpy()])
+    np.testing.assert_allclose(np.unique(values), [1e-12, 1 / 3, 2 / 3, 1 - 1e-12], rtol=0, atol=1e-15)
+
+
+def _grid_sweep(folder: Path) -> Path:
+    sweep = _write_sweep(folder, policy="passive", design="grid", points=2)
+    sweep.write_text(sweep.read_text().replace("replications: 2", "replications: 1"), encoding="utf-8")
+    return sweep
+
+
+def test_a_folder_of_midpoint_grid_levels_is_refused_with_a_clear_message(tmp_path) -> None:
+    """A grid folder written when levels were cell midpoints: the same sweep file no longer resumes into it."""
+    import json
+
+    sweep = _grid_sweep(tmp_path)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["sweep", str(sweep), "-o", str(out), "-q", "-j", "1"]).exit_code == 0
+    # Make it the folder the old code wrote: midpoint levels (0.02, 0.06 of [0, 0.08]; 1.25, 1.75 of
+    # [1, 2]), no grid_placement in the manifest, one run still to do, no tables yet.
+    old = design_table(SweepSpec(**{**yaml.safe_load(sweep.read_text()), "grid_placement": "midpoints"}))
+    np.testing.assert_allclose(sorted(set(old["demand.growth_per_year"])), [0.02, 0.06])
+    old.to_parquet(out / "design.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["grid_placement"]
+    manifest["status"] = "running"
+    for key in ("summary_files", "files"):
+        manifest.pop(key, None)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    for name in ("results.csv", "results.parquet", "outputs.csv", "sensitivity.csv", "failures.csv", "sweep.xlsx"):
+        (out / name).unlink()  # (the old code wrote no workbook)
+    next(iter(sorted((out / "runs").glob("p000003-*.parquet")))).unlink()
+    before = sorted(p.name for p in (out / "runs").iterdir())
+
+    result = CliRunner().invoke(main, ["sweep", str(sweep), "-o", str(out), "-q", "-j", "1"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    for said in ("midpoints", "endpoints", "--overwrite", "0.02, 0.06", "0, 0.08"):  # the old and new levels
+        assert said in text
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in (out / "runs").iterdir()) == before  # nothing run, nothing mixed
+    assert pd.read_parquet(out / "design.parquet").equals(old)
+
+    analysed = CliRunner().invoke(main, ["analyse", str(out)])
+    assert analysed.exit_code == 2, analysed.output
+    assert "midpoints" in analysed.output
+
+    fresh = CliRunner().invoke(main, ["sweep", str(sweep), "-o", str(out), "-q", "-j", "1", "--overwrite"])
+    assert fresh.exit_code == 0, fresh.output
+    assert sorted(set(pd.read_parquet(out / "design.parquet")["demand.growth_per_year"])) == [0.0, 0.08]
+
+
+def test_progress_total_is_known_before_the_first_run_finishes(tmp_path) -> None:
+    sweep = _write_sweep(tmp_path, points=2)
+    out = tmp_path / "out"
+    events: list[tuple] = []
+
+    def on_start(total: int, reused: int) -> None:
+        finished = list((out / "runs").glob("p*.parquet")) if (out / "runs").is_dir() else []
+        events.append(("start", total, reused, len(finished)))
+
+    run_sweep(sweep, out, ExecutorChoice(jobs=1), on_start=on_start,
+              progress=lambda done, total: events.append(("progress", done, total)))  # fmt: skip
+    # 2 points × 2 replications × 2 contracts (responsive), told before any partition existed.
+    assert events[0] == ("start", 8, 0, 0)
+    assert [e[1] for e in events[1:]] == list(range(1, 9))
+    assert all(e[2] == 8 for e in events[1:])
+
+
+def test_time_left_from_the_first_finished_runs() -> None:
+    from fundsim.cli.sweeps import time_left_s
+
+    assert time_left_s(10.0, 0, 20, 2) is None  # nothing finished yet
+    # One of two workers done after 10 s: both are about as far, so 2 runs per 10 s; 19 left → 95 s.
+    assert time_left_s(10.0, 1, 19, 2) == pytest.approx(95.0)
+    assert time_left_s(30.0, 6, 14, 2) == pytest.approx(70.0)  # 6 runs in 30 s: 5 s a run
+    assert time_left_s(30.0, 6, 0, 2) == 0.0

@@ -174,5 +174,8 @@ def write_sweep_report(sweep_dir: Path) -> None:
     from fundsim.report import build_sweep_report
 
     html = build_sweep_report(sweep_dir)
-    message = f"Wrote {printable(html)} and {printable(sweep_dir)}/figures/ (tornado and scatter charts)."
+    message = (
+        f"Wrote {printable(html)}, {printable(sweep_dir)}/sweep.xlsx and {printable(sweep_dir)}/figures/ "
+        "(tornado charts, responses with a smoother, heat maps)."
+    )
     terminal.new_console().print(message, markup=False)

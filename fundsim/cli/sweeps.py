@@ -2,22 +2,72 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from fundsim.cli.common import (
     OVERSUBSCRIBE_HELP,
     YES_LONG_HELP,
     bounded_workers,
     check_estimate,
-    progress_bar,
     write_sweep_report,
 )
 from fundsim.exits import say
 from fundsim.report import terminal
 from fundsim.safeio import printable
+
+
+def time_left_s(elapsed_s: float, finished: int, remaining: int, workers: int) -> float | None:
+    """Seconds left, estimated from the runs finished so far in this session (``None`` before the first).
+
+    ``workers`` runs go at once, so when the first one finishes the others are about as far on:
+    the rate is taken as ``max(finished, workers)`` runs per ``elapsed_s`` until more than
+    ``workers`` have finished, then ``finished`` per ``elapsed_s``.
+    """
+    if finished <= 0 or elapsed_s <= 0:
+        return None
+    in_parallel = max(finished, min(max(workers, 1), finished + remaining))
+    return elapsed_s * remaining / in_parallel
+
+
+class TimeLeftColumn(ProgressColumn):
+    """The time left ("about 3:20 left") from the first run finished (rich's own estimate waits for two)."""
+
+    def render(self, task: Task) -> Text:
+        """The estimate, or "estimating…" until a run has finished."""
+        started = task.fields.get("run_started")
+        if started is None or task.total is None:
+            return Text("")
+        finished = int(task.completed) - int(task.fields.get("reused", 0))
+        left = time_left_s(
+            time.monotonic() - started, finished, int(task.total - task.completed), int(task.fields.get("workers", 1))
+        )
+        if left is None:
+            return Text("estimating…", style="progress.remaining")
+        minutes, seconds = divmod(round(left), 60)
+        hours, minutes = divmod(minutes, 60)
+        shown = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+        return Text(f"about {shown} left", style="progress.remaining")
+
+
+def sweep_progress(quiet: bool) -> Progress:
+    """The sweep's progress bar: runs done of the total, time elapsed, and an estimate of the time left."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeLeftColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=True,
+    )
 
 
 @click.command()
@@ -64,11 +114,14 @@ def sweep(
             f"finished runs are kept in {printable(out_dir)}; rerun the same command to resume"
         )
 
-    with progress_bar(quiet) as bar:
+    workers = choice.dask_local or (choice.jobs if not choice.scheduler else 1)
+    with sweep_progress(quiet) as bar:
         task = bar.add_task(escape(f"{spec.name}: runs"), total=None)
 
         def started(total: int, reused: int) -> None:
-            bar.update(task, total=total, completed=reused)
+            # Called before any scenario is built or run: the total is shown from the start.
+            bar.update(task, total=total, completed=reused, reused=reused, workers=workers,
+                       run_started=time.monotonic())  # fmt: skip
             if reused:
                 bar.console.print(f"Resuming: {reused} of {total} runs already in {printable(out_dir)}.", markup=False)
 

@@ -30,6 +30,7 @@ SWEEP_ENTRIES = frozenset(
         "outputs.csv",
         "sensitivity.csv",
         "failures.csv",
+        "sweep.xlsx",
         "notes.json",
         "report.html",
         "figures",

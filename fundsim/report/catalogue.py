@@ -230,3 +230,22 @@ FIGURES: tuple[FigureSpec, ...] = (
         draw=lambda t, c: figures.locality_figure(frame_of(t, "localities"), c),
     ),
 )
+
+# The year-by-year figures (fundsim.report.years_figures), shown after the others when the horizon
+# has more than one contract year; ALL_FIGURES is what a report draws.
+from fundsim.report.years_figures import YEAR_FIGURES  # noqa: E402 (its specs are built from FigureSpec above)
+
+YEAR_FIGURE_SPECS: tuple[FigureSpec, ...] = tuple(FigureSpec(**spec) for spec in YEAR_FIGURES)
+ALL_FIGURES: tuple[FigureSpec, ...] = (*FIGURES, *YEAR_FIGURE_SPECS)
+
+#: Sweep parameters in words, by the scenario field's name (without its unit: the unit is read from
+#: the name's suffix by :mod:`fundsim.report.sweep_labels`). Fields not listed take the first
+#: sentence of their description in the scenario schema.
+PARAMETER_NAMES: dict[str, str] = {
+    "growth_per_year": "demand growth",
+    "referral_rate_per_1000_per_year": "referral rate",
+    "fte": "staff in post",
+    "unpaid_overtime_share": "share of overtime worked unpaid",
+    "annual_value_gbp": "contract value in year 1",
+    "price_gbp": "price per contact in year 1",
+}

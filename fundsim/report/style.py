@@ -130,3 +130,20 @@ def by_unit(value: float, unit: str) -> str:
 def unit_text(unit: str) -> str:
     """A measure unit as people read it (``GBP per year`` → ``£ per year``)."""
     return unit.replace("GBP", "£")
+
+
+def share(value_share: float, decimals: int = 0) -> str:
+    """A share given as a fraction, as a percentage (``0.045`` → ``4.5%`` with one decimal)."""
+    if not _finite(value_share):
+        return "–"
+    return percent(float(value_share) * 100, decimals)
+
+
+def axis_number(value: float) -> str:
+    """A number for an axis tick in full, never with a ``1e7`` offset: ``18,000,000``, ``0.045``, ``56``."""
+    if not _finite(value):
+        return "–"
+    v = float(value)
+    if abs(v) >= 1000 or v == int(v):
+        return count(v)
+    return _unsigned_zero(f"{v:.3g}")

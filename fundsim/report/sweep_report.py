@@ -15,7 +15,10 @@ import pandas as pd
 from fundsim.errors import FundsimError
 from fundsim.report.export import render, write_figures, write_text
 from fundsim.report.html import environment, svg_data_uri, svg_size_px
-from fundsim.report.sensitivity import INDEX_LABELS, MAIN_INDEX, scatter_figure, tornado_figure
+from fundsim.report.sensitivity import INDEX_LABELS, MAIN_INDEX
+from fundsim.report.sweep_figures import heatmap_figure, influential_pair, readable_tornado, response_figure
+from fundsim.report.sweep_labels import output_label, parameter_label
+from fundsim.report.sweep_workbook import write_sweep_workbook
 from fundsim.safeio import open_regular, printable, read_csv, read_parquet
 from fundsim.sweep.store import changed_summary_files, read_manifest
 from fundsim.version import __version__
@@ -31,6 +34,37 @@ CAPTIONS = {
     "whiskers: 95% Fisher-z intervals. Blue: the output rises with the parameter; orange: it falls. An interval "
     "that crosses 0 means no detectable monotone effect at this sample size.",
 }
+
+
+RESPONSE_CAPTION = (
+    "One dot per point of the design (the mean over its replications). The orange line is a smoother: "
+    "with a dozen or fewer distinct values of the parameter, the mean at each value with its 95% interval; "
+    "otherwise a local-linear fit (tricube weights on the nearest 40% of the points) with its 95% band for "
+    "noise. A curve that falls then rises is a U-shape that a rank correlation cannot show."
+)
+HEATMAP_CAPTION = (
+    "Each cell is the mean of the output over the points in it: at each pair of levels for a grid (averaged "
+    "over any other parameters), in quantile bins of the two most influential parameters for a sampled design. "
+    "Empty cells had no points."
+)
+
+
+#: Fewest points with results for the binned heat map of a sampled design (2 × 2 bins of 3).
+HEATMAP_MIN_POINTS = 12
+
+
+def is_grid_pair(manifest: dict, parameters: list[str]) -> bool:
+    """Whether the sweep is a grid over exactly two parameters (its heat map is the grid itself)."""
+    return manifest.get("design") == "grid" and len(parameters) == 2
+
+
+def heatmap_pair(manifest: dict, sens: pd.DataFrame, output: str, parameters: list[str]) -> tuple[str, str] | None:
+    """The two parameters of the heat map: a two-parameter grid's own, else the two most influential."""
+    if len(parameters) < 2:
+        return None
+    if is_grid_pair(manifest, parameters):
+        return parameters[0], parameters[1]
+    return influential_pair(sens, output, parameters)
 
 
 def _fmt(value: float) -> str:
@@ -117,8 +151,10 @@ def _build(
     parameters = [c for c in design.columns if c != "point"]
     labels = [c for c in outputs.columns if c not in design.columns]
     rendered, views = [], []
+    min_points = 1 if is_grid_pair(manifest, parameters) else HEATMAP_MIN_POINTS
     for k, label in enumerate(labels):
         rows = sens[sens["output"] == label]
+        words = output_label(label).text
         figures = []
         table_rows, indices = [], []
         if not rows.empty:
@@ -130,19 +166,24 @@ def _build(
                     r = group[group["index"] == index].iloc[0]
                     ci = "" if r["ci_low"] != r["ci_low"] else f" ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
                     cells.append(_fmt(r["value"]) + ci)
-                table_rows.append({"parameter": parameter, "cells": cells})
-            fig = render(f"tornado-{k + 1}", tornado_figure(sens, label))
+                table_rows.append({"parameter": parameter_label(str(parameter)).text, "cells": cells})
+            fig = render(f"tornado-{k + 1}", readable_tornado(sens, label))
             rendered.append(fig)
-            figures.append((fig, f"Which parameters matter for {label}: {INDEX_LABELS[MAIN_INDEX[method]]}",
+            figures.append((fig, f"Which parameters matter for {words}: {INDEX_LABELS[MAIN_INDEX[method]]}",
                             CAPTIONS[method]))  # fmt: skip
-        fig = render(f"scatter-{k + 1}", scatter_figure(outputs, parameters, label))
+        words = output_label(label).text
+        fig = render(f"scatter-{k + 1}", response_figure(outputs, parameters, label))
         rendered.append(fig)
-        figures.append((fig, f"{label} against each parameter",
-                        "One dot per point of the design (the mean over its replications). A clear slope or step "
-                        "shows an influential parameter; a flat cloud an unimportant one."))  # fmt: skip
+        figures.append((fig, f"{words}, against each parameter", RESPONSE_CAPTION))
+        pair = heatmap_pair(manifest, sens, label, parameters)
+        if pair is not None and outputs[label].notna().sum() >= min_points:
+            fig = render(f"heatmap-{k + 1}", heatmap_figure(outputs, pair, label))
+            rendered.append(fig)
+            names = " and ".join(parameter_label(p).text for p in pair)
+            figures.append((fig, f"{words}, over {names}", HEATMAP_CAPTION))
         views.append(
             {
-                "label": label,
+                "label": words,
                 "indices": indices,
                 "rows": table_rows,
                 "figures": [
@@ -159,6 +200,7 @@ def _build(
             }
         )
     write_figures(out_dir / "figures", rendered)
+    write_sweep_workbook(out_dir, manifest, design, outputs, sens, failures)
     distributions = {
         spec["path"]: " ".join(f"{k} {v}" for k, v in spec.items() if k != "path")
         for spec in manifest.get("parameters", [])
@@ -175,7 +217,7 @@ def _build(
         "notes": _notes(out_dir, manifest),
         "parameters": [
             {
-                "path": p,
+                "path": f"{parameter_label(p).text} ({p})",
                 "distribution": distributions.get(p, "see the sweep file"),
                 "low": _fmt(float(design[p].min())) if pd.api.types.is_numeric_dtype(design[p]) else "–",
                 "high": _fmt(float(design[p].max())) if pd.api.types.is_numeric_dtype(design[p]) else "–",

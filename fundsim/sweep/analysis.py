@@ -123,8 +123,9 @@ def prcc_indices(spec: SweepSpec, design: pd.DataFrame, y: np.ndarray) -> pd.Dat
     columns = []
     for p in spec.parameters:
         col = design[p.path]
-        if p.values is not None:
-            col = col.map({v: i for i, v in enumerate(p.values)})
+        order = p.values if p.values is not None else p.levels
+        if order is not None and (p.values is not None or not pd.api.types.is_numeric_dtype(col)):
+            col = col.map({v: i for i, v in enumerate(order)})
         columns.append(col.to_numpy(dtype=float))
     r, lo, hi = prcc(np.column_stack(columns), np.asarray(y, dtype=float))
     return pd.DataFrame(

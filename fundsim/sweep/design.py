@@ -1,9 +1,10 @@
 """Designs: where in parameter space a sweep runs.
 
 Every design first places points in the unit hypercube, then maps each coordinate through its
-parameter's inverse distribution function, so every design serves every distribution:
+parameter's inverse distribution function, so every design serves every distribution (a grid's explicit
+``levels:`` are taken as they are):
 
-- ``grid``: ``points`` evenly spaced levels per parameter (cell midpoints), all combinations;
+- ``grid``: levels per parameter, all combinations (:func:`grid_levels` says exactly where);
 - ``lhs``: a Latin hypercube of ``points`` points (``scipy.stats.qmc.LatinHypercube``, seeded);
 - ``sobol``: Saltelli's scheme for Sobol indices (``SALib.sample.sobol``, first and total order),
   ``points × (D + 2)`` points;
@@ -33,12 +34,47 @@ def salib_problem(spec: SweepSpec) -> dict:
     }
 
 
+def grid_unit_levels(parameter: Parameter, points: int, placement: str = "endpoints") -> np.ndarray:
+    """Where a grid puts ``parameter``'s levels on its unit (quantile) scale.
+
+    - ``endpoints`` (the default) on a bounded distribution (uniform, triangular): ``points``
+      evenly spaced quantiles ``i / (points − 1)``, so the lowest and highest values are run
+      (uniform [0, 0.09], 3 levels: 0, 0.045, 0.09);
+    - ``endpoints`` on a ``values`` list: each value once, in order;
+    - ``midpoints``, and any unbounded distribution (normal, lognormal, whose ends are infinite):
+      the centres ``(i + ½) / points`` of ``points`` equal cells (uniform [0, 0.09], 3 levels:
+      0.015, 0.045, 0.075).
+    """
+    if placement == "endpoints" and parameter.values is not None:
+        k = len(parameter.values)
+        return (np.arange(k) + 0.5) / k  # the centre of each value's cell: exactly that value
+    if placement == "endpoints" and parameter.bounded:
+        return np.linspace(0.0, 1.0, points)
+    return (np.arange(points) + 0.5) / points
+
+
+def grid_levels(spec: SweepSpec) -> list[list]:
+    """Each parameter's grid levels as values (explicit ``levels:`` as given)."""
+    out = []
+    for parameter in spec.parameters:
+        if parameter.levels is not None:
+            out.append(list(parameter.levels))
+            continue
+        unit = grid_unit_levels(parameter, spec.points, spec.grid_placement)
+        values = to_value(parameter, unit, exact_ends=spec.grid_placement == "endpoints")
+        out.append(list(values))
+    return out
+
+
 def unit_design(spec: SweepSpec) -> np.ndarray:
-    """The design's points in the unit hypercube, shape (n_points, n_parameters)."""
+    """The design's points in the unit hypercube, shape (n_points, n_parameters).
+
+    Not for grids with explicit ``levels:`` (they have no unit scale); :func:`design_table` handles grids.
+    """
     d = len(spec.parameters)
     if spec.design == "grid":
-        levels = (np.arange(spec.points) + 0.5) / spec.points
-        return np.array(list(itertools.product(levels, repeat=d)), dtype=float)
+        axes = [grid_unit_levels(p, spec.points, spec.grid_placement) for p in spec.parameters]
+        return np.array(list(itertools.product(*axes)), dtype=float).reshape(-1, d)
     if spec.design == "lhs":
         from scipy.stats import qmc
 
@@ -52,9 +88,12 @@ def unit_design(spec: SweepSpec) -> np.ndarray:
     return morris.sample(salib_problem(spec), spec.points, num_levels=spec.morris_levels, seed=spec.seed)
 
 
-def to_value(parameter: Parameter, u: np.ndarray) -> np.ndarray | list:
+def to_value(parameter: Parameter, u: np.ndarray, *, exact_ends: bool = False) -> np.ndarray | list:
     """Map unit coordinates ``u`` to the parameter's values (its inverse distribution function)."""
-    u = np.clip(np.asarray(u, dtype=float), _EPS, 1.0 - _EPS)
+    # A grid's ends are a bounded range's very ends (``exact_ends``); the sampling designs keep
+    # their coordinates 1e-12 inside (0, 1), as they always have, so their designs do not change.
+    eps = 0.0 if exact_ends and parameter.bounded else _EPS
+    u = np.clip(np.asarray(u, dtype=float), eps, 1.0 - eps)
     # Exactly one distribution is given (Parameter checks it), in the order of Parameter.kind.
     bounds = parameter.uniform or parameter.range
     if bounds is not None:
@@ -69,12 +108,21 @@ def to_value(parameter: Parameter, u: np.ndarray) -> np.ndarray | list:
     if parameter.lognormal is not None:
         median, sigma = parameter.lognormal
         return stats.lognorm.ppf(u, sigma, scale=median)
+    if parameter.levels is not None:
+        raise ValueError(f"{parameter.path}: explicit levels have no distribution to sample (grid designs only)")
     values = parameter.values or []
     return [values[i] for i in np.minimum((u * len(values)).astype(int), len(values) - 1)]
 
 
 def design_table(spec: SweepSpec) -> pd.DataFrame:
     """One row per point: ``point`` and every parameter's value (columns named by path)."""
+    if spec.design == "grid":
+        rows = list(itertools.product(*grid_levels(spec)))
+        table = pd.DataFrame({"point": np.arange(len(rows), dtype=np.int64)})
+        for j, parameter in enumerate(spec.parameters):
+            column = [row[j] for row in rows]
+            table[parameter.path] = column if parameter.values or parameter.levels else np.asarray(column, float)
+        return table
     unit = unit_design(spec)
     table = pd.DataFrame({"point": np.arange(len(unit), dtype=np.int64)})
     for j, parameter in enumerate(spec.parameters):

@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -22,7 +24,7 @@ from fundsim.errors import Problem, ScenarioError
 from fundsim.experiment.compare import configured_contracts
 from fundsim.experiment.preflight import check_sweep_dir
 from fundsim.experiment.runner import MEASURES
-from fundsim.safeio import printable
+from fundsim.safeio import printable, read_parquet
 from fundsim.scenario.loader import decode_source, load_model_text, read_source
 from fundsim.scenario.models import Scenario
 from fundsim.sweep import analysis, executors, store
@@ -200,8 +202,9 @@ def run_sweep(
     (:func:`fundsim.experiment.preflight.check_sweep_dir`, :func:`fundsim.sweep.store.resume_state`),
     the runs already saved are checked (damaged ones are set aside and run again; ``warn`` is
     told of each), and ``before_running(plan, runs_to_do)`` is called, which may refuse by raising
-    (the command line's estimate). ``on_start(total, already_done)`` is called once the plan is
-    known; ``progress(done, total)`` after every finished task (counting those found already done).
+    (the command line's estimate). ``on_start(total, already_done)`` is called as soon as the runs
+    are counted, before any scenario is built or run; ``progress(done, total)`` after every finished
+    task (counting those found already done).
     """
     choice = choice or executors.ExecutorChoice()
     t0 = time.perf_counter()
@@ -213,6 +216,7 @@ def run_sweep(
     done: set[str] = set()
     failed: set[str] = set()
     if state == "resume":
+        check_same_design(out_dir, sweep)  # before anything in the folder is touched
         done, failed, damaged = store.scan(out_dir, measures)
         for note in damaged:
             if warn is not None:
@@ -229,11 +233,16 @@ def run_sweep(
         before_running(sweep, total - sweep.count_done(done, failed))
     keys = sweep.task_keys()
     todo_keys = [k for k in keys if not is_done(k)]
+    reused = total - len(todo_keys)
+    if on_start is not None:
+        # Before the points' scenarios are built and before any run starts: a progress bar knows
+        # its total from the start, not from the first finished run.
+        on_start(total, reused)
     sweep.validate_points({k[0] for k in todo_keys})
     todo = [SweepTask(p, r, c, cs, sweep.scenarios.get(p)) for p, r, c, cs in todo_keys]
     if state == "clear":
         store.clear(out_dir)
-    manifest = {
+    manifest: dict[str, Any] = {
         "kind": "sweep",
         "name": sweep.spec.name,
         "description": sweep.spec.description,
@@ -242,6 +251,7 @@ def run_sweep(
         "base_scenario": printable(sweep.spec.base_path(Path(sweep_file))),
         "sweep_sha256": sweep.sha256,
         "design": sweep.spec.design,
+        **({"grid_placement": sweep.spec.grid_placement} if sweep.spec.design == "grid" else {}),
         "parameters": [p.model_dump(exclude_none=True) for p in sweep.spec.parameters],
         "points": len(sweep.design),
         "replications": sweep.spec.replications,
@@ -258,10 +268,9 @@ def run_sweep(
     if state != "resume":
         store.write_json(out_dir / store.MANIFEST, manifest)
         store.write_table(out_dir / "design.parquet", sweep.design)
+    elif not (out_dir / "design.parquet").is_file():
+        store.write_table(out_dir / "design.parquet", sweep.design)  # stopped between the manifest and the design
     runs_dir = out_dir / store.RUNS
-    reused = total - len(todo)
-    if on_start is not None:
-        on_start(total, reused)
     count = reused
 
     def record_error(task: SweepTask, message: str) -> None:
@@ -351,4 +360,61 @@ def analyse(out_dir: Path) -> SweepOutcome:
         raise store.SweepFolderError(
             f"{shown}: {printable(sweep_file)} or its base scenario changed since the sweep ran; rerun it"
         )
+    check_same_design(out_dir, sweep)
     return finish(out_dir, sweep)
+
+
+def check_same_design(out_dir: Path, sweep: SweepPlan) -> None:
+    """Refuse a folder whose saved design is not the one this fundsim lays out for the sweep file.
+
+    The sweep file may be unchanged while the design is not: grids placed their levels at cell
+    midpoints before they included the ends of each range. Runs of the two must never be mixed in
+    one analysis (a point's number would name other parameter values), so this raises
+    :class:`~fundsim.sweep.store.SweepFolderError` saying what changed and what to do.
+    """
+    shown = printable(out_dir)
+    path = out_dir / "design.parquet"
+    if not path.is_file():
+        return  # nothing saved yet (a sweep stopped before its design was written)
+    try:
+        saved = read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds for a damaged file
+        raise store.SweepFolderError(
+            f"{printable(path)}: cannot be read ({type(exc).__name__}); rerun with --overwrite to start afresh"
+        ) from None
+    if _same_table(saved, sweep.design):
+        return
+    manifest = store.read_manifest(out_dir) or {}
+    if sweep.spec.design == "grid" and manifest.get("grid_placement", "midpoints") != sweep.spec.grid_placement:
+        old = manifest.get("grid_placement", "midpoints")
+        first = sweep.spec.parameters[0].path
+        was = ", ".join(_short(v) for v in dict.fromkeys(saved[first])) if first in saved else "?"
+        now = ", ".join(_short(v) for v in dict.fromkeys(sweep.design[first]))
+        raise store.SweepFolderError(
+            f"{shown}: its grid was laid out with levels at the {old} of each range ({first}: {was}); this "
+            f"fundsim places them at the {sweep.spec.grid_placement} ({now}). Runs of the two grids cannot be mixed. "
+            "Pass --overwrite to start afresh with the new levels, or choose another --out; to run the old levels "
+            "again, add `grid_placement: midpoints` to a copy of the sweep file and run that into a new folder"
+        )
+    raise store.SweepFolderError(
+        f"{shown}: its design.parquet is not the design this fundsim lays out for {printable(sweep.sweep_file)}; "
+        "runs of the two cannot be mixed; pass --overwrite to start afresh, or choose another --out"
+    )
+
+
+def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """The same columns and values (numbers equal to the last bit; dtypes may differ as Parquet keeps them)."""
+    if list(map(str, a.columns)) != list(map(str, b.columns)) or len(a) != len(b):
+        return False
+    for column in a.columns:
+        x, y = a[column], b[column]
+        if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+            if not np.array_equal(x.to_numpy(dtype=float), y.to_numpy(dtype=float), equal_nan=True):
+                return False
+        elif [str(v) for v in x] != [str(v) for v in y]:
+            return False
+    return True
+
+
+def _short(value: object) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else printable(str(value))

@@ -6,6 +6,7 @@ DIR/design.parquet            point → parameter values
 DIR/runs/p000007-r0001-block.parquet     one finished (point, replication, contract)
 DIR/runs/p000012-r0000-all.error.json    a task that failed, with its error
 DIR/results.parquet|csv, outputs.csv, sensitivity.csv, failures.csv, figures/   (at the end)
+DIR/report.html, sweep.xlsx   (the report: figures and the workbook of design, outputs, indices)
 ```
 
 Every file is written to a temporary name in the same folder and renamed into place, so a
@@ -38,6 +39,9 @@ from fundsim.version import __version__
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
+#: The sweep's workbook (design, outputs, indices), written with its report and listed in the
+#: manifest's ``files`` so that ``--overwrite`` knows it as the sweep's own.
+WORKBOOK = "sweep.xlsx"
 #: Suffix given to a partition found damaged (kept for inspection, never read again).
 DAMAGED = ".damaged"
 #: A partition's name: point, replication and contract (``all``: every contract, passive policy).
@@ -155,7 +159,7 @@ def _clear(out_dir: Path) -> None:
     """Remove a sweep's own files from ``out_dir`` (only what a sweep writes)."""
     for name in sorted(SWEEP_FOLDERS):
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    for name in sorted(SWEEP_ENTRIES - SWEEP_FOLDERS):
+    for name in sorted((SWEEP_ENTRIES | {WORKBOOK}) - SWEEP_FOLDERS):
         (out_dir / name).unlink(missing_ok=True)
     # Last: until it goes, the folder is still recognisably a sweep's.
     (out_dir / MANIFEST).unlink(missing_ok=True)
