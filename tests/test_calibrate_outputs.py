@@ -64,7 +64,25 @@ def test_check_files(calibrated: tuple[Path, Path]) -> None:
     assert table["held_out"].sum() == 2 * 5
     for measure in set(table["measure"]):
         assert (check / f"check-{measure}.png").stat().st_size > 1000
-    assert (check / "check.xlsx").exists()
+        assert (check / f"check-{measure}.svg").exists()
+    # The page: one figure per measure and the coverage table.
+    page = (check / "check.html").read_text()
+    assert page.count("<img ") == 5
+    assert "predictive interval" in page
+    # Coverage: a row per measure and one for all; 3 replications give the extremes, stated as (3 + 1 − 2)/4.
+    coverage = pd.read_csv(check / "coverage.csv")
+    assert list(coverage["measure"]) == [*dict.fromkeys(table["measure"]), "all"]
+    assert (coverage["share_expected"] == 0.5).all()
+    held = table[table["held_out"] & table["side"].isin(["within", "above", "below"])]
+    assert coverage["months_compared"].iloc[-1] == len(held)
+    assert coverage["months_within"].iloc[-1] == (held["side"] == "within").sum()
+    # The workbook stores numbers as numbers.
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(check / "check.xlsx")["check"]
+    header = [c.value for c in sheet[1]]
+    col = header.index("sim_high") + 1
+    assert all(isinstance(sheet.cell(row=r, column=col).value, float | int) for r in range(2, 8))
 
 
 def test_no_output_holds_person_ids_or_contact_dates(calibrated: tuple[Path, Path]) -> None:

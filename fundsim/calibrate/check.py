@@ -9,30 +9,45 @@ observed monthly measures beside the simulated ones:
 * caseload at the month's end (referrals visited and not yet discharged);
 * mean wait from referral to the first visit, of first visits in the month.
 
-The simulation interval is a 95% prediction interval for one more replication, mean ± t(R−1) ×
-sd × √(1 + 1/R) over the R replications (floored at 0): a few replications give an honest interval
-where their bare range would be too narrow. It holds the simulation's randomness, not the fitted
-parameters' uncertainty. A held-out month is *within* when the observed value lies in it.
-Observed counts pass the small-number rule.
+The band is a predictive interval for one month's observed value, taken from the spread of single
+replications' monthly values (order statistics: with R replications the k-th smallest to k-th
+largest hold one more draw with probability (R + 1 − 2k)/(R + 1); 39 replications give 95%), not
+a confidence interval of the simulated mean, which is far narrower than one month's noise. It
+holds the simulation's randomness, not the fitted parameters' uncertainty. A held-out month is
+*within* when the observed value lies in it; :func:`coverage_table` sets the share within beside
+the share expected, with an exact binomial interval. Observed counts pass the small-number rule.
+The report (page, workbook, CSVs, figures) is drawn by :mod:`fundsim.report.calibration_check`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import pandas as pd
 import yaml
-from matplotlib.figure import Figure
-from scipy.stats import t as t_dist
+from scipy.stats import binomtest
 
 from fundsim.calibrate.api import render
 from fundsim.calibrate.episodes import visits_of
 from fundsim.calibrate.fit import fit_scenario
 from fundsim.calibrate.read import Extract
-from fundsim.calibrate.suppress import suppress_count
+from fundsim.calibrate.suppress import enough, suppress_count
+
+#: Replications simulated by default: 39 gives a 95% predictive interval from the extremes (38/40).
+DEFAULT_REPLICATIONS = 39
+#: Nominal coverage sought for the predictive interval.
+LEVEL = 0.95
+
+#: Unit of each measure (as the report formats it).
+UNITS = {
+    "referrals": "referrals",
+    "contacts": "contacts",
+    "contact_hours": "hours",
+    "caseload_end": "people",
+    "wait_mean_days": "days",
+}
 
 #: Measures compared: (column, label, is a count of people or events).
 MEASURES = (
@@ -46,15 +61,16 @@ MEASURES = (
 
 @dataclass
 class CheckResult:
-    """The comparison table and the files written."""
+    """The comparison table, the coverage per measure and the files written."""
 
     table: pd.DataFrame
+    coverage: pd.DataFrame
     files: list[Path]
 
     @property
     def held_out_within_share(self) -> float:
         """Share of (held-out month, measure) pairs whose observed value lies in the simulation interval."""
-        held = self.table[self.table["held_out"] & self.table["observed"].notna()]
+        held = self.table[self.table["held_out"] & self.table["side"].isin(["within", "above", "below"])]
         return float(held["within"].mean()) if len(held) else float("nan")
 
 
@@ -106,92 +122,162 @@ def simulated_monthly(scenario_text: str, replications: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def predictive_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """Distribution-free predictive interval for one more replication from ``values`` (one per replication).
+
+    For R exchangeable replications and one more (the observed month, if the model is right), the
+    new value lies between the k-th smallest and the k-th largest of the R with probability
+    (R + 1 − 2k)/(R + 1) (order statistics; ties only raise it). k is the largest whole number with
+    that probability at least ``level`` (at least 1). Returns (low, high, nominal coverage).
+    """
+    x = np.sort(np.asarray(values, dtype=float)[np.isfinite(values)])
+    r = len(x)
+    if r < 2:
+        return float("nan"), float("nan"), float("nan")
+    k = max(1, int(np.floor((1 - level) / 2 * (r + 1))))
+    return float(x[k - 1]), float(x[r - k]), (r + 1 - 2 * k) / (r + 1)
+
+
+def coverage_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per measure (and all together): held-out months within the interval, expected share, binomial interval.
+
+    The 95% interval of the share is Clopper–Pearson's (exact binomial). A measure is *consistent*
+    when its interval holds the expected share. Months of one measure are treated as independent
+    (they are not quite: a caseload carries over), so the interval is somewhat too narrow.
+    """
+    held = table[table["held_out"] & table["side"].isin(["within", "above", "below"])]
+    rows = []
+    groups = [(str(m), str(g["label"].iloc[0]), g) for m, g in held.groupby("measure", sort=False)]
+    groups.append(("all", "All measures", held))
+    for measure, label, g in groups:
+        n = len(g)
+        k = int((g["side"] == "within").sum())
+        expected = float(g["expected_share"].mean()) if n else float("nan")
+        if n:
+            ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+            low, high = float(ci.low), float(ci.high)
+        else:
+            low = high = float("nan")
+        rows.append(
+            {
+                "measure": measure,
+                "label": label,
+                "months_compared": n,
+                "months_within": k,
+                "months_above": int((g["side"] == "above").sum()),
+                "months_below": int((g["side"] == "below").sum()),
+                "share_within": round(k / n, 4) if n else float("nan"),
+                "share_expected": round(expected, 4),
+                "share_ci_low": round(low, 4),
+                "share_ci_high": round(high, 4),
+                "consistent": ("yes" if low <= expected <= high else "no") if n else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def compare(observed: pd.DataFrame, sim: pd.DataFrame, months: list[pd.Timestamp], holdout_months: int) -> pd.DataFrame:
+    """One row per measure and month: observed (small-number rule applied) beside the simulated interval."""
+    held = set(months[len(months) - holdout_months :])
+    rows = []
+    for column, label, is_count in MEASURES:
+        by_month = {m: g[column].to_numpy(dtype=float) for m, g in sim.groupby("month")}
+        # observed_monthly gives one row per month of ``months``, in order.
+        for month, r in zip(months, observed.itertuples(), strict=True):
+            value = float(getattr(r, column))
+            values = by_month.get(month, np.array([]))
+            finite = values[np.isfinite(values)]
+            low, high, nominal = predictive_interval(finite)
+            mean = float(finite.mean()) if len(finite) else float("nan")
+            shown = suppress_count(value) if is_count else (round(value, 1) if np.isfinite(value) else None)
+            n_contacts = float(getattr(r, "contacts"))  # noqa: B009 (itertuples rows are typed loosely)
+            if column == "contact_hours" and 0 < n_contacts and not enough(n_contacts):
+                shown = None  # hours of 1-7 contacts rest on too few individuals to be shown
+            side = ""
+            # A suppressed value is not compared either: within/above/below would bound it.
+            if shown is not None and np.isfinite(value) and np.isfinite(low):
+                side = "below" if value < low else "above" if value > high else "within"
+            rows.append(
+                {
+                    "measure": column,
+                    "label": label,
+                    "unit": UNITS[column],
+                    "month": month.date().isoformat(),
+                    "held_out": month in held,
+                    "observed": shown,
+                    "sim_mean": round(mean, 2) if np.isfinite(mean) else None,
+                    "sim_low": round(low, 2) if np.isfinite(low) else None,
+                    "sim_high": round(high, 2) if np.isfinite(high) else None,
+                    "replications": len(finite),
+                    "expected_share": round(nominal, 4) if np.isfinite(nominal) else None,
+                    "within": side == "within",
+                    "side": side,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def check_fit(
     extract: Extract,
     out_dir: Path,
     *,
     holdout_months: int = 6,
-    replications: int = 5,
+    replications: int = DEFAULT_REPLICATIONS,
     n_tiers: int = 3,
+    overwrite: bool = True,
 ) -> CheckResult:
-    """Fit without the last ``holdout_months``, simulate the whole period, compare; write CSV, PNGs and a workbook."""
+    """Fit without the last ``holdout_months``, simulate the whole period, compare; write the check's report."""
+    from fundsim.report.calibration_check import write_check_report
+
     calibration = fit_scenario(extract, name="check", n_tiers=n_tiers, holdout_months=holdout_months)
     text = render(calibration, extract.folder.name)
     months = calibration.months
     observed = observed_monthly(extract, months)
     sim = simulated_monthly(text, replications)
     sim["month"] = pd.to_datetime(sim["month"])
-    held = set(months[len(months) - holdout_months :])
-    rows = []
-    for column, label, is_count in MEASURES:
-        grouped = sim.groupby("month")[column]
-        mean, sd, n = grouped.mean(), grouped.std(ddof=1).fillna(0.0), grouped.count()
-        half = t_dist.ppf(0.975, np.maximum(n - 1, 1)) * sd * np.sqrt(1 + 1 / n)
-        stats = pd.DataFrame({"sim_mean": mean, "sim_low": np.maximum(mean - half, 0.0), "sim_high": mean + half})
-        # observed_monthly gives one row per month of ``months``, in order.
-        for month, r in zip(months, observed.itertuples(), strict=True):
-            value = getattr(r, column)
-            # stats is indexed by the groupby's months, each once, so .loc[month] is one row (a Series).
-            s = cast(pd.Series, stats.loc[month]) if month in stats.index else None
-            within = bool(s is not None and np.isfinite(value) and s["sim_low"] <= value <= s["sim_high"])
-            shown = suppress_count(value) if is_count else (round(value, 1) if np.isfinite(value) else None)
-            rows.append(
-                {
-                    "measure": column,
-                    "label": label,
-                    "month": month.date().isoformat(),
-                    "held_out": month in held,
-                    "observed": shown,
-                    "sim_mean": round(float(s["sim_mean"]), 2) if s is not None else None,
-                    "sim_low": round(float(s["sim_low"]), 2) if s is not None else None,
-                    "sim_high": round(float(s["sim_high"]), 2) if s is not None else None,
-                    "within": within,
-                }
-            )
-    table = pd.DataFrame(rows)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = [out_dir / "check.csv", out_dir / "check.xlsx", out_dir / "scenario-fit-window.yaml"]
-    from fundsim.spreadsheet import write_csv
-
-    write_csv(table, files[0])
-    with pd.ExcelWriter(files[1], engine="openpyxl") as xl:
-        table.to_excel(xl, sheet_name="check", index=False)
-    files[2].write_text(text, encoding="utf-8")
-    for column, label, _ in MEASURES:
-        path = out_dir / f"check-{column}.png"
-        _figure(table[table["measure"] == column], label, holdout_months).savefig(path, dpi=110)
-        files.append(path)
-    return CheckResult(table, files)
-
-
-def _figure(rows: pd.DataFrame, label: str, holdout_months: int) -> Figure:
-    """Observed (points) against simulated (line and 95% band) by month; held-out months shaded."""
-    fig = Figure(figsize=(8.0, 3.6), layout="constrained")
-    ax = fig.subplots()
-    months = pd.to_datetime(rows["month"])
-    ax.fill_between(
-        months,
-        rows["sim_low"].astype(float),
-        rows["sim_high"].astype(float),
-        alpha=0.2,
-        color="#1f77b4",
-        label="simulated (95% prediction interval)",
+    table = compare(observed, sim, months, holdout_months)
+    coverage = coverage_table(table)
+    level = float(np.nanmean(table["expected_share"].astype(float))) if len(table) else float("nan")
+    files = write_check_report(
+        Path(out_dir),
+        table,
+        coverage,
+        title=f"Calibration check: {extract.folder.name}",
+        intro=_intro(calibration.summary["window"], holdout_months, replications, level),
+        method=METHOD,
+        level_pct=100 * level,
+        extra_files={"scenario-fit-window.yaml": text},
+        overwrite=overwrite,
     )
-    ax.plot(months, rows["sim_mean"].astype(float), color="#1f77b4", label="simulated mean")
-    ax.plot(months, pd.to_numeric(rows["observed"], errors="coerce"), "o", color="#d62728", label="observed")
-    held = months[rows["held_out"].to_numpy()]
-    if len(held):
-        # matplotlib's stubs type axvspan's limits as float, but its unit machinery takes the dates the
-        # x axis already holds (the same as fill_between above, whose stubs say ArrayLike).
-        ax.axvspan(
-            held.min() - pd.Timedelta(days=15),  # type: ignore[arg-type]
-            held.max() + pd.Timedelta(days=15),  # type: ignore[arg-type]
-            color="#999999",
-            alpha=0.15,
-            label=f"held out ({holdout_months} months)",
-        )
-    ax.set_title(label)
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize="small", loc="best")
-    return fig
+    return CheckResult(table, coverage, files)
+
+
+def _intro(window: str, holdout_months: int, replications: int, level: float) -> list[str]:
+    return [
+        f"The extract was refitted without its last {holdout_months} whole months (fitting window {window}) and "
+        f"that scenario simulated over the whole period, {replications} replications, passive provider.",
+        f"Each band is a {100 * level:.0f}% predictive interval for one month's value: the range a single month "
+        "would fall in if the fitted model were the truth. Filled points are held-out months; the table below "
+        "says how many fell inside, against the share expected.",
+        "Observed counts pass the NHS small-number rule (1-7 suppressed, others rounded to 5); means rest on 8 or "
+        "more first visits.",
+    ]
+
+
+#: The method, as the page states it.
+METHOD = (
+    "Each measure is computed the same way from the extract and from each simulated replication: referrals "
+    "received in the month; attended face-to-face contacts and their clinical hours; referrals visited and not "
+    "yet discharged at the month's end; the mean wait from referral to first visit of first visits in the month.",
+    "The interval is distribution-free: with R replications, one more value (the observed month, if the model is "
+    "right) lies between the k-th smallest and the k-th largest of them with probability (R + 1 - 2k)/(R + 1). "
+    "It is the spread of single replications' monthly values, not the confidence interval of their mean, so it "
+    "holds a month's Poisson noise and the variation of the care each patient needs.",
+    "It holds the simulation's randomness only, not the uncertainty of the fitted parameters: a model that is "
+    "right but fitted on few referrals covers less than the expected share.",
+    "The share within is compared with the expected share by an exact binomial (Clopper-Pearson) 95% interval; "
+    "months of one measure are not independent (caseload carries over), so that interval is somewhat narrow.",
+    "The simulated service starts empty and is warmed up before the first month (the scenario's warmup_days): "
+    "the open lists the extract gives are at its end, not at the start of the fitting window, so early months' "
+    "caseload can be low.",
+)

@@ -1,4 +1,4 @@
-"""The ``fundsim calibrate`` and ``fundsim synth-extract`` commands (registered on the ``main`` group in cli.py).
+"""The ``fundsim calibrate`` and ``fundsim synth-extract`` commands (on the ``main`` group of ``fundsim.cli``).
 
 Thin, as every fundsim command: parse, call :mod:`fundsim.calibrate`, print. Problems with the
 extract are warnings on standard error naming file, line and column (never a value from the file);
@@ -34,7 +34,12 @@ SHOWN_PROBLEMS = 20
     "--holdout-months", type=click.IntRange(1, 60), default=6, show_default=True, help="Months held out by --check."
 )
 @click.option(
-    "-r", "--replications", type=click.IntRange(2, 1000), default=5, show_default=True, help="Simulations in --check."
+    "-r",
+    "--replications",
+    type=click.IntRange(2, 1000),
+    default=39,  # check.DEFAULT_REPLICATIONS: the extremes of 39 are a 95% predictive interval
+    show_default=True,
+    help="Simulations in --check.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def calibrate(
@@ -76,13 +81,27 @@ def calibrate(
         from fundsim.calibrate.check import check_fit
 
         out_dir = companion(out_file, "-check")
-        checked = check_fit(extract, out_dir, holdout_months=holdout_months, replications=replications, n_tiers=n_tiers)
+        checked = check_fit(
+            extract,
+            out_dir,
+            holdout_months=holdout_months,
+            replications=replications,
+            n_tiers=n_tiers,
+            overwrite=overwrite,
+        )
         say(
-            f"Check: observed within the simulation's 95% interval in {checked.held_out_within_share:.0%} of held-out "
-            f"month-measures ({holdout_months} months held out, {replications} replications); "
-            f"wrote {printable(out_dir)}/",
+            f"Check ({holdout_months} months held out, {replications} replications): held-out months inside the "
+            "simulation's predictive interval, against the share expected if the model were right:",
             err=False,
         )
+        for row in checked.coverage.itertuples():
+            say(
+                f"  {row.label}: {row.months_within} of {row.months_compared} "
+                f"({row.share_within:.0%}, 95% CI {row.share_ci_low:.0%}-{row.share_ci_high:.0%}; "
+                f"expected {row.share_expected:.0%}; {row.months_above} above, {row.months_below} below)",
+                err=False,
+            )
+        say(f"Wrote {printable(out_dir)}/ (check.html, check.xlsx, check.csv, coverage.csv, figures)", err=False)
 
 
 def _print_problems(extract: Extract) -> None:

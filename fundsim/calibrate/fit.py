@@ -487,7 +487,8 @@ def initial_state(extract: Extract, mixture: MixtureFit, et: Any, tier_names: li
     disch = refs["ServDischDate"] if "ServDischDate" in refs else pd.Series(pd.NaT, index=refs.index)
     open_ = refs[(refs["ReferralRequestReceivedDate"] <= last) & (disch.isna() | (disch > last))]
     c = extract["contacts"]
-    seen_ids = set(c.loc[c["CareContDate"] <= last, "ServiceRequestId"])
+    # Distinct ids only: a referral has many contacts, and isin's cost grows with the values it is given.
+    seen_ids = c.loc[c["CareContDate"] <= last, "ServiceRequestId"].unique()
     seen = open_["ServiceRequestId"].isin(seen_ids).to_numpy()
     mix = np.array([t.share.value for t in mixture.tiers])
     post = pd.DataFrame(mixture.posterior, columns=tier_names)
