@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from fundsim.scenario.fields import Model, Probability, Weight
+from fundsim.scenario.fields import Model, Name, Probability, Weight
 from fundsim.scenario.service_models import DurationMinutes
 
 #: Calls per 100,000 people a month in England (73,455 in October 2023 over ~57 million people).
@@ -82,6 +82,11 @@ class UrgentResponse(Model):
     responders_per_locality: int = Field(
         2, ge=1, le=1000, description="Responders on duty at once in each locality during service hours."
     )
+    responder_grades: list[Name] | None = Field(
+        None,
+        description="shared staffing: the grades responders are drawn from (default: those allowed for the most "
+        "complex tier).",
+    )
     shared_cap_share: Probability = Field(
         0.25,
         description="shared staffing: most of a locality's rostered core minutes a day that UCR may take.",
@@ -110,6 +115,11 @@ class UrgentResponse(Model):
                 "a late response cannot be safer than a timely one"
             )
         return self
+
+    @property
+    def service_hours_per_day(self) -> int:
+        """Hours of the day in which calls can arrive (the responders' rota, for a dedicated team's cost)."""
+        return sum(1 for w in self.hour_profile if w > 0)
 
     def calls_per_hour(self, population: int) -> tuple[float, ...]:
         """Expected calls in each hour of the day for ``population`` people (a month is 365.25 / 12 days)."""

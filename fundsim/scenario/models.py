@@ -18,6 +18,7 @@ from pydantic import Field, create_model, model_validator
 
 from fundsim.contracts import REGISTRY, on_change
 from fundsim.contracts.base import ContractConfig, ContractContext
+from fundsim.scenario.addon_models import AddOns
 from fundsim.scenario.analysis_models import Price, RiskView, Valuation
 from fundsim.scenario.fields import (
     MAX_STAY_DAYS,
@@ -165,6 +166,10 @@ class Scenario(Model):
     valuation: Valuation | None = Field(
         None, description="Optional prices for what patients carry (waits, declines, deferrals, missed and cut visits)."
     )
+    addons: AddOns | None = Field(
+        None,
+        description="Optional hospital-avoidance services on top of the core (a 2-hour urgent community response).",
+    )
     initial_state: InitialState | None = Field(
         None,
         description="Optional caseload and waiting list on the first day (aggregate counts per locality); "
@@ -210,6 +215,7 @@ class Scenario(Model):
             _check_mix({name: float(s) for name, s in zip(names, given, strict=True)}, "localities staff_share")
         self._check_contracts()
         self._check_initial_state()
+        self._check_addons()
         if getattr(self.contracts, self.contract, None) is None:
             configured = [k for k, v in self.contracts if v is not None]
             raise ValueError(f"contract '{self.contract}' is not configured under contracts; configured: {configured}")
@@ -284,6 +290,18 @@ class Scenario(Model):
                         f"'{tier.name}' caps an episode at {tier.visits.maximum} (visits.maximum); people on the "
                         "caseload have at least one visit to come"
                     )
+
+    def _check_addons(self) -> None:
+        """An add-on's responders are drawn from grades that exist."""
+        ucr = self.addons.urgent_response if self.addons is not None else None
+        if ucr is None or ucr.responder_grades is None:
+            return
+        grades = [g.name for g in self.workforce.grades]
+        unknown = [g for g in ucr.responder_grades if g not in grades]
+        if unknown:
+            raise ValueError(
+                f"addons.urgent_response.responder_grades names unknown grade(s) {unknown}; grades are {grades}"
+            )
 
     def _check_contracts(self) -> None:
         """Each configured contract's checks against this scenario (``ContractType.check_scenario``).

@@ -57,6 +57,17 @@ class Accounts:
         self._bounds = calendar.month_start_day.astype(float)
         self._bounds_list = self._bounds.tolist()
         self._band_edges_days = np.array(WAIT_BANDS_WEEKS[1:], dtype=float) * 7.0
+        #: Summed metrics of optional parts of the model (an add-on service), ledger columns only when present.
+        self.extra_metrics: tuple[str, ...] = ()
+
+    def add_metrics(self, names: tuple[str, ...]) -> None:
+        """Sum ``names`` too, as ledger columns of their own (an add-on's, present only when configured)."""
+        shape = (self.n_localities, self.calendar.n_months)
+        for name in names:
+            if name in self.sums:
+                raise ValueError(f"ledger metric {name!r} is already kept")
+            self.sums[name] = np.zeros(shape)
+        self.extra_metrics += names
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
 from fundsim.sim.referrals import ReferralBlock, Referrals
 from fundsim.sim.roster import build_roster
 from fundsim.sim.streams import RandomStreams
+from fundsim.sim.urgent_response import UrgentResponseService
 from fundsim.sim.visit_buffer import VisitBuffer
 from fundsim.sim.work import Assessments, FollowUpVisits, WorkSource
 
@@ -106,6 +107,22 @@ class ServiceModel:
         self.work_sources: list[WorkSource] = [Assessments(self), FollowUpVisits(self)]
         self.admissions = Admissions(self)
         self.last_allocation: Allocation | None = None
+        ucr = scenario.addons.urgent_response if scenario.addons is not None else None
+        # A 2-hour urgent response beside the core (fundsim.sim.urgent_response): its calls run once, here.
+        self.urgent = (
+            None
+            if ucr is None
+            else UrgentResponseService(
+                ucr,
+                [loc.population for loc in scenario.localities],
+                calendar.n_days,
+                streams,
+                self.accounts,
+                [grade_index[g] for g in (ucr.responder_grades or tiers[-1].allowed_grades)],
+                scenario.hospital,
+                self.pay_index,
+            )
+        )
         if scenario.initial_state is not None:
             # Today's caseload and waiting list at time 0, from a stream of their own (no cold start).
             seed_initial_state(self, scenario.initial_state, streams)
@@ -220,6 +237,8 @@ class ServiceModel:
         Records the allocation in :attr:`last_allocation` (the engine's invariant checks read it).
         """
         rostered = self.visit_minutes[day] * self.fte_scale  # (n_loc, n_grades)
+        if self.urgent is not None:  # a shared urgent response pulls its responders off the core's day
+            rostered = self.urgent.take_core_minutes(day, rostered)
         overtime_cap = self.overtime_minutes_cap[day] * self.fte_scale
         items = [source.collect(day, rostered) for source in self.work_sources]
         alloc = allocate_day(items, rostered, overtime_cap, self._cells)

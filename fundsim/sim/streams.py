@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 
 #: The purposes fundsim draws for. Adding one is safe; renaming one changes its numbers.
-PURPOSES = ("arrivals", "patients", "visits", "deterioration", "roster", "hospital", "initial_state")
+PURPOSES = ("arrivals", "patients", "visits", "deterioration", "roster", "hospital", "initial_state", "urgent_response")
 
 
 def purpose_key(purpose: str) -> int:

@@ -24,7 +24,10 @@ import numpy as np
 import simpy
 
 from fundsim.scenario.addon_models import HOURS_PER_DAY, UrgentResponse
+from fundsim.scenario.service_models import Hospital
+from fundsim.sim.accounts import Accounts
 from fundsim.sim.sampling import sample
+from fundsim.sim.streams import RandomStreams
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_HOUR = 60
@@ -121,3 +124,96 @@ def queue_waits(arrival_minutes: np.ndarray, busy_minutes: np.ndarray, responder
     env.process(calls())
     env.run()
     return waits
+
+
+#: The urgent response's ledger columns, present only when a scenario has one (sums by locality and month).
+UCR_METRICS = (
+    "ucr_calls",
+    "ucr_calls_reached",
+    "ucr_responder_hours",
+    "ucr_core_hours",
+    "ucr_bank_hours",
+    "ucr_staff_cost_gbp",
+    "ucr_admissions",
+    "ucr_admissions_without",
+    "ucr_bed_days",
+    "ucr_hospital_cost_gbp",
+)
+
+
+class UrgentResponseService:
+    """The urgent response beside the core service: its calls, their ledger columns, and (shared) the core's time.
+
+    The calls are run once, for the whole run, when the service is built: they depend on no core
+    state. A *dedicated* team costs its responders' rota and leaves the core untouched. A *shared*
+    one takes its responders' minutes out of the core team's rostered time each day (from the
+    responder grades, in proportion to their rostered minutes), up to ``shared_cap_share`` of those
+    grades' time in the locality; minutes beyond the cap are worked by bank staff at the responder
+    rate. The core's allocation then places fewer items, and the visits that do not fit are
+    deferred as any other.
+    """
+
+    def __init__(
+        self,
+        spec: UrgentResponse,
+        populations: list[int],
+        n_days: int,
+        streams: RandomStreams,
+        accounts: Accounts,
+        responder_grades: list[int],
+        hospital: Hospital,
+        pay_index: np.ndarray,
+    ) -> None:
+        self.spec = spec
+        self.accounts = accounts
+        self.responder_grades = responder_grades
+        self.pay_index = pay_index
+        accounts.add_metrics(UCR_METRICS)
+        n_loc = len(populations)
+        calls = [
+            simulate_calls(spec, people, n_days, spec.responders_per_locality, streams.stream("urgent_response", i))
+            for i, people in enumerate(populations)
+        ]
+        self.calls = calls
+        #: Responder minutes each day in each locality: (n_days, n_localities).
+        self.minutes = np.stack([c.minutes_by_day(n_days) for c in calls], axis=1) if n_loc else np.zeros((n_days, 0))
+        for i, c in enumerate(calls):
+            loc = np.full(len(c.arrival_day), i, dtype=np.int64)
+            start = c.start_day
+            accounts.add_times("ucr_calls", loc, c.arrival_day)
+            accounts.add_times("ucr_calls_reached", loc[c.reached], c.arrival_day[c.reached])
+            accounts.add_times("ucr_responder_hours", loc, start, c.responder_minutes / MINUTES_PER_HOUR)
+            accounts.add_times("ucr_admissions_without", loc[c.admitted_without], start[c.admitted_without])
+            admitted = np.flatnonzero(c.admitted)
+            # Stays from a stream of their own (entity after the localities'), so the calls' draws never move.
+            los = sample(hospital.length_of_stay_days, streams.stream("urgent_response", n_loc + i), len(admitted))
+            cost = hospital.tariff_gbp + np.maximum(0.0, los - hospital.trim_point_days) * hospital.excess_bed_day_gbp
+            accounts.add_times("ucr_admissions", loc[admitted], start[admitted])
+            accounts.add_times("ucr_bed_days", loc[admitted], start[admitted], los)
+            accounts.add_times("ucr_hospital_cost_gbp", loc[admitted], start[admitted], cost)
+        if spec.staffing == "dedicated":
+            rota_gbp = spec.responders_per_locality * spec.service_hours_per_day * spec.responder_hourly_cost_gbp
+            for day in range(n_days):
+                accounts.add_day("ucr_staff_cost_gbp", day, np.full(n_loc, rota_gbp * pay_index[day]))
+
+    def take_core_minutes(self, day: int, rostered: np.ndarray) -> np.ndarray:
+        """The core's rostered minutes (locality × grade) after a shared team's responders are pulled off."""
+        if self.spec.staffing != "shared":
+            return rostered
+        need = self.minutes[day]
+        if not need.any():
+            return rostered
+        grades = self.responder_grades
+        pool = rostered[:, grades]  # (n_loc, n_responder_grades)
+        pool_total = pool.sum(axis=1)
+        taken = np.minimum(need, self.spec.shared_cap_share * pool_total)
+        share = np.divide(taken, pool_total, out=np.zeros_like(taken), where=pool_total > 0)
+        out = rostered.copy()
+        out[:, grades] = pool * (1.0 - share[:, None])
+        bank_h = (need - taken) / MINUTES_PER_HOUR
+        self.accounts.add_day("ucr_core_hours", day, taken / MINUTES_PER_HOUR)
+        self.accounts.add_day("ucr_bank_hours", day, bank_h)
+        self.accounts.add_day(
+            "ucr_staff_cost_gbp", day, bank_h * self.spec.responder_hourly_cost_gbp * self.pay_index[day]
+        )
+        return out
