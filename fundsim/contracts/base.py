@@ -77,6 +77,18 @@ ScenarioCheck = Callable[[ConfigT, ContractContext, str], None]
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def reference_activity(delivered: np.ndarray, reference_per_year: float | None, months_per_year: float) -> np.ndarray:
+    """The "contracted" activity of a contract that buys no activity: a stated reference a month, or what was delivered.
+
+    Capitation, outcomes and year-of-care contracts pay for people or results, not contacts; the
+    over-performance measures compare delivery with ``reference_per_year`` when the scenario gives
+    one, and with delivery itself (no over-performance) when it does not.
+    """
+    if reference_per_year is None:
+        return delivered
+    return np.full(len(delivered), reference_per_year / months_per_year)
+
+
 @dataclass(frozen=True)
 class ContractType(Generic[ConfigT]):
     """Everything fundsim knows about one funding model; its module's ``CONTRACT`` and its registry entry.

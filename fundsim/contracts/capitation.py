@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
 from fundsim.contracts.kpi import YEAR_KEYS
 
 Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
@@ -143,10 +143,7 @@ def pay(periods: pd.DataFrame, config: CapitationContract, context: ContractCont
         weight = np.where(year_budget > 0, budget / year_budget, 1.0 / n_months)
     risk_share = adjustment * weight
     delivered = periods[config.activity_unit].to_numpy(dtype=float)
-    if config.reference_activity_per_year is None:
-        contracted = delivered
-    else:
-        contracted = np.full(len(periods), config.reference_activity_per_year / months)
+    contracted = reference_activity(delivered, config.reference_activity_per_year, months)
     return pd.DataFrame(
         {
             "income_gbp": np.maximum(budget + risk_share, 0.0),  # ≥ 0 already; max() absorbs rounding

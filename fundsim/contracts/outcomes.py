@@ -32,7 +32,7 @@ import pandas as pd
 from pydantic import Field
 from scipy.stats import poisson
 
-from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
 from fundsim.contracts.kpi import YEAR_KEYS, KpiTarget, annual_kpis, per_row, target_met
 
 #: Two-sided significance level of the Poisson test of observed against expected admissions.
@@ -188,10 +188,7 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
     out["floor_adjustment_gbp"] = income - total
     out.insert(0, "income_gbp", income)
     delivered = periods["contacts"].to_numpy(dtype=float)
-    if config.reference_activity_per_year is None:
-        contracted = delivered
-    else:
-        contracted = np.full(len(periods), config.reference_activity_per_year / months)
+    contracted = reference_activity(delivered, config.reference_activity_per_year, months)
     out.insert(1, "contracted_activity", contracted)
     out.insert(2, "delivered_activity", delivered)
     out["expected_admissions"] = expected_row.to_numpy(dtype=float)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
+from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
 from fundsim.contracts.kpi import YEAR_KEYS
 
 Rate = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
@@ -113,10 +113,7 @@ def pay(periods: pd.DataFrame, config: YearOfCareContract, context: ContractCont
         income += rate * growth * paid_people
         people += paid_people
     delivered = periods[config.activity_unit].to_numpy(dtype=float)
-    if config.reference_activity_per_year is None:
-        contracted = delivered
-    else:
-        contracted = np.full(len(periods), config.reference_activity_per_year / months)
+    contracted = reference_activity(delivered, config.reference_activity_per_year, months)
     return pd.DataFrame(
         {
             "income_gbp": income,
