@@ -24,6 +24,27 @@ INCIDENCE_HELP = (
 YES_LONG_HELP = "Start even when the estimate is above the limits (6 hours, or 80% of the machine's memory)."
 OVERSUBSCRIBE_HELP = "Allow more worker processes than the CPUs this process may use."
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The options ``run`` and ``compare`` share, top to bottom as ``--help`` lists them.
+_SIMULATION_OPTIONS = (
+    click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder."),
+    click.option(
+        "--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing)."
+    ),
+    click.option("--incidence/--no-incidence", default=True, show_default=True, help=INCIDENCE_HELP),
+    click.option("--yes-long", is_flag=True, help=YES_LONG_HELP),
+    click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP),
+)
+
+
+def simulation_options(command: F) -> F:
+    """Add the options every simulating command takes (as if each were written above it, in order)."""
+    for option in reversed(_SIMULATION_OPTIONS):
+        command = option(command)
+    return command
+
 
 #: What a writer returns (the files it wrote).
 Written = TypeVar("Written")

@@ -8,9 +8,6 @@ from pathlib import Path
 import click
 
 from fundsim.cli.common import (
-    INCIDENCE_HELP,
-    OVERSUBSCRIBE_HELP,
-    YES_LONG_HELP,
     bounded_workers,
     check_estimate,
     inputs,
@@ -19,6 +16,7 @@ from fundsim.cli.common import (
     print_run_warnings,
     print_sizing,
     progress_bar,
+    simulation_options,
     write_or_rescue,
     write_report,
 )
@@ -39,12 +37,7 @@ from fundsim.safeio import printable
 @click.option(
     "-j", "--jobs", type=click.IntRange(1, 1024), default=1, show_default=True, help="Replications run in parallel."
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
-@click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
-@click.option("--incidence/--no-incidence", default=True, show_default=True, help=INCIDENCE_HELP)
-@click.option("--yes-long", is_flag=True, help=YES_LONG_HELP)
-@click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
+@simulation_options
 def run(
     scenario_file: Path,
     replications: int | None,
@@ -116,12 +109,7 @@ def run(
     "--overwrite", is_flag=True, help="Replace an existing output folder (only once the new one is complete)."
 )
 @click.option("--risk/--no-risk", default=True, show_default=True, help="Run the scenario's risk_view (demand growth).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option("--report", "make_report", is_flag=True, help="Also write the HTML report into the output folder.")
-@click.option("--check", is_flag=True, help="Verify the model's invariants every simulated day (slower; for testing).")
-@click.option("--incidence/--no-incidence", default=True, show_default=True, help=INCIDENCE_HELP)
-@click.option("--yes-long", is_flag=True, help=YES_LONG_HELP)
-@click.option("--oversubscribe", is_flag=True, help=OVERSUBSCRIBE_HELP)
+@simulation_options
 def compare(
     scenario_file: Path,
     contracts: str | None,
