@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from fundsim.calibrate.episodes import build_episodes, visits_of
-from fundsim.calibrate.fit import Calibration, _name
+from fundsim.calibrate.fit import Calibration
+from fundsim.calibrate.provenance import scenario_name as _name
 from fundsim.calibrate.read import Extract
 from fundsim.calibrate.suppress import SUPPRESS_MAX, suppress_count
 from fundsim.columns import WAIT_BANDS_WEEKS
