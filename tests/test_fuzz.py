@@ -165,7 +165,11 @@ def _data_mutation(draw: st.DrawFn, data: Any) -> str:
             _set(data, path, draw(st.sampled_from(_BAD_NUMBERS)))
         else:
             value = _parent(data, path)[path[-1]]
-            scaled = value * draw(st.sampled_from(_SCALES))
+            scale = draw(st.sampled_from(_SCALES))
+            try:
+                scaled = value * scale
+            except OverflowError:  # an earlier mutation left an integer too large for a float
+                scaled = 0 if scale == 0 else (math.inf if (value > 0) == (scale > 0) else -math.inf)
             _set(data, path, int(scaled) if isinstance(value, int) and abs(scaled) < 1e18 else scaled)
     elif kind == "empty":
         containers = [p for p, v in nodes if isinstance(v, list | dict)]

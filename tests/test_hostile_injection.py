@@ -76,7 +76,7 @@ def _negative_numbers_stay_numbers(folder: Path) -> None:
 
 @pytest.fixture
 def no_figures(monkeypatch):
-    monkeypatch.setattr(report_build, "FIGURES", ())
+    monkeypatch.setattr(report_build, "ALL_FIGURES", ())
 
 
 @pytest.mark.hostile("injection")
