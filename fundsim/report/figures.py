@@ -238,9 +238,6 @@ def admissions_figure(admissions: pd.DataFrame, contracts: Sequence[str] | None 
 # The system figures live in figures_system.py; the catalogue and scripts reach every figure from here.
 from fundsim.report.figures_system import funnel_figure, locality_figure, risk_figure, spend_figure  # noqa: E402
 
-#: Names other report modules used before the helpers moved to figure_kit.py (kept while they are updated).
-_band, _contracts, _count_axis, _figure, _money_axis = band, contracts_shown, count_axis, new_figure, money_axis
-
 __all__ = [
     "WIDTH_IN",
     "activity_figure",

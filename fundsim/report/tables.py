@@ -231,9 +231,6 @@ from fundsim.report.tables_system import (  # noqa: E402
     wrong_way,
 )
 
-#: Names other report modules used before the helpers moved to table_kit.py (kept while they are updated).
-_get, _ordered, _units = get_in, in_contract_order, units_of
-
 __all__ = [
     "FUNNEL_LEVELS",
     "LEVEL",
