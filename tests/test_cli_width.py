@@ -26,6 +26,7 @@ from fundsim.experiment.incidence import MEASURES as INCIDENCE_MEASURES
 from fundsim.experiment.runner import MEASURES
 from fundsim.report import terminal
 from fundsim.report.style import by_unit, contract_label, count, percent
+from fundsim.report.sweep_labels import parameter_label
 from fundsim.scenario.models import Scenario
 
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -285,7 +286,11 @@ def test_sweep_table_fits_with_a_long_parameter_path(tmp_path: Path) -> None:
     text = _text(console)
     _assert_fits(text, 80)
     assert {"-0.812", "0.100", "-0.95 – -0.62", "-0.31 – 0.47"} <= _cells(text)
-    assert long in "".join(row[0] for row in _rows(text))  # folded over lines, never cut
+    # Parameters are shown in words (the sweep report's labels), folded over lines, never cut.
+    shown = " ".join(" ".join(row[0].split()) for row in _rows(text))
+    assert long not in shown and "workforce.unpaid_overtime_share" not in shown
+    for path in (long, "workforce.unpaid_overtime_share"):
+        assert " ".join(parameter_label(path).text.split()) in " ".join(shown.split()), path
 
 
 # --------------------------------------------------------------------------- through the command line

@@ -200,3 +200,26 @@ def test_sweep_workbook_holds_numbers_as_numbers(grid_folder) -> None:
 
     manifest = json.loads((grid_folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["files"]["sweep.xlsx"]["bytes"] == path.stat().st_size
+
+
+def test_terminal_sweep_tables_show_words_not_column_names(grid_folder) -> None:
+    """What ``fundsim sweep`` prints names outputs and parameters as the report does, never by column."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from fundsim.report import terminal
+
+    sens = pd.read_csv(grid_folder / "sensitivity.csv")
+    assert not sens.empty
+    outcome = SimpleNamespace(
+        sensitivity=sens, notes=[], failed=sens.iloc[:0], out_dir=grid_folder, ran=0, reused=0, total_tasks=0
+    )
+    buffer = io.StringIO()
+    terminal.print_sweep(outcome, None, Console(file=buffer, width=200, color_system=None))
+    text = buffer.getvalue().replace(str(grid_folder), "")
+    for raw in RAW:
+        assert raw not in text, raw
+    assert output_label("absorbed_gbp_per_year[block]").text in text
+    assert parameter_label("demand.growth_per_year").text in text

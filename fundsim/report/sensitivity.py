@@ -13,15 +13,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from fundsim.report.style import plain_text
+from fundsim.report.sweep_labels import INDEX_LABELS
 
 #: The index a tornado shows for each method (the one that ranks parameters).
 MAIN_INDEX = {"sobol": "ST", "morris": "mu_star", "prcc": "PRCC"}
-INDEX_LABELS = {
-    "ST": "total-order Sobol index ST",
-    "S1": "first-order Sobol index S1",
-    "mu_star": "Morris μ* (unit scale)",
-    "PRCC": "partial rank correlation (PRCC)",
-}
 
 
 def tornado_figure(sensitivity: pd.DataFrame, output: str) -> Figure:

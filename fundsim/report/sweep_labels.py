@@ -38,6 +38,13 @@ _SUFFIXES = (
     ("_minutes", "minutes", "count"),
     ("_hours", "hours", "count"),
 )
+#: The sensitivity indices in words (the sweep report's and the terminal's).
+INDEX_LABELS = {
+    "ST": "total-order Sobol index ST",
+    "S1": "first-order Sobol index S1",
+    "mu_star": "Morris μ* (unit scale)",
+    "PRCC": "partial rank correlation (PRCC)",
+}
 #: Plural list names and what one item is called.
 _ITEM = {"localities": "locality", "grades": "grade", "tiers": "tier", "years": "year"}
 

@@ -15,9 +15,9 @@ import pandas as pd
 from fundsim.errors import FundsimError
 from fundsim.report.export import render, write_figures, write_text
 from fundsim.report.html import environment, svg_data_uri, svg_size_px
-from fundsim.report.sensitivity import INDEX_LABELS, MAIN_INDEX
+from fundsim.report.sensitivity import MAIN_INDEX
 from fundsim.report.sweep_figures import heatmap_figure, influential_pair, readable_tornado, response_figure
-from fundsim.report.sweep_labels import output_label, parameter_label
+from fundsim.report.sweep_labels import INDEX_LABELS, output_label, parameter_label
 from fundsim.report.sweep_workbook import write_sweep_workbook
 from fundsim.safeio import open_regular, printable, read_csv, read_parquet
 from fundsim.sweep.store import changed_summary_files, read_manifest

@@ -351,20 +351,26 @@ def print_advice(console: Console, result: Any, precision: float, max_replicatio
 
 
 def print_sweep(outcome: Any, executor: str | None, console: Console | None = None) -> None:
-    """A sweep's sensitivity indices (one table per output, largest first), its notes and failures."""
+    """A sweep's sensitivity indices (one table per output, largest first), its notes and failures.
+
+    Outputs and parameters are shown in words with their units, as the sweep report labels them.
+    """
+    from fundsim.report.sweep_labels import INDEX_LABELS, output_label, parameter_label
+
     console = console or new_console()
     sens = outcome.sensitivity
     if not sens.empty:
         main_index = sens[sens["index"].isin(["ST", "mu_star", "PRCC"])]
         for output, rows in main_index.groupby("output", sort=False):
-            table = _table(escape(f"{output}: {rows['index'].iloc[0]} (95% CI)"))
+            index_name = INDEX_LABELS.get(str(rows["index"].iloc[0]), str(rows["index"].iloc[0]))
+            table = _table(escape(f"{output_label(str(output)).text}: {index_name} (95% CI)"))
             _label_column(table, "parameter")
             _number_column(table, "index")
             _number_column(table, "95% CI")
             order = rows.reindex(rows["value"].abs().sort_values(ascending=False).index)
             for row in order.itertuples():
                 ci = "–" if row.ci_low != row.ci_low else f"{row.ci_low:.2f} – {row.ci_high:.2f}"
-                table.add_row(escape(row.parameter), f"{row.value:.3f}", ci)
+                table.add_row(escape(parameter_label(str(row.parameter)).text), f"{row.value:.3f}", ci)
             console.print(table)
     for note in outcome.notes:
         console.print(f"[yellow]note:[/yellow] {escape(printable(note))}")
