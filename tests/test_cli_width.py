@@ -288,7 +288,8 @@ def test_sweep_table_fits_with_a_long_parameter_path(tmp_path: Path) -> None:
     assert {"-0.812", "0.100", "-0.95 – -0.62", "-0.31 – 0.47"} <= _cells(text)
     # Parameters are shown in words (the sweep report's labels), folded over lines, never cut.
     shown = " ".join(" ".join(row[0].split()) for row in _rows(text))
-    assert long not in shown and "workforce.unpaid_overtime_share" not in shown
+    assert long not in shown
+    assert "workforce.unpaid_overtime_share" not in shown
     for path in (long, "workforce.unpaid_overtime_share"):
         assert " ".join(parameter_label(path).text.split()) in " ".join(shown.split()), path
 
