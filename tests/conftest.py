@@ -82,22 +82,26 @@ def _hostile_scratch(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
 KIND_BY_FILE: dict[str, str] = {
     **dict.fromkeys(
         (
-            "test_accounts.py", "test_allocation.py", "test_architecture.py", "test_calibrate_read.py",
-            "test_calibrate_known.py",
+            "test_addon_funding.py",
+            "test_accounts.py", "test_accounts_fast_paths.py", "test_allocation.py", "test_architecture.py", "test_calibrate_read.py",
+            "test_calibrate_known.py", "test_event_draws.py",
             "test_contract_properties.py", "test_contracts.py", "test_contracts_2025.py", "test_diagnostics.py",
             "test_hazard.py",
             "test_incidence_text.py", "test_loader.py", "test_observability.py", "test_pay_award.py",
             "test_policy.py", "test_report_sections.py",
-            "test_reserves.py", "test_report_years.py", "test_roster.py", "test_sizing.py", "test_unfunded.py",
+            "test_reserves.py", "test_report_years.py", "test_block_rebased.py", "test_roster.py", "test_sizing.py", "test_unfunded.py",
         ),
         "unit",
     ),
     **dict.fromkeys(
         (
+            "test_addon_effect.py",
             "test_admissions_window.py", "test_advice.py", "test_backtest.py", "test_calibrate_recovery.py",
+            "test_calibrate_check.py",
             "test_checks.py", "test_expected_rates.py", "test_incidence.py", "test_initial_state.py",
             "test_model.py", "test_queueing.py",
             "test_urgent_response.py", "test_urgent_response_service.py",
+            "test_virtual_ward.py", "test_virtual_ward_service.py",
             "test_rebasing_run.py",
             "test_snapshots.py", "test_visit_minutes_cut.py", "test_reserves_run.py",
         ),
@@ -105,13 +109,14 @@ KIND_BY_FILE: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
+            "test_addon_report.py",
             "test_atomic_kill.py", "test_atomic_outputs.py", "test_calibrate_outputs.py", "test_calibrate_synth.py",
             "test_cli.py", "test_cli_incidence.py", "test_cli_width.py", "test_compare.py", "test_decisions.py",
             "test_docs_sync.py", "test_fuzz.py", "test_hostile_folders.py", "test_hostile_injection.py",
             "test_hostile_inputs.py", "test_hostile_jobs.py", "test_hostile_model.py", "test_hostile_outputs.py",
             "test_hostile_printing.py", "test_hostile_signals.py", "test_report.py", "test_report_browser.py",
             "test_report_data.py", "test_report_kill.py", "test_report_workbook.py", "test_sweep.py",
-            "test_sweep_report.py", "test_toy_contract.py",
+            "test_sweep_lost_worker.py", "test_sweep_report.py", "test_toy_contract.py",
         ),
         "e2e",
     ),

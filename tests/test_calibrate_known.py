@@ -328,3 +328,50 @@ def test_suppressed_months_are_neither_shown_nor_compared() -> None:
     assert table.loc[("wait_mean_days", second), "side"] == "within"
     assert table.loc[("referrals", second), "expected_share"] == pytest.approx(2 / 3, abs=1e-4)
     assert list(table.loc[("referrals", second), ["sim_low", "sim_high"]]) == [0.0, 4.0]
+
+
+@pytest.fixture(scope="module")
+def known_extract(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("known-state") / "extract"
+    _write_extract(folder)
+    extract = read_extract(folder)
+    return extract, fit_scenario(extract, name="known", n_tiers=2)
+
+
+def test_start_state_on_a_given_day(known_extract) -> None:
+    """The lists open on 2025-01-31 (day 30), as the check starts from them, worked out by hand.
+
+    North (weekly plan, tier low; discharged on d+14): open on day 30 when received by then and
+    discharged after it, d = 17..30, 14 referrals, each visited on its referral day; follow-ups made
+    by day 30 (visits on d+7 <= 30): 1 for d = 17..23, 0 for d = 24..30, so all 14 are in the 0-1
+    band: shown as 15 (rounded to 5), the published total 15. South (two-daily plan, tier high;
+    discharged on d+8): d = 23..30, 8 referrals; follow-ups made (d+2, d+4, d+6 <= 30): 3, 3, 2, 2
+    for d = 23..26 (band 2-4) and 1, 1, 0, 0 for d = 27..30 (band 0-1): two cells of 4, both
+    suppressed (1-7), sharing out the published total of 8 rounded to 10: 5 each. Nobody waits
+    (every first visit is on the referral day). Contacts after day 30 are not looked at.
+    """
+    from fundsim.calibrate.initial_state import start_state
+
+    extract, cal = known_extract
+    state = start_state(extract, cal, as_of=pd.Timestamp("2025-01-31"))
+    assert state.section["as_of"] == "2025-01-31"
+    assert state.caseload_open == 14 + 8
+    assert state.waiting_open == 0
+    by_loc = {loc["locality"]: loc for loc in state.section["localities"]}
+    north = [(c["tier"], c["visits_made_min"], c["people"]) for c in by_loc["North"]["caseload"]]
+    assert north == [("low", 0, 15)]
+    south = sorted((c["tier"], c["visits_made_min"], c["people"]) for c in by_loc["South"]["caseload"])
+    assert south == [("high", 0, 5), ("high", 2, 5)]
+    assert state.suppressed_cells == 2
+    assert "waiting" not in by_loc["North"]
+    assert "waiting" not in by_loc["South"]
+
+
+def test_observed_wait_of_a_same_day_first_contact_is_zero(known_extract) -> None:
+    # Every first visit is on the referral day: 0 days between the dates, less the half day of the
+    # model's arrival time, is below 0 and counts as 0 (the contact came after the referral that day).
+    from fundsim.calibrate.check import observed_monthly
+
+    extract, cal = known_extract
+    observed = observed_monthly(extract, cal.months)
+    assert observed["wait_mean_days"].tolist() == [0.0, 0.0, 0.0, 0.0]

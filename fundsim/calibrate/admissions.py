@@ -5,9 +5,14 @@ episode it fell in — *waiting* (referral to first visit), *under care* (first 
 or *after discharge* (the scenario's follow-up days) — and divided by the person-days in that
 stage. Tiers enter through each episode's posterior tier probabilities (:mod:`fundsim.calibrate.tiers`).
 Hazards are rates of counts, so their intervals are exact Poisson (Garwood) intervals on the
-(posterior-weighted) count; the multipliers are ratios of two rates with the usual log-normal
-interval; the expected admissions per referral count admissions from referral to the end of the
-follow-up, for referrals whose follow-up ends within the window.
+(posterior-weighted) count. The waiting and post-discharge multipliers are *standardised* for tier
+(observed admissions in the stage ÷ those expected at each episode's own tier hazard under care,
+as a standardised mortality ratio), because a crude ratio of pooled rates is confounded: the
+complex tiers, whose hazard is highest, spend longer under care than after it (each episode has
+the same follow-up days), so a crude post-discharge ratio falls below 1 when the true multiplier
+is 1. Their intervals are log-normal, with the variance of both counts. The expected admissions
+per referral count admissions from referral to the end of the follow-up, for referrals whose
+follow-up ends within the window.
 """
 
 from __future__ import annotations
@@ -50,11 +55,16 @@ def garwood(count: float, exposure: float) -> Interval:
     return Interval(count / exposure, lo / exposure, hi / exposure)
 
 
-def _ratio(a1: float, e1: float, a2: float, e2: float) -> Interval | None:
-    if min(a1, a2) <= 0 or min(e1, e2) <= 0:
+def _standardised(observed: float, expected: float, reference: float) -> Interval | None:
+    """``observed / expected`` (indirect standardisation) with a log-normal interval.
+
+    ``reference`` is the admissions under care the expected count's hazards rest on: their noise
+    enters the ratio as much as the observed count's does.
+    """
+    if min(observed, reference) <= 0 or expected <= 0:
         return None
-    r = (a1 / e1) / (a2 / e2)
-    se = np.sqrt(1 / a1 + 1 / a2)
+    r = observed / expected
+    se = np.sqrt(1 / observed + 1 / reference)
     return Interval(r, r * np.exp(-Z95 * se), r * np.exp(Z95 * se))
 
 
@@ -118,9 +128,12 @@ def fit_admissions(
         hazard[name] = garwood(a_care, e_care)
         adm_t[name], days_t[name] = a_care, e_care
     total = counts.sum(axis=0)
-    expo = exposure.sum(axis=0)
-    waiting = _ratio(total[0], expo[0], total[1], expo[1])
-    post = _ratio(total[2], expo[2], total[1], expo[1])
+    # Each episode's hazard under care at its own (posterior) tier: the stage multipliers are
+    # observed ÷ expected at that hazard (module docstring: a crude ratio is confounded by tier).
+    tier_rate = np.array([h.value if np.isfinite(h.value) else 0.0 for h in hazard.values()])
+    own_rate = posterior @ tier_rate
+    waiting = _standardised(total[0], float((own_rate * exposure[:, 0]).sum()), total[1])
+    post = _standardised(total[2], float((own_rate * exposure[:, 2]).sum()), total[1])
     # Expected admissions per referral: referral to the end of follow-up, for referrals followed to the end.
     followed = (post_end <= w1) & disch
     per_ref = counts.sum(axis=1)

@@ -53,6 +53,8 @@ class Calibration:
     admission_fit: AdmissionFit | None
     window: tuple[pd.Timestamp, pd.Timestamp]
     months: list[pd.Timestamp] = field(default_factory=list)  # every whole month of the extract
+    #: Shares fitted from the referrals (``urgent_share``, ``sources.<group>``) with their Wilson intervals.
+    shares: dict[str, Interval] = field(default_factory=dict)
 
 
 def whole_months(first_day: pd.Timestamp, last_day: pd.Timestamp) -> list[pd.Timestamp]:
@@ -225,12 +227,15 @@ def fit_scenario(
     _close_mix(shares)
     demand["sources"] = shares
     comments["demand.sources"] = _fitted(files["referrals"], src.sum(), None, "national source codes grouped")
+    share_fits: dict[str, Interval] = {}
     for k, v in src.items():
         lo, hi = _wilson(float(v), float(src.sum()))
         comments[f"demand.sources.{k}"] = f"95% CI {number(lo, 3)}–{number(hi, 3)}"
+        share_fits[f"sources.{k}"] = Interval(float(v / src.sum()), lo, hi)
     urgent = float((in_window["PriorityTypeCode"] == "urgent").sum())
     lo, hi = _wilson(urgent, float(n_refs))
     demand["urgent_share"] = number(urgent / n_refs)
+    share_fits["urgent_share"] = Interval(urgent / n_refs, lo, hi)
     comments["demand.urgent_share"] = _fitted(
         files["referrals"], n_refs, Interval(urgent / n_refs, lo, hi), "PriorityTypeCode 2 or 3"
     )
@@ -275,7 +280,7 @@ def fit_scenario(
         "season_fitted": season,
         "growth_fitted": growth,
     }
-    return Calibration(sc, comments, initial, summary, rf, mixture, af, (w0, w1), months)
+    return Calibration(sc, comments, initial, summary, rf, mixture, af, (w0, w1), months, share_fits)
 
 
 def _close_mix(mix: dict[K, float]) -> None:

@@ -100,21 +100,26 @@ def _note(suppressed: bool) -> str:
     return "rounded to the nearest 5"
 
 
-def _open_referrals(extract: Extract) -> pd.DataFrame:
-    last = extract.last_day
+def _open_referrals(extract: Extract, last: pd.Timestamp) -> pd.DataFrame:
     refs = extract["referrals"].drop_duplicates("ServiceRequestId")
     disch = refs["ServDischDate"] if "ServDischDate" in refs else pd.Series(pd.NaT, index=refs.index)
     return refs[(refs["ReferralRequestReceivedDate"] <= last) & (disch.isna() | (disch > last))]
 
 
-def start_state(extract: Extract, calibration: Calibration) -> StartState:
-    """The open caseload and waiting list on the extract's last day, as an ``initial_state`` section."""
-    last = extract.last_day
+def start_state(extract: Extract, calibration: Calibration, as_of: pd.Timestamp | None = None) -> StartState:
+    """The open caseload and waiting list on ``as_of`` (default: the extract's last day), as an ``initial_state``.
+
+    ``--check`` takes the lists open at the end of the extract's first whole month, so that its
+    simulation starts from the extract's own state rather than empty (:mod:`fundsim.calibrate.check`).
+    Who is open, visited (and how often) and waiting is read from the rows up to ``as_of`` only; the
+    tier weights are the fit's posteriors, which see an episode's contacts to the fitting window's end.
+    """
+    last = extract.last_day if as_of is None else pd.Timestamp(as_of)
     files = {k: t.file for k, t in extract.tables.items()}
     mixture = calibration.mixture
     tier_names = [t.name for t in mixture.tiers]
     scenario_locs = [loc["name"] for loc in calibration.scenario["localities"]]
-    open_ = _open_referrals(extract)
+    open_ = _open_referrals(extract, last)
     visits = visits_of(extract, last)
     n_seen = visits.groupby("ServiceRequestId").size()
     made = open_["ServiceRequestId"].map(n_seen).fillna(0).to_numpy(dtype=np.int64)
@@ -187,10 +192,10 @@ def start_state(extract: Extract, calibration: Calibration) -> StartState:
         localities.append(entry)
     section = {"as_of": last.date().isoformat(), "localities": localities}
     comments["initial_state"] = (
-        "the caseload and waiting list on the extract's last day (aggregate counts; docs/calibrate.md): "
+        f"the caseload and waiting list open on {last:%Y-%m-%d} (aggregate counts; docs/calibrate.md): "
         "the run starts from them, not empty"
     )
-    comments["initial_state.as_of"] = "the extract's last day"
+    comments["initial_state.as_of"] = "the extract's last day" if as_of is None else "the day the run starts from"
     return StartState(section, comments, last, int(seen.sum()), int((~seen).sum()), suppressed)
 
 

@@ -4,10 +4,16 @@ The generator draws the scenario's *demand and care plans* directly, person by p
 simulator's own formulas (the referral curve of :func:`fundsim.sim.referrals.referral_rate_per_day`,
 the samplers of :mod:`fundsim.sim.sampling`), but not its capacity: every planned visit happens
 on its planned day, so the extract holds the care the plans ask for and the fit of a synthetic
-extract can be compared with the generating values (parameter recovery). Three things the
+extract can be compared with the generating values (parameter recovery). Draw from a scenario whose
+staff meet its demand (``scenarios/extract-source.yaml``, the shipped extract's source): otherwise
+the extract holds more care than its own workforce table can give, and a calibration check finds
+the fitted service queueing where the extract's did not (docs/calibrate.md). Three things the
 scenario does not say are generator assumptions, chosen to exercise the reader and the fit:
 
-* waits for the first contact: urgent referrals 0–1 days, routine ones 1 + Poisson(``routine_wait_mean_days``);
+* waits for the first contact: the day after referral, as the simulator assesses when its staff meet
+  demand (a referral is assessed on the first day after it arrives, :mod:`fundsim.sim.work`); routine
+  referrals may wait a further Poisson(``routine_wait_mean_days``) days (default 0: none), a booking
+  lead time the simulator does not represent;
 * a share of planned follow-up visits are recorded as did-not-attend (code 3, 0 minutes), the
   next visit keeping to the plan; another share is deferred by one day;
 * admissions happen at the scenario's daily hazards (× the waiting multiplier before the first
@@ -44,7 +50,7 @@ class SynthOptions:
     months: int = 24
     history_days: int = 240  # referrals drawn this long before the first day (only those still open are kept)
     seed: int = 20251
-    routine_wait_mean_days: float = 2.0
+    routine_wait_mean_days: float = 0.0  # extra days a routine first contact waits (0: the simulator's next day)
     dna_share: float = 0.03
     deferral_share: float = 0.05
     start_date: dt.date | None = None  # default: the scenario's start date
@@ -106,7 +112,7 @@ def generate_extract(scenario: Scenario, options: SynthOptions = SynthOptions())
         tier = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), len(tiers) - 1)
         urgent = rng.random(n) < scenario.demand.urgent_share
         source = rng.choice(len(sources), size=n, p=source_p / source_p.sum())
-        wait = np.where(urgent, rng.integers(0, 2, n), 1 + rng.poisson(options.routine_wait_mean_days, n))
+        wait = 1 + np.where(urgent, 0, rng.poisson(options.routine_wait_mean_days, n))
         parts.append(
             pd.DataFrame({"day": day, "tier": tier, "urgent": urgent, "source": source, "wait": wait, "loc": i})
         )
