@@ -22,6 +22,7 @@ from fundsim.contracts.aligned_payment import AlignedPaymentContract
 from fundsim.contracts.base import ContractContext
 from fundsim.contracts.blended import BlendedContract
 from fundsim.contracts.block import BlockContract
+from fundsim.contracts.block_rebased import RebasedBlockContract
 from fundsim.contracts.capitation import CapitationContract, risk_weighted_population
 from fundsim.contracts.cost_and_volume import CostAndVolumeContract
 from fundsim.contracts.low_volume_block import LowVolumeBlockContract
@@ -281,6 +282,15 @@ def rebased_block_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> BlockContrac
 
 
 @st.composite
+def block_rebased_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> RebasedBlockContract:
+    """The rebased block: a block config with a rebasing rule other than none (none is refused)."""
+    rebasing = rebasings(draw)
+    if rebasing.rule == "none":
+        rebasing = rebasing.model_copy(update={"rule": "outturn"})
+    return RebasedBlockContract(**{**draw(block_configs(ledger)).model_dump(), "rebasing": rebasing})
+
+
+@st.composite
 def aligned_payment_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> AlignedPaymentContract:
     unit = draw(st.sampled_from(["contacts", "contact_hours"]))
     return AlignedPaymentContract(
@@ -325,6 +335,7 @@ def year_of_care_configs(draw: st.DrawFn, ledger: pd.DataFrame) -> YearOfCareCon
 
 CONFIGS = {
     "block": rebased_block_configs,
+    "block_rebased": block_rebased_configs,
     "cost_and_volume": cost_and_volume_configs,
     "capitation": capitation_configs,
     "outcomes": outcomes_configs,
@@ -338,6 +349,9 @@ CONFIGS = {
 #: One plain configuration of each contract.
 SIMPLE = {
     "block": BlockContract(annual_value_gbp=9.5e6, contracted_activity_per_year=130_000),
+    "block_rebased": RebasedBlockContract(
+        annual_value_gbp=9.5e6, contracted_activity_per_year=130_000, rebasing=Rebasing(rule="outturn")
+    ),
     "cost_and_volume": CostAndVolumeContract(
         price_gbp=73, baseline_volume_per_year=130_000, tier_prices_gbp={"high": 95}, floor_gbp_per_year=1e6
     ),
@@ -885,6 +899,11 @@ def test_every_contract_prices_a_simulated_ledger() -> None:
         "blended": {"fixed_gbp_per_year": 760_000, "agreed_activity_per_year": 10_400, "unit_price_gbp": 73},
         "aligned_payment": {"fixed_gbp_per_year": 760_000, "planned_activity_per_year": 10_400, "unit_price_gbp": 73},
         "low_volume_block": {"annual_value_gbp": 760_000, "expected_activity_per_year": 10_400},
+        "block_rebased": {
+            "annual_value_gbp": 760_000,
+            "contracted_activity_per_year": 10_400,
+            "rebasing": {"rule": "outturn", "max_change_share": 0.05},
+        },
         "year_of_care": {"rate_gbp_per_person_year": {"low": 300, "medium": 600, "high": 1200}},
     }
     scenario = build(d)

@@ -7,6 +7,7 @@ group-bys the tables use; the tables must agree to rounding.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +175,139 @@ def test_figures_draw_from_the_tables() -> None:
         service_years_figure(y.frame, CONTRACTS),
     ):
         assert fig.axes
+
+
+#: Monthly provider-table columns of the patients' and hospital's side.
+PEOPLE_COLUMNS = (
+    "waiting_list_days",
+    "referrals_declined",
+    "visits_missed",
+    "visit_deferrals",
+    "visit_minutes_cut",
+    "admissions",
+    "hospital_cost_gbp",
+    "hospital_cost_borne_gbp",
+)
+
+
+def with_people(f: ResultsFolder, valuation: dict | None = None) -> ResultsFolder:
+    """``f`` with the patients' and hospital's monthly columns (fixed seed), and optional valuation prices."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(11)
+    provider = f.provider.copy()
+    n = len(provider)
+    for col in PEOPLE_COLUMNS:
+        provider[col] = rng.integers(0, 500, n).astype(float)
+    provider["hospital_cost_borne_gbp"] = np.where(
+        provider["contract"] == "block", 0.0, provider["hospital_cost_gbp"] / 4
+    )
+    scenario = dict(f.scenario)
+    if valuation:
+        scenario["valuation"] = valuation
+    return replace(f, provider=provider, scenario=scenario)
+
+
+def cumulated_by_loops(f: ResultsFolder, contract: str, value: Callable[[pd.Series], float]) -> list[float]:
+    """Mean over replications of Σ_{years ≤ y} Σ_months value(row), for y = 1, 2 (plain loops)."""
+    p = f.provider
+    running = []
+    for rep in REPS:
+        total, per_year = 0.0, []
+        for year in (1, 2):
+            m = (p["contract"] == contract) & (p["replication"] == rep) & (p["contract_year"] == year)
+            total += sum(value(row) for _, row in p[m].iterrows())
+            per_year.append(total)
+        running.append(per_year)
+    return list(np.mean(running, axis=0))
+
+
+def test_absorbed_patients_and_hospital_cumulate_by_year() -> None:
+    """Patients' waits, declines and missed visits, and the hospital's admissions and the cost the
+    commissioner pays (hospital cost − the part the provider bears), cumulated from year 1."""
+    f = with_people(folder())
+    table = years.absorbed_by_year(f)
+    assert table is not None
+    frame = table.frame.set_index(["contract", "contract_year"])
+    assert "patients_valued_gbp" not in frame  # no valuation prices: natural units only
+    checks = {
+        "patients_wait_days": lambda r: r["waiting_list_days"],
+        "patients_declined": lambda r: r["referrals_declined"],
+        "patients_visits_missed": lambda r: r["visits_missed"],
+        "hospital_admissions": lambda r: r["admissions"],
+        "hospital_cost_gbp": lambda r: r["hospital_cost_gbp"] - r["hospital_cost_borne_gbp"],
+    }
+    for contract in CONTRACTS:
+        for col, value in checks.items():
+            expected = cumulated_by_loops(f, contract, value)
+            for year in (1, 2):
+                assert frame.loc[(contract, year), col] == pytest.approx(expected[year - 1], rel=1e-12), (col, year)
+    assert table.units["patients_wait_days"] == "person-days cumulated"
+    assert table.units["hospital_cost_gbp"] == "GBP cumulated"
+    # Reading order: provider, staff (absent: the hand-made scenario does not validate), patients, hospital.
+    values = [c for c in frame.columns if not c.endswith(("_ci_low", "_ci_high"))]
+    assert values == [
+        "provider_deficit_gbp",
+        "patients_wait_days",
+        "patients_declined",
+        "patients_visits_missed",
+        "hospital_admissions",
+        "hospital_cost_gbp",
+    ]
+
+
+def test_absorbed_patients_valued_at_the_scenario_prices() -> None:
+    """£2 a person-day waiting, £30 a referral declined, £15 a missed visit (no deferral or minute price)."""
+    valuation = {
+        "wait_day": {"gbp": 2.0, "source": "test"},
+        "declined_referral": {"gbp": 30.0, "source": "test"},
+        "missed_visit": {"gbp": 15.0, "source": "test"},
+    }
+    f = with_people(folder(), valuation)
+    table = years.absorbed_by_year(f)
+    assert table is not None
+    frame = table.frame.set_index(["contract", "contract_year"])
+    for contract in CONTRACTS:
+        expected = cumulated_by_loops(
+            f,
+            contract,
+            lambda r: 2.0 * r["waiting_list_days"] + 30.0 * r["referrals_declined"] + 15.0 * r["visits_missed"],
+        )
+        for year in (1, 2):
+            assert frame.loc[(contract, year), "patients_valued_gbp"] == pytest.approx(expected[year - 1], rel=1e-12)
+    fig = absorbed_figure(table.frame, CONTRACTS)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == [
+        "Provider: deficits, cumulated",
+        "Patients: waits, declines, missed visits (valued), cumulated",
+        "Hospital: emergency admissions' cost, cumulated",
+    ]
+
+
+def test_failure_notes_say_the_failures_table_in_words() -> None:
+    from fundsim.report.years_figures import failure_notes
+
+    failures = pd.DataFrame(
+        {
+            "contract": ["block", "cost_and_volume"],
+            "replications": [5, 5],
+            "failures": [2, 0],
+            "ci_low": [0.1176, 0.0],
+            "ci_high": [0.7693, 0.4345],
+            "median_first_deficit_year": [2.0, np.nan],
+            "median_reserves_out_year": [4.0, np.nan],
+            "share_run_out": [0.6, 0.0],
+        }
+    )
+    notes = failure_notes(failures)
+    assert notes["block"] == "first deficit year 2, reserves out year 4 in 60% of runs, failed 2/5, 95% CI 12%–77%"
+    assert notes["cost_and_volume"] == "first deficit never, reserves out never, failed 0/5, 95% CI 0%–43%"
+    assert failure_notes(None) == {}
+    config = {"opening_gbp": 100.0, "recovery_threshold_gbp": 0.0, "failure_floor_gbp": -50.0}
+    f = folder(config)
+    table, fails = years.reserves_table(f), years.failures_table(f)
+    assert table is not None
+    assert fails is not None
+    fig = reserves_figure(table.frame, CONTRACTS, fails.frame)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any(label.startswith("block (first deficit") and "failed 0/3" in label for label in labels), labels

@@ -8,10 +8,12 @@ Wilson interval against its closed form at p = 0 and textbook values.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
 
 from fundsim.errors import ScenarioError
 from fundsim.experiment.reserves import failure_rates, reserve_outcomes, reserves_by_year, wilson_interval
@@ -19,7 +21,7 @@ from fundsim.scenario import load_scenario_text
 from fundsim.scenario.policy_models import ProviderPolicy, Rationing, Reserves, Retendering
 from fundsim.sim.policy import Decision
 from fundsim.sim.reserves import ReserveBook, read_reserves, reserve_status, with_recovery
-from fundsim.sim.retender import relet_months, transition_days, value_factor
+from fundsim.sim.retender import relet_months, start_passive_relets, transition_days, value_factor
 
 RESERVES = Reserves(opening_gbp=1000.0, recovery_threshold_gbp=500.0, failure_floor_gbp=-200.0)
 
@@ -148,6 +150,57 @@ def test_relet_schedule_and_value_factor() -> None:
     assert value_factor(years, config).tolist() == pytest.approx([1, 1, 1, 0.9, 0.9, 0.9, 0.81, 0.81, 0.81, 0.729])
     starts = np.arange(0, 121) * 30
     assert transition_days(config, starts) == [(1080, 1140), (2160, 2220), (3240, 3300)]
+
+
+class _Service:
+    """The parts of the service a passive re-let touches: rostered minutes, overtime cap, staff in post."""
+
+    def __init__(self, n_days: int) -> None:
+        self.visit_minutes = np.full((n_days, 1, 1), 100.0)
+        self.overtime_minutes_cap = np.full((n_days, 1, 1), 10.0)
+        self.fte_scale = 1.0
+        self.changes: list[tuple[float, float]] = []
+
+    def change_fte(self, share: float) -> None:
+        self.fte_scale += share
+        self.changes.append((float(self._env.now), share))
+
+
+def test_passive_relets_transition_and_staff_turnover() -> None:
+    """Re-let every year over 3 years of 30-day months: months 12 and 24. Transition of 2 months at
+    40% lost: days 360–419 and 720–779 keep 60% of their minutes. 25% of staff leave at day 360 and
+    return after round(3 × 30.4375) = 91 days (day 451); at day 720, 25% of the 1.0 then in post."""
+    starts = np.arange(0, 37) * 30
+    calendar = SimpleNamespace(month_start_day=starts, n_months=36)
+    config = Retendering(
+        every_years=1, transition_months=2, transition_productivity_loss_share=0.4, staff_lost_share=0.25
+    )
+    service = _Service(int(starts[-1]))
+    env = simpy.Environment()
+    service._env = env
+    start_passive_relets(env, config, calendar, service, hiring_lag_months=3)  # type: ignore[arg-type]
+    env.run(until=int(starts[-1]))
+    minutes = service.visit_minutes[:, 0, 0]
+    low = np.zeros(len(minutes), dtype=bool)
+    low[360:420] = low[720:780] = True
+    assert np.allclose(minutes[low], 60.0)
+    assert np.allclose(minutes[~low], 100.0)
+    assert np.allclose(service.overtime_minutes_cap[low, 0, 0], 6.0)
+    assert service.changes == [(360.0, -0.25), (451.0, 0.25), (720.0, -0.25), (811.0, 0.25)]
+    assert service.fte_scale == pytest.approx(1.0)
+
+
+def test_passive_relets_at_no_cost_touch_nothing() -> None:
+    starts = np.arange(0, 25) * 30
+    service = _Service(int(starts[-1]))
+    env = simpy.Environment()
+    service._env = env
+    calendar = SimpleNamespace(month_start_day=starts, n_months=24)
+    start_passive_relets(env, Retendering(every_years=1), calendar, service, 3)  # type: ignore[arg-type]
+    env.run(until=int(starts[-1]))
+    assert (service.visit_minutes == 100.0).all()
+    assert (service.overtime_minutes_cap == 10.0).all()
+    assert service.changes == []
 
 
 # -- located errors ----------------------------------------------------------------------------

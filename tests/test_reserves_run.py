@@ -150,3 +150,45 @@ def test_transition_lowers_activity_only_in_its_months() -> None:
         relet.provider["contacts"].iloc[during].to_numpy() < plain.provider["contacts"].iloc[during].to_numpy()
     ).all()
     assert relet.provider["paid_hours"].iloc[during].tolist() == plain.provider["paid_hours"].iloc[during].tolist()
+
+
+def passive(**policy: Any) -> Results:
+    """One replication under the passive policy, as the comparison's passive bracket builds it.
+
+    The loader refuses ``mode: passive`` with re-tendering (staff loss and the transition act through
+    the provider's review); ``fundsim.experiment.compare.passive_variant`` copies a validated
+    scenario's policy to passive, keeping its re-tendering, and that run is what this checks.
+    """
+    from fundsim.experiment.compare import passive_variant
+
+    key = "passive:" + json.dumps(policy, sort_keys=True)
+    if key not in _RUNS:
+        _RUNS[key] = run_replications(passive_variant(scenario(**policy)), 1)
+    return _RUNS[key]
+
+
+def test_passive_retendering_at_no_cost_and_same_value_changes_nothing() -> None:
+    plain = passive()
+    relet = passive(retendering={"every_years": 1})
+    assert relet.scenario.provider_policy.mode == "passive"
+    ledger = relet.ledger
+    assert (ledger["mobilisation_cost_gbp"] == 0).all()
+    assert (ledger["contract_value_factor"] == 1).all()
+    pd.testing.assert_frame_equal(plain.ledger, ledger[plain.ledger.columns], check_exact=True)
+    for col in ("income_gbp", "cost_gbp", "surplus_gbp"):
+        assert relet.provider[col].tolist() == plain.provider[col].tolist()
+
+
+def test_passive_retendering_moves_money_only() -> None:
+    """Passive: the mobilisation cost and the bid value apply; the service is the same, draw for draw."""
+    plain = passive()
+    res = passive(retendering={"every_years": 1, "mobilisation_cost_gbp": 120_000, "bid_value_share": 0.9})
+    prov = res.provider
+    # Common random numbers and no provider response: every activity column is the plain run's.
+    for col in ("contacts", "assessments", "visits_delivered", "admissions", "staff_cost_gbp", "paid_hours"):
+        assert prov[col].tolist() == plain.provider[col].tolist(), col
+    extra = prov["cost_gbp"] - prov["staff_cost_gbp"] - prov["hospital_cost_borne_gbp"]
+    assert extra.iloc[12] == pytest.approx(120_000, rel=1e-12)
+    assert np.allclose(extra.drop(index=12), 0.0)
+    factor = np.where(prov["contract_year"] >= 2, 0.9, 1.0)
+    assert np.allclose(prov["income_gbp"], plain.provider["income_gbp"] * factor, rtol=1e-12)

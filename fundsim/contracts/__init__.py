@@ -12,6 +12,7 @@ from fundsim.contracts import (
     aligned_payment,
     blended,
     block,
+    block_rebased,
     capitation,
     cost_and_volume,
     low_volume_block,
@@ -22,6 +23,7 @@ from fundsim.contracts.base import ContractConfig, ContractContext, ContractType
 from fundsim.contracts.registry import REGISTRY, on_change, register, registered, unregister
 
 register(block.CONTRACT)
+register(block_rebased.CONTRACT)
 register(cost_and_volume.CONTRACT)
 register(capitation.CONTRACT)
 register(outcomes.CONTRACT)

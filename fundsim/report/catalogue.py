@@ -7,41 +7,11 @@ with a sentence saying why.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-
-import pandas as pd
 from matplotlib.figure import Figure
 
 from fundsim.report import figures
-from fundsim.report.tables import ReportTable
-
-Tables = Mapping[str, ReportTable | None]
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    """One figure of the report: its file name, title, caption and how to draw it from the tables."""
-
-    name: str
-    title: str
-    what: str
-    how_to_read: str
-    needs: tuple[str, ...]
-    missing: str
-    draw: Callable[[Tables, tuple[str, ...]], Figure]
-
-    def available(self, tables: Tables) -> bool:
-        """Whether every table the figure needs is present and not empty."""
-        return all((table := tables.get(n)) is not None and not table.frame.empty for n in self.needs)
-
-
-def frame_of(tables: Tables, name: str) -> pd.DataFrame:
-    """The frame of table ``name``; a KeyError if the results have no such table."""
-    table = tables.get(name)
-    if table is None:
-        raise KeyError(f"table {name!r} is missing")
-    return table.frame
+from fundsim.report.figure_kit import FigureSpec, Tables, frame_of
+from fundsim.report.years_figures import YEAR_FIGURES
 
 
 def _people_per_expected(tables: Tables) -> float | None:
@@ -231,12 +201,74 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
 )
 
+#: Add-on services (issue 17): measures of the add-on effect table (fundsim.experiment.addon_effect)
+#: and of their targets, in words with their units.
+ADDON_MEASURE_WORDS: dict[str, tuple[str, str]] = {
+    "net_admissions_avoided_per_year": (
+        "Net admissions avoided (avoided by the add-ons − extra in the core)",
+        "per year",
+    ),
+    "addon_admissions_avoided_per_year": ("Admissions the add-ons avoid (their own patients)", "per year"),
+    "extra_core_admissions_per_year": ("Extra admissions in the core caseload", "per year"),
+    "total_admissions_per_year": ("All emergency admissions (core and add-on patients)", "per year"),
+    "core_admissions_per_year": ("Emergency admissions from the core service", "per year"),
+    "wait_mean_days": ("Mean wait for assessment", "days"),
+    "visits_missed_per_year": ("Missed visits", "per year"),
+    "visit_deferrals_per_year": ("Visit deferrals", "per year"),
+    "contacts_per_year": ("Core contacts delivered", "per year"),
+    "ucr_calls_per_year": ("Urgent response calls", "per year"),
+    "ucr_reached_share": ("Urgent calls reached within 2 hours", "share"),
+    "vw_occupancy_share": ("Virtual-ward occupancy of its places", "share"),
+    "vw_bed_days_saved_per_year": ("Hospital bed-days saved by the virtual ward", "bed-days per year"),
+    "addon_cost_gbp_per_year": ("The add-ons' own staff cost", "GBP per year"),
+}
+#: The add-ons' targets from the ledger: measure -> (numerator, denominator, the scenario's standard
+#: (path under the scenario), the standard when the scenario sets none). UCR: at least 70% of urgent
+#: referrals reached within 2 hours (NHS England operational guidance 2022/23). Virtual wards: 80%
+#: occupancy (NHS England virtual ward framework).
+ADDON_TARGETS: dict[str, tuple[str, str, tuple[str, ...], float]] = {
+    "ucr_reached_share": ("ucr_calls_reached", "ucr_calls", ("addons", "urgent_response", "standard_share"), 0.70),
+    "vw_occupancy_share": (
+        "vw_occupied_place_days",
+        "vw_places_days",
+        ("addons", "virtual_ward", "target_occupancy_share"),
+        0.80,
+    ),
+}
+
+
+def _addon_figure(tables: Tables) -> Figure:
+    """The add-on figure (imported here, when drawn: fundsim.report.addons reads this module's words)."""
+    from fundsim.report.addons import addon_figure
+
+    effect = tables.get("addon_effect")
+    return addon_figure(frame_of(tables, "addon_targets"), None if effect is None else effect.frame)
+
+
+ADDON_FIGURE = FigureSpec(
+    name="addons",
+    title="Add-on services: targets met and net admissions avoided",
+    what=(
+        "Left: the add-on services' own targets, the share of urgent calls reached within 2 hours (and a virtual "
+        "ward's occupancy of its places), mean over replications with its 95% CI; the dashed line is the standard. "
+        "Right: admissions the add-ons avoid among their own patients, the extra admissions they cause in the core "
+        "caseload (the core with them minus the same core without them, common random numbers) and the net, under "
+        "each staffing choice; 95% CI whiskers of the paired differences."
+    ),
+    how_to_read=(
+        "An add-on can meet its own target while the core service pays for it: with shared staffing its work comes "
+        "off the core team's day, visits are deferred or missed and the core caseload's admissions rise. The net bar "
+        "is what the add-on is worth to the hospital; compare it between shared and dedicated staffing."
+    ),
+    needs=("addon_targets",),
+    missing="the scenario has no add-on services (addons:)",
+    draw=lambda t, c: _addon_figure(t),
+)
+
 # The year-by-year figures (fundsim.report.years_figures), shown after the others when the horizon
 # has more than one contract year; ALL_FIGURES is what a report draws.
-from fundsim.report.years_figures import YEAR_FIGURES  # noqa: E402 (its specs are built from FigureSpec above)
-
-YEAR_FIGURE_SPECS: tuple[FigureSpec, ...] = tuple(FigureSpec(**spec) for spec in YEAR_FIGURES)
-ALL_FIGURES: tuple[FigureSpec, ...] = (*FIGURES, *YEAR_FIGURE_SPECS)
+YEAR_FIGURE_SPECS: tuple[FigureSpec, ...] = YEAR_FIGURES
+ALL_FIGURES: tuple[FigureSpec, ...] = (*FIGURES, ADDON_FIGURE, *YEAR_FIGURE_SPECS)
 
 #: Sweep parameters in words, by the scenario field's name (without its unit: the unit is read from
 #: the name's suffix by :mod:`fundsim.report.sweep_labels`). Fields not listed take the first

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -13,6 +14,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from fundsim.report.style import contract_colour, contract_label, count, money
+from fundsim.report.table_kit import ReportTable
+
+#: The report's tables by name (``None``: the results have no such table).
+Tables = Mapping[str, ReportTable | None]
 
 #: Width of every figure (inches); heights vary with the content.
 WIDTH_IN = 10.0
@@ -26,6 +31,35 @@ HOSPITAL_EDGE = "#777777"
 
 #: ``gid`` of the shaded unfunded gap in the activity figure (tests find it by this).
 UNFUNDED_GID = "unfunded-gap"
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure of the report: its file name, title, caption and how to draw it from the tables.
+
+    The catalogue (:mod:`fundsim.report.catalogue`) lists them; the year-by-year figures
+    (:mod:`fundsim.report.years_figures`) build theirs here too, so neither imports the other's list.
+    """
+
+    name: str
+    title: str
+    what: str
+    how_to_read: str
+    needs: tuple[str, ...]
+    missing: str
+    draw: Callable[[Tables, tuple[str, ...]], Figure]
+
+    def available(self, tables: Tables) -> bool:
+        """Whether every table the figure needs is present and not empty."""
+        return all((table := tables.get(n)) is not None and not table.frame.empty for n in self.needs)
+
+
+def frame_of(tables: Tables, name: str) -> pd.DataFrame:
+    """The frame of table ``name``; a KeyError if the results have no such table."""
+    table = tables.get(name)
+    if table is None:
+        raise KeyError(f"table {name!r} is missing")
+    return table.frame
 
 
 def new_figure(

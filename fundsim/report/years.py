@@ -9,10 +9,14 @@ priced monthly table (``provider``) and ledger:
   assessment (assessment-weighted), the waiting list at the year's end, missed visits and
   emergency admissions;
 - ``absorbed_by_year``: who carries the cost the contract does not pay for, cumulated from the
-  first year: the provider's finances (its deficit, max(0, cost − income) each year) and its staff
-  (unpaid overtime valued at the rate paid overtime costs, as the incidence table values it).
-  Patients and the hospital carry theirs in waits and admissions (``years``), which have no price
-  without the reference service; the whole-horizon split is the incidence table's;
+  first year: the provider's finances (its deficit, max(0, cost − income) each year), its staff
+  (unpaid overtime valued at the rate paid overtime costs, as the incidence table values it), its
+  patients (person-days waiting for assessment, referrals declined, visits missed; in £ too at the
+  scenario's ``valuation`` prices when it sets them) and the hospital (the emergency admissions and
+  their hospital cost the commissioner pays). The patients' and hospital's columns are totals under
+  each contract, not "extra": the same people meet every contract (common random numbers), so the
+  gap between two contracts' lines is what one puts on them beyond the other; the extra against
+  the reference service (a service funded to meet its demand) is the whole-horizon incidence table;
 - ``reserves_by_year`` (with ``provider_policy.reserves``): opening, surplus, deficit and closing
   reserves (:mod:`fundsim.experiment.reserves`);
 - ``reserve_failures`` (with ``provider_policy.reserves``): per contract the first deficit year, the
@@ -50,6 +54,41 @@ YEAR_UNITS = {
 BEARERS = {
     "provider_deficit_gbp": "the provider's finances (deficit)",
     "staff_unpaid_overtime_gbp": "its staff (unpaid overtime at the paid rate)",
+    "patients_wait_days": "its patients (person-days waiting for assessment)",
+    "patients_declined": "its patients (referrals declined)",
+    "patients_visits_missed": "its patients (visits missed)",
+    "patients_valued_gbp": "its patients (waits, declines, deferrals, missed visits, cut minutes: valuation prices)",
+    "hospital_admissions": "the hospital (emergency admissions)",
+    "hospital_cost_gbp": "the hospital (the emergency admissions' cost the commissioner pays)",
+}
+
+#: The ``absorbed_by_year`` table's units (cumulated from the first contract year).
+ABSORBED_UNITS = {
+    "provider_deficit_gbp": "GBP cumulated",
+    "staff_unpaid_overtime_gbp": "GBP cumulated",
+    "patients_wait_days": "person-days cumulated",
+    "patients_declined": "referrals cumulated",
+    "patients_visits_missed": "visits cumulated",
+    "patients_valued_gbp": "GBP cumulated",
+    "hospital_admissions": "admissions cumulated",
+    "hospital_cost_gbp": "GBP cumulated",
+}
+
+#: Patients' and hospital's columns: absorbed column -> the provider table's monthly column it sums.
+_PEOPLE = {
+    "patients_wait_days": "waiting_list_days",
+    "patients_declined": "referrals_declined",
+    "patients_visits_missed": "visits_missed",
+    "hospital_admissions": "admissions",
+}
+
+#: The ``valuation`` prices that value the patients' side: price field -> the provider table's column.
+_VALUED = {
+    "wait_day": "waiting_list_days",
+    "declined_referral": "referrals_declined",
+    "visit_deferral": "visit_deferrals",
+    "missed_visit": "visits_missed",
+    "visit_minute_cut": "visit_minutes_cut",
 }
 
 
@@ -112,13 +151,36 @@ def _scenario_model(folder: ResultsFolder) -> Any:
         return None
 
 
+def _patient_prices(folder: ResultsFolder) -> dict[str, float]:
+    """Provider-table column -> £ a unit, for every ``valuation`` price the scenario sets."""
+    valuation = get_in(folder.scenario, "valuation")
+    prices: dict[str, float] = {}
+    if not isinstance(valuation, dict):
+        return prices
+    for field, column in _VALUED.items():
+        price = valuation.get(field)
+        gbp = price.get("gbp") if isinstance(price, dict) else None
+        if isinstance(gbp, int | float):
+            prices[column] = float(gbp)
+    return prices
+
+
 def absorbed_by_year(folder: ResultsFolder) -> ReportTable | None:
-    """Cumulative cost absorbed by the provider and by its staff, per contract and contract year."""
+    """Cumulative cost absorbed by the provider, its staff, its patients and the hospital, per contract and year."""
     if not multi_year(folder):
         return None
     keys = ["contract", "replication", "contract_year"]
-    provider = folder.provider
-    years = provider.groupby(keys, sort=True)[["income_gbp", "cost_gbp", "unpaid_overtime_hours"]].sum().reset_index()
+    provider = folder.provider.copy()
+    # The hospital's side is what the commissioner pays; a provider holding the acute budget pays the rest.
+    if "hospital_cost_gbp" in provider:
+        borne = provider["hospital_cost_borne_gbp"] if "hospital_cost_borne_gbp" in provider else 0.0
+        provider["_hospital_gbp"] = provider["hospital_cost_gbp"] - borne
+    prices = _patient_prices(folder)
+    if prices and all(col in provider for col in prices):
+        provider["_patients_gbp"] = sum(provider[col].to_numpy(dtype=float) * gbp for col, gbp in prices.items())
+    sums = ["income_gbp", "cost_gbp", "unpaid_overtime_hours"]
+    sums += [c for c in (*_PEOPLE.values(), "_hospital_gbp", "_patients_gbp") if c in provider and c not in sums]
+    years = provider.groupby(keys, sort=True)[sums].sum().reset_index()
     years["provider_deficit_gbp"] = np.maximum(0.0, years["cost_gbp"] - years["income_gbp"])
     scenario = _scenario_model(folder)
     values = ["provider_deficit_gbp"]
@@ -126,6 +188,15 @@ def absorbed_by_year(folder: ResultsFolder) -> ReportTable | None:
         rate = overtime_rate_gbp(scenario, years["contract_year"].to_numpy())
         years["staff_unpaid_overtime_gbp"] = years["unpaid_overtime_hours"].to_numpy(dtype=float) * rate
         values.append("staff_unpaid_overtime_gbp")
+    for col, source in (
+        *_PEOPLE.items(),
+        ("patients_valued_gbp", "_patients_gbp"),
+        ("hospital_cost_gbp", "_hospital_gbp"),
+    ):
+        if source in years:
+            years[col] = years[source].to_numpy(dtype=float)
+            values.append(col)
+    values = [c for c in ABSORBED_UNITS if c in values]  # reading order: provider, staff, patients, hospital
     # Cumulated from the first year within each replication, then averaged over replications.
     for col in values:
         years[col] = years.groupby(["contract", "replication"], sort=False)[col].cumsum()
@@ -134,7 +205,7 @@ def absorbed_by_year(folder: ResultsFolder) -> ReportTable | None:
         "absorbed_by_year",
         "Cost absorbed, cumulated from the first year, by who absorbs it",
         _ordered_years(frame, folder.contracts),
-        units_of(values, "GBP cumulated"),
+        units_of(values, ABSORBED_UNITS),
     )
 
 
@@ -196,6 +267,7 @@ def failures_table(folder: ResultsFolder) -> ReportTable | None:
 
 
 __all__ = [
+    "ABSORBED_UNITS",
     "BEARERS",
     "YEAR_UNITS",
     "absorbed_by_year",

@@ -1,15 +1,13 @@
 """The report's year-by-year figures, drawn from the tables of :mod:`fundsim.report.years`.
 
 Pure functions from tidy frames to a matplotlib Figure, like :mod:`fundsim.report.figures` (whose
-helpers they reuse), and the fields of their :class:`~fundsim.report.catalogue.FigureSpec` entries
-(:data:`YEAR_FIGURES`), from which the catalogue appends them to its list (plain fields, so that
-this module need not import the catalogue that imports it).
+helpers they reuse), and their :class:`~fundsim.report.figure_kit.FigureSpec` entries
+(:data:`YEAR_FIGURES`), which the catalogue appends to its list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,17 +15,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from fundsim.report.figure_kit import band, contracts_shown, count_axis, money_axis, new_figure
+from fundsim.report.figure_kit import (
+    FigureSpec,
+    band,
+    contracts_shown,
+    count_axis,
+    frame_of,
+    money_axis,
+    new_figure,
+)
 from fundsim.report.style import contract_colour, contract_label
-from fundsim.report.table_kit import ReportTable
-
-
-def frame_of(tables: Mapping[str, ReportTable | None], name: str) -> pd.DataFrame:
-    """The frame of table ``name`` (a KeyError when missing), as the catalogue's ``frame_of``."""
-    table = tables.get(name)
-    if table is None:
-        raise KeyError(f"table {name!r} is missing")
-    return table.frame
 
 
 def _year_axis(ax: Axes) -> None:
@@ -36,7 +33,15 @@ def _year_axis(ax: Axes) -> None:
     ax.grid(alpha=0.3)
 
 
-def _lines(ax: Axes, frame: pd.DataFrame, col: str, names: tuple[str, ...], style: str = "-", label: str = "") -> None:
+def _lines(
+    ax: Axes,
+    frame: pd.DataFrame,
+    col: str,
+    names: tuple[str, ...],
+    style: str = "-",
+    label: str = "",
+    notes: dict[str, str] | None = None,
+) -> None:
     for contract in names:
         rows = frame[frame["contract"] == contract].sort_values("contract_year")
         colour = contract_colour(contract, names)
@@ -44,6 +49,8 @@ def _lines(ax: Axes, frame: pd.DataFrame, col: str, names: tuple[str, ...], styl
         if style == "-":
             band(ax, x, rows, col, colour)
         text = f"{contract_label(contract)}{': ' + label if label else ''}"
+        if notes and notes.get(contract):
+            text = f"{text} ({notes[contract]})"
         ax.plot(x, rows[col], color=colour, linestyle=style, marker="o", markersize=3, linewidth=1.6, label=text)
 
 
@@ -67,35 +74,90 @@ def years_figure(years: pd.DataFrame, contracts: Sequence[str] | None = None) ->
     return fig
 
 
+#: The panels of the absorbed figure, in reading order: (column, title, y label, in £).
+#: The patients' panel shows their burden in £ when the scenario prices it, else in person-days waiting.
+ABSORBED_PANELS: tuple[tuple[str, str, str, bool], ...] = (
+    ("provider_deficit_gbp", "Provider: deficits", "£ since the first year", True),
+    ("staff_unpaid_overtime_gbp", "Staff: unpaid overtime at the paid rate", "£ since the first year", True),
+    ("patients_valued_gbp", "Patients: waits, declines, missed visits (valued)", "£ since the first year", True),
+    ("patients_wait_days", "Patients: person-days waiting for assessment", "person-days since the first year", False),
+    ("hospital_cost_gbp", "Hospital: emergency admissions' cost", "£ since the first year", True),
+)
+
+
+def absorbed_panels(absorbed: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
+    """The panels :func:`absorbed_figure` draws for ``absorbed``: one per bearer whose column it has."""
+    panels = [p for p in ABSORBED_PANELS if p[0] in absorbed]
+    if any(p[0] == "patients_valued_gbp" for p in panels):
+        panels = [p for p in panels if p[0] != "patients_wait_days"]
+    return panels
+
+
 def absorbed_figure(absorbed: pd.DataFrame, contracts: Sequence[str] | None = None) -> Figure:
-    """Cumulative cost absorbed: one panel per bearer (the provider's deficit, its staff's unpaid overtime)."""
+    """Cumulative cost absorbed: one panel per bearer (provider, staff, patients, hospital), cumulated."""
     names = contracts_shown(absorbed, contracts)
-    panels = [
-        (col, title)
-        for col, title in (
-            ("provider_deficit_gbp", "Provider: deficits, cumulated"),
-            ("staff_unpaid_overtime_gbp", "Staff: unpaid overtime at the paid rate, cumulated"),
-        )
-        if col in absorbed
-    ]
-    fig, axes = new_figure(3.9, len(panels))
-    for ax, (col, title) in zip(axes, panels, strict=True):
+    panels = absorbed_panels(absorbed)
+    ncols = min(2, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = new_figure(3.4 * nrows, ncols, nrows)
+    for ax, (col, title, unit, in_gbp) in zip(axes, panels, strict=False):
         _lines(ax, absorbed, col, names)
-        ax.set_title(title)
-        ax.set_ylabel("£ since the first year")
+        ax.set_title(f"{title}, cumulated")
+        ax.set_ylabel(unit)
         ax.set_ylim(bottom=0)
-        money_axis(ax)
+        if in_gbp:
+            money_axis(ax)
+        else:
+            count_axis(ax)
         _year_axis(ax)
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
     axes[0].legend(fontsize="small")
     return fig
 
 
-def reserves_figure(reserves: pd.DataFrame, contracts: Sequence[str] | None = None) -> Figure:
-    """Closing reserves by contract year, with the recovery threshold and the failure floor."""
+def _year_text(value: object) -> str:
+    year = float(value) if isinstance(value, int | float) else np.nan
+    return "never" if not np.isfinite(year) else f"year {year:g}"
+
+
+def _share_text(value: object) -> str:
+    share = float(value) if isinstance(value, int | float) else np.nan
+    return "" if not np.isfinite(share) or share == 0 else f" in {share:.0%} of runs"
+
+
+def failure_notes(failures: pd.DataFrame | None) -> dict[str, str]:
+    """Per contract, the ``reserve_failures`` row in words: first deficit, reserves run out, failures (Wilson CI).
+
+    Years are medians over the replications that got there ("never": none did); the share of
+    replications whose reserves ran out follows the year.
+    """
+    if failures is None or failures.empty:
+        return {}
+    notes = {}
+    for row in failures.to_dict("records"):
+        n, k = int(row["replications"]), int(row["failures"])
+        lo, hi = float(row["ci_low"]), float(row["ci_high"])
+        notes[str(row["contract"])] = (
+            f"first deficit {_year_text(row.get('median_first_deficit_year'))}, "
+            f"reserves out {_year_text(row.get('median_reserves_out_year'))}{_share_text(row.get('share_run_out'))}, "
+            f"failed {k}/{n}, 95% CI {lo:.0%}–{hi:.0%}"
+        )
+    return notes
+
+
+def reserves_figure(
+    reserves: pd.DataFrame, contracts: Sequence[str] | None = None, failures: pd.DataFrame | None = None
+) -> Figure:
+    """Closing reserves by contract year, with the recovery threshold and the failure floor.
+
+    With ``failures`` (the ``reserve_failures`` table) each contract's legend entry says its median
+    first deficit year, median year reserves ran out and how many replications failed (Wilson 95% CI).
+    """
     names = contracts_shown(reserves, contracts)
     fig, axes = new_figure(3.9)
     ax = axes[0]
-    _lines(ax, reserves, "closing_gbp", names)
+    _lines(ax, reserves, "closing_gbp", names, notes=failure_notes(failures))
     for col, style, text in (
         ("recovery_threshold_gbp", ":", "recovery threshold"),
         ("failure_floor_gbp", "-.", "failure floor"),
@@ -137,8 +199,8 @@ def service_years_figure(years: pd.DataFrame, contracts: Sequence[str] | None = 
 #: Shown when a year-by-year figure is left out for want of years.
 ONE_YEAR = "the horizon is one contract year or less (the year-by-year figures need at least two)"
 
-YEAR_FIGURES: tuple[dict[str, Any], ...] = (
-    dict(
+YEAR_FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
         name="years_value_cost_activity",
         title="The contract year by year: value, cost and activity",
         what=(
@@ -154,28 +216,35 @@ YEAR_FIGURES: tuple[dict[str, Any], ...] = (
         missing=ONE_YEAR,
         draw=lambda t, c: years_figure(frame_of(t, "years"), c),
     ),
-    dict(
+    FigureSpec(
         name="years_absorbed",
         title="Who absorbs the cost, cumulated over the years",
         what=(
-            "The cost absorbed from the first contract year to each year's end: left, the provider's deficits "
-            "(max(0, cost − income) each year); right, its staff's unpaid overtime valued at the rate paid "
-            "overtime costs. Means over replications with 95% confidence bands."
+            "What each party has carried from the first contract year to each year's end: the provider's deficits "
+            "(max(0, cost − income) each year); its staff's unpaid overtime valued at the rate paid overtime "
+            "costs; its patients' days waiting for assessment (in £ at the scenario's valuation prices when it "
+            "sets them); and the hospital cost of emergency admissions the commissioner pays. Means over "
+            "replications with 95% confidence bands."
         ),
         how_to_read=(
-            "A block contract can balance the provider's books (left flat) while the staff's line climbs: the "
-            "hidden cost moves to people. Patients and the hospital carry theirs in the waits and admissions figure."
+            "A block contract can balance the provider's books (its line flat) while the staff's, patients' and "
+            "hospital's lines climb: the hidden cost moves to people. Patients' and hospital figures are totals; "
+            "the same people meet every contract, so the gap between two contracts' lines is what one puts on them "
+            "beyond the other (the extra against a fully funded service is the incidence table)."
         ),
         needs=("absorbed_by_year",),
         missing=ONE_YEAR,
         draw=lambda t, c: absorbed_figure(frame_of(t, "absorbed_by_year"), c),
     ),
-    dict(
+    FigureSpec(
         name="years_reserves",
         title="The provider's reserves year by year",
         what=(
             "Reserves at the end of each contract year: opening reserves plus each year's surplus, minus each "
-            "year's deficit, with the recovery threshold (dotted) and the failure floor (dash-dot)."
+            "year's deficit, with the recovery threshold (dotted) and the failure floor (dash-dot). The legend "
+            "gives each contract's median first deficit year, the median year its reserves ran out (closed at or "
+            "below zero), and how many replications the provider handed the contract back in, with its Wilson "
+            "95% interval (the reserve_failures table)."
         ),
         how_to_read=(
             "Below the threshold the provider runs its recovery plan (deeper rationing, a hiring freeze); at "
@@ -183,9 +252,11 @@ YEAR_FIGURES: tuple[dict[str, Any], ...] = (
         ),
         needs=("reserves_by_year",),
         missing="the scenario has no provider_policy.reserves section",
-        draw=lambda t, c: reserves_figure(frame_of(t, "reserves_by_year"), c),
+        draw=lambda t, c: reserves_figure(
+            frame_of(t, "reserves_by_year"), c, None if (f := t.get("reserve_failures")) is None else f.frame
+        ),
     ),
-    dict(
+    FigureSpec(
         name="years_service",
         title="Waits and admissions year by year",
         what=(
@@ -202,4 +273,13 @@ YEAR_FIGURES: tuple[dict[str, Any], ...] = (
     ),
 )
 
-__all__ = ["YEAR_FIGURES", "absorbed_figure", "reserves_figure", "service_years_figure", "years_figure"]
+__all__ = [
+    "ABSORBED_PANELS",
+    "YEAR_FIGURES",
+    "absorbed_figure",
+    "absorbed_panels",
+    "failure_notes",
+    "reserves_figure",
+    "service_years_figure",
+    "years_figure",
+]
