@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import pandas as pd
 
 from fundsim.errors import FundsimError
+from fundsim.experiment.addon_lines import has_addons
 from fundsim.experiment.advice import advise
 from fundsim.experiment.compare import Comparison, compare, configured_contracts
 from fundsim.experiment.diagnostics import run_warnings
@@ -65,6 +66,7 @@ __all__ = [
     "expected_admissions_per_referral",
     "expected_rates_yaml",
     "folder_kind",
+    "has_addons",
     "load_scenario",
     "load_sweep",
     "rescue",
@@ -177,8 +179,13 @@ def compare_scenario(
     progress: Callable[[int, int], None] | None = None,
     check: bool = False,
     incidence: bool = True,
+    addon_effect: bool | None = None,
 ) -> Comparison:
-    """Run ``scenario`` under every contract (or ``contracts``) with common random numbers."""
+    """Run ``scenario`` under every contract (or ``contracts``) with common random numbers.
+
+    ``addon_effect`` (default: when the scenario has add-on services) also runs it without its
+    add-ons and with the other staffing choice (:mod:`fundsim.experiment.addon_effect`).
+    """
     return compare(
         with_seed(scenario, seed),
         contracts,
@@ -188,6 +195,7 @@ def compare_scenario(
         progress=progress,
         check=check,
         incidence=incidence,
+        addon_effect=addon_effect,
     )
 
 
@@ -214,7 +222,8 @@ def write_comparison(
     Files: ``comparison.parquet``/``.csv`` (contract × measure: mean, CI, paired difference from the
     baseline), ``replications.parquet``/``.csv`` (contract × replication), ``provider.parquet``
     (contract × replication × month), ``ledger.parquet``, ``risk.csv`` when the risk view ran,
-    ``outcomes.csv`` and ``wrong_way.csv`` when the outcomes contract is compared, ``decisions.csv``
+    ``outcomes.csv`` and ``wrong_way.csv`` when the outcomes contract is compared, ``addon_effect.csv``
+    and ``addon_effect_replications.csv`` when the add-ons' effect was measured, ``decisions.csv``
     (what the provider decided: contract × replication × month) and ``manifest.json`` last (listing
     the size and SHA-256 of every other file).
     """
@@ -256,6 +265,10 @@ def write_comparison(
         writers["wrong_way.csv"] = _csv(comparison.wrong_way)
     if comparison.decisions is not None:
         writers["decisions.csv"] = _csv(comparison.decisions)
+    if comparison.addon_effect is not None:  # the add-ons' effect (fundsim.experiment.addon_effect)
+        writers["addon_effect.csv"] = _csv(comparison.addon_effect)
+    if comparison.addon_effect_per_replication is not None:
+        writers["addon_effect_replications.csv"] = _csv(comparison.addon_effect_per_replication)
     _add_reserve_writers(writers, comparison.reserves, comparison.reserve_outcomes)
     return write_outputs(Path(out_dir), overwrite, writers, manifest)
 

@@ -101,6 +101,29 @@ def wait_band_names() -> list[str]:
     ]
 
 
+#: The virtual ward's columns (fundsim.sim.virtual_ward), present only when a scenario has one: name → (unit,
+#: meaning). All are sums over the month, by the locality of the ward.
+VIRTUAL_WARD_COLUMNS: dict[str, tuple[str, str]] = {
+    "vw_admissions_step_up": ("people", "step-ups onto the ward (from the caseload and from GPs)"),
+    "vw_admissions_step_up_gp": ("people", "of which GP step-ups (people from outside the caseload)"),
+    "vw_admissions_step_down": ("people", "step-downs onto the ward (hospital stays shortened)"),
+    "vw_refused_full": ("people", "step-ups and step-downs refused because every place was taken"),
+    "vw_occupied_place_days": ("place-days", "time places were occupied"),
+    "vw_places_days": ("place-days", "places × days: the ward's capacity"),
+    "vw_stays_ended": ("people", "ward stays that ended (home, or admitted from the ward)"),
+    "vw_stay_days": ("days", "length of the stays that ended (mean stay = vw_stay_days / vw_stays_ended)"),
+    "vw_admissions_from_ward": ("admissions", "emergency admissions of people on the ward"),
+    "vw_admissions_from_ward_gp": ("admissions", "of which GP step-ups (the rest are in the core's admissions)"),
+    "vw_admissions_avoided_direct": ("admissions", "step-ups that would have been admissions and were not"),
+    "vw_admissions_avoided_gp": ("admissions", "of which GP step-ups (outside the core's admissions)"),
+    "vw_bed_days_saved": ("days", "hospital bed-days saved: avoided stays and shortened step-down stays"),
+    "vw_bed_days_saved_step_down": ("days", "of which by step-down (the core's bed_days count these stays whole)"),
+    "vw_staff_minutes": ("minutes", "staff minutes the ward's occupied places needed (visits and monitoring)"),
+    "vw_core_minutes": ("minutes", "shared staffing: of which taken from the core team's rostered time"),
+    "vw_bank_minutes": ("minutes", "shared staffing: of which beyond the cap, worked by bank staff"),
+    "vw_cost_gbp": ("£", "the ward's own staff cost: a dedicated team for every place, or shared staffing's bank"),
+}
+
 #: Wait statistics of the month's assessments (days from referral to assessment); NaN in a month without any.
 WAIT_COLUMNS = ("wait_mean_days", "wait_p50_days", "wait_p90_days")
 
@@ -171,6 +194,7 @@ __all__ = [
     "SUM_METRICS",
     "TIER_METRICS",
     "URGENT_KPI_DAYS",
+    "VIRTUAL_WARD_COLUMNS",
     "WAIT_BANDS_WEEKS",
     "WAIT_COLUMNS",
     "add_derived_columns",

@@ -109,6 +109,12 @@ def run(
     "--overwrite", is_flag=True, help="Replace an existing output folder (only once the new one is complete)."
 )
 @click.option("--risk/--no-risk", default=True, show_default=True, help="Run the scenario's risk_view (demand growth).")
+@click.option(
+    "--addon-effect/--no-addon-effect",
+    default=None,
+    help="Also run the service without its add-ons and with the other staffing choice (net admissions "
+    "avoided) [default: on when the scenario has addons].",
+)
 @simulation_options
 def compare(
     scenario_file: Path,
@@ -119,6 +125,7 @@ def compare(
     out_dir: Path | None,
     overwrite: bool,
     risk: bool,
+    addon_effect: bool | None,
     quiet: bool,
     make_report: bool,
     check: bool,
@@ -134,6 +141,7 @@ def compare(
         default_jobs,
         default_output_dir,
         estimate_job,
+        has_addons,
         load_scenario,
         write_comparison,
     )
@@ -155,6 +163,11 @@ def compare(
     simulations = per_point * n + (n * (1 if scenario.provider_policy.mode == "passive" else 2) if incidence else 0)
     if risk and scenario.risk_view is not None:
         simulations += per_point * len(scenario.risk_view.demand_growth_per_year) * scenario.risk_view.replications
+    if addon_effect and not has_addons(scenario):
+        raise click.BadParameter(f"{printable(scenario_file)} has no addons: section", param_hint="--addon-effect")
+    addon_effect = has_addons(scenario) if addon_effect is None else addon_effect
+    if addon_effect:  # without the add-ons, and with the other staffing choice (at most one more as configured)
+        simulations += 2 * n
     estimate = estimate_job(scenario, simulations, jobs)
     check_estimate(estimate, yes_long, quiet)
     check_output_dir(out_dir, "compare", overwrite, inputs=inputs(scenario_file), bytes_needed=estimate.output_bytes)
@@ -173,6 +186,7 @@ def compare(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             check=check,
             incidence=incidence,
+            addon_effect=addon_effect,
         )
     wall = time.perf_counter() - started
     files = write_or_rescue(
@@ -189,6 +203,8 @@ def compare(
     if result.incidence is not None:
         console = terminal.new_console()
         terminal.print_incidence(console, result.incidence, list(result.contracts), scenario.provider_policy.mode)
+    if result.addon_effect is not None:
+        terminal.print_addon_effect(terminal.new_console(), result.addon_effect)
     terminal.new_console().print(
         f"Wrote {printable(out_dir)}/ ({', '.join(files)}) in {wall:.1f} s; {result.simulations} simulation(s).",
         markup=False,

@@ -17,6 +17,7 @@ from typing import cast
 
 import pandas as pd
 
+from fundsim.experiment.addon_lines import has_addons, with_addon_lines
 from fundsim.experiment.executor import SimTask, run_tasks
 from fundsim.experiment.reserves import opening_reserves, reserve_tables
 from fundsim.experiment.runner import MEASURES, decisions_of, price, replication_measures
@@ -78,6 +79,10 @@ class Comparison:
     #: × contract year, and per contract × replication the first deficit year, run-out year and any failure.
     reserves: pd.DataFrame | None = None
     reserve_outcomes: pd.DataFrame | None = None
+    #: With add-on services (fundsim.experiment.addon_effect): the core with and without them under
+    #: each staffing choice, and net admissions avoided (staffing × measure), and its per-replication rows.
+    addon_effect: pd.DataFrame | None = None
+    addon_effect_per_replication: pd.DataFrame | None = None
 
 
 def configured_contracts(scenario: Scenario) -> tuple[str, ...]:
@@ -107,6 +112,7 @@ def plan_tasks(
     growths: Sequence[float | None],
     check: bool = False,
     incidence: bool = False,
+    addon_effect: bool = False,
 ) -> list[SimTask]:
     """The simulations a comparison needs: one per replication if passive, else one per contract too.
 
@@ -134,7 +140,16 @@ def plan_tasks(
         if not passive:
             bracket = passive_variant(scenario)
             tasks.extend(SimTask((None, PASSIVE, r), bracket, r, check) for r in range(replications))
+    if addon_effect:  # the same service without its add-ons and with the other staffing choice
+        from fundsim.experiment.addon_effect import effect_tasks
+
+        tasks.extend(effect_tasks(scenario, replications, check, reuse_configured=_reuses(scenario, contracts)))
     return tasks
+
+
+def _reuses(scenario: Scenario, contracts: Sequence[str]) -> bool:
+    """Whether the comparison's own runs include the scenario as configured (passive, or its own contract)."""
+    return scenario.provider_policy.mode == "passive" or scenario.contract in contracts
 
 
 def _task_keys(runs: dict[Hashable, RunResult]) -> list[TaskKey]:
@@ -159,7 +174,8 @@ def _priced(
         wanted = (source,) if source is not None else (contract, "*")
         keys = sorted(k for k in _task_keys(runs) if k[0] == growth and k[1] in wanted)
         ledger = pd.concat([runs[k].ledger for k in keys], ignore_index=True)
-        provider = price(ledger, _variant(scenario, contract, growth), contract)
+        # The core contract's payment, then each add-on's own funding line and cost (none: unchanged).
+        provider = with_addon_lines(price(ledger, _variant(scenario, contract, growth), contract), scenario)
         per_rep = replication_measures(provider, ledger)
         ledger.insert(0, "contract", contract)  # settle() has already labelled the provider table
         per_rep.insert(0, "contract", contract)
@@ -235,13 +251,16 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
     check: bool = False,
     incidence: bool = True,
+    addon_effect: bool | None = None,
 ) -> Comparison:
     """Run ``scenario`` under each of ``contracts`` (default: all configured) with common random numbers.
 
     ``progress(done, total)`` is called after each simulation. With ``risk`` and a
     ``risk_view`` in the scenario, the comparison is also run at each demand-growth value. With
     ``incidence`` it also says who absorbs the unfunded activity, against the reference service,
-    under the scenario's policy and (if that is responsive) the passive one.
+    under the scenario's policy and (if that is responsive) the passive one. With ``addon_effect``
+    (default: when the scenario has add-on services) it also runs the service without its add-ons
+    and with the other staffing choice (:mod:`fundsim.experiment.addon_effect`).
     """
     available = configured_contracts(scenario)
     contracts = tuple(contracts) if contracts else available
@@ -252,7 +271,11 @@ def compare(
     growths: list[float | None] = [None]
     if risk and scenario.risk_view is not None:
         growths += list(scenario.risk_view.demand_growth_per_year)
-    tasks = plan_tasks(scenario, contracts, n, growths, check, incidence)
+    if addon_effect is None:
+        addon_effect = has_addons(scenario)
+    elif addon_effect and not has_addons(scenario):
+        raise ValueError(f"scenario {scenario.name!r} has no add-on services (addons:) whose effect to measure")
+    tasks = plan_tasks(scenario, contracts, n, growths, check, incidence, addon_effect)
     done = 0
 
     def _advance(_key: Hashable, _run: RunResult) -> None:
@@ -277,6 +300,9 @@ def compare(
     incidence_frame = incidence_reps = None
     if incidence:
         incidence_frame, incidence_reps = _incidence(scenario, runs, contracts, provider)
+    effect = effect_reps = None
+    if addon_effect:
+        effect, effect_reps = _addon_effect(scenario, runs, contracts, n)
     outcomes = wrong_way = None
     if "outcomes" in contracts:
         from fundsim.experiment.observability import outcome_years, wrong_way_table
@@ -303,7 +329,26 @@ def compare(
         decisions=decisions,
         reserves=reserves,
         reserve_outcomes=reserve_outcomes,
+        addon_effect=effect,
+        addon_effect_per_replication=effect_reps,
     )
+
+
+def _addon_effect(
+    scenario: Scenario, runs: dict[Hashable, RunResult], contracts: Sequence[str], n: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The add-on effect table from the comparison's runs (the run as configured reused where it exists)."""
+    from fundsim.experiment.addon_effect import CONFIGURED, OTHER, WITHOUT, effect_per_replication, effect_table
+
+    own = "*" if scenario.provider_policy.mode == "passive" else scenario.contract
+    ledgers: dict[tuple[str, int], pd.DataFrame] = {}
+    for r in range(n):
+        configured = (None, own, r) if _reuses(scenario, contracts) else (None, f"addon_{CONFIGURED}", r)
+        ledgers[(CONFIGURED, r)] = runs[configured].ledger
+        for variant in (WITHOUT, OTHER):
+            ledgers[(variant, r)] = runs[(None, f"addon_{variant}", r)].ledger
+    per_rep = effect_per_replication(scenario, ledgers)
+    return effect_table(per_rep), per_rep
 
 
 def _decisions(runs: dict[Hashable, RunResult], contracts: Sequence[str]) -> pd.DataFrame | None:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from fundsim.contracts.accounting import unfunded_total
+from fundsim.experiment.addon_lines import ADDON_INCIDENCE_ROWS, addon_incidence, configured_addons, has_addons
 from fundsim.experiment.stats import mean_ci
 from fundsim.scenario.models import PolicyMode, Scenario
 from fundsim.scenario.sizing import size_scenario, skill_mix_needs
@@ -97,6 +98,11 @@ def measures_for(scenario: Scenario) -> tuple[IncidenceMeasure, ...]:
         for field, (column, label, _) in VALUED.items():
             if column == m.column and field in prices:
                 out.append(_M(m.bearer, valued_column(field), label, "GBP per year", m.against_reference))
+    # Add-on work (fundsim.experiment.addon_lines): rows only for a scenario with add-ons, so no other table moves.
+    names = {name for name, _, _ in configured_addons(scenario)}
+    for bearer, column, label, unit in ADDON_INCIDENCE_ROWS:
+        if names and (not column.endswith("_unfunded_per_year") or column.removesuffix("_unfunded_per_year") in names):
+            out.append(_M(bearer, column, label, unit, False))
     return tuple(out)
 
 
@@ -204,7 +210,10 @@ def replication_incidence(provider: pd.DataFrame, scenario: Scenario) -> pd.Data
                 "hospital_cost_gbp_per_year": float(tot["hospital_cost_gbp"]) / years,
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if has_addons(scenario):  # the add-on work nobody pays for (fundsim.experiment.addon_lines)
+        out = out.merge(addon_incidence(provider, scenario), on=["contract", "replication"], how="left")
+    return out
 
 
 def with_reference(per_replication: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from fundsim.experiment.preflight import check_report_out
+from fundsim.report import addons, years
 from fundsim.report import tables as tb
-from fundsim.report import years
-from fundsim.report.catalogue import ALL_FIGURES, Tables, frame_of
+from fundsim.report.catalogue import ADDON_FIGURE, ALL_FIGURES, Tables, frame_of
 from fundsim.report.export import (
     RenderedFigure,
     by_name,
@@ -82,6 +82,8 @@ def build_tables(folder: ResultsFolder) -> dict[str, tb.ReportTable | None]:
         "funnel": funnel,
         "funnel_limits": None if funnel is None else tb.funnel_limits(funnel.frame),
         "wrong_way": tb.wrong_way(folder),
+        "addon_targets": addons.targets_table(folder),  # add-on services (fundsim.report.addons)
+        "addon_effect": addons.effect_table(folder),
         "localities": tb.locality_over_performance(folder),
         "years": years.years_table(folder),
         "absorbed_by_year": years.absorbed_by_year(folder),
@@ -130,6 +132,7 @@ def report_context(
         "price_notes": price_notes(folder.incidence),
         "outcome_rows": outcome_rows(folder.outcomes),
         "wrong_way_rows": wrong_way_rows(folder.wrong_way),
+        "addons": addons.section(dict(tables)),
         "parameters": frame_of(tables, "parameters").to_dict("records"),
         "contracts": contract_views(folder.contracts),
         "baseline_label": contract_label(folder.baseline),
@@ -211,7 +214,7 @@ def build_report(
                     height_px=height,
                 )
             )
-        else:
+        elif spec.name != ADDON_FIGURE.name:  # a scenario without add-ons has no add-on figure to miss
             skipped.append({"title": spec.title, "why": spec.missing})
         step(f"figure: {spec.name}")
     try:

@@ -314,6 +314,36 @@ def print_incidence(console: Console, incidence: Any, contracts: Sequence[str], 
                 console.print(bracket, markup=False)
 
 
+def print_addon_effect(console: Console, effect: Any) -> None:
+    """The add-ons' effect: net admissions avoided and its parts, and the core with − without, per staffing choice."""
+    from fundsim.report.addons import CORE_MEASURES, NET_MEASURES, words
+    from fundsim.report.style import share
+
+    def value(v: float, unit: str) -> str:
+        return share(v, 1) if unit == "share" else _value(v, unit)
+
+    table = _table(
+        "Add-on services: net admissions avoided and the core service with − without them",
+        "mean ± the half-width of its 95% CI, paired by replication (common random numbers); "
+        "net = avoided by the add-ons − extra in the core caseload",
+    )
+    _label_column(table, "measure / staffing")
+    _number_column(table, "mean ± 95% CI")
+    for measure in (*NET_MEASURES, *CORE_MEASURES, "ucr_reached_share", "vw_occupancy_share"):
+        rows = effect[effect["measure"] == measure]
+        if rows.empty:
+            continue
+        label, unit = words(measure)
+        suffix = " (with − without)" if measure in CORE_MEASURES else ""
+        table.add_row(f"[bold]{escape(label + suffix)}[/bold] [dim]({escape(_unit(unit))})[/dim]")
+        for i, row in enumerate(rows.itertuples()):
+            lo, hi = float(row.ci_low), float(row.ci_high)
+            text = value(float(row.mean), unit) + ("" if lo != lo else f" ± {value((hi - lo) / 2.0, unit)}")
+            name = f"  {row.staffing}" + (" (as configured)" if str(row.configured).lower() == "true" else "")
+            table.add_row(escape(name), text, end_section=i == len(rows) - 1)
+    console.print(table)
+
+
 def print_advice(console: Console, result: Any, precision: float, max_replications: int, warmup_days: int) -> None:
     """How many replications each headline measure needs, and the warm-up."""
     from fundsim.experiment.runner import MEASURES

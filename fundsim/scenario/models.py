@@ -292,16 +292,19 @@ class Scenario(Model):
                     )
 
     def _check_addons(self) -> None:
-        """An add-on's responders are drawn from grades that exist."""
-        ucr = self.addons.urgent_response if self.addons is not None else None
-        if ucr is None or ucr.responder_grades is None:
+        """An add-on's staff (UCR responders, virtual-ward staff) are drawn from grades that exist."""
+        if self.addons is None:
             return
         grades = [g.name for g in self.workforce.grades]
-        unknown = [g for g in ucr.responder_grades if g not in grades]
-        if unknown:
-            raise ValueError(
-                f"addons.urgent_response.responder_grades names unknown grade(s) {unknown}; grades are {grades}"
-            )
+        named = (
+            ("urgent_response", "responder_grades", self.addons.urgent_response),
+            ("virtual_ward", "staff_grades", self.addons.virtual_ward),
+        )
+        for section, field, addon in named:
+            chosen = getattr(addon, field, None) if addon is not None else None
+            unknown = [g for g in chosen or () if g not in grades]
+            if unknown:
+                raise ValueError(f"addons.{section}.{field} names unknown grade(s) {unknown}; grades are {grades}")
 
     def _check_contracts(self) -> None:
         """Each configured contract's checks against this scenario (``ContractType.check_scenario``).

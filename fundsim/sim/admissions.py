@@ -20,6 +20,7 @@ from fundsim.sim.hazard import admissions_on_path
 from fundsim.sim.no_care import no_care_admissions
 from fundsim.sim.patients import CASELOAD, PatientTable
 from fundsim.sim.referrals import ReferralBlock
+from fundsim.sim.virtual_ward import VirtualWardService
 
 
 class Lists(Protocol):
@@ -31,6 +32,7 @@ class Lists(Protocol):
     counts: dict[str, int]
     m_care: float
     m_wait: float
+    ward: VirtualWardService | None
 
     def close_stage(self, slots: np.ndarray, t_end: np.ndarray | float, stage: int | None = None) -> None: ...  # noqa: D102
 
@@ -49,6 +51,8 @@ class Admissions:
         self.tariff = hosp.tariff_gbp
         self.trim = hosp.trim_point_days
         self.excess = hosp.excess_bed_day_gbp
+        #: A virtual ward (fundsim.sim.virtual_ward) takes step-ups before admissions, and step-downs after.
+        self.ward = service.ward
 
     def declined(self, b: ReferralBlock, rows: np.ndarray, hazard: np.ndarray) -> None:
         """Referrals ``rows`` of block ``b`` were declined: they get no care.
@@ -94,16 +98,22 @@ class Admissions:
         acc.add_times(metric, loc, t)
         acc.add_times("bed_days", loc, t, los)
         acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+        if self.ward is not None:
+            self.ward.hospital_stays(loc, t, los)
 
     def admit(self, day: int) -> None:
         """Resolve the emergency admissions that happened before the start of ``day``.
 
         Someone home from a short stay may be admitted again before ``day``; those are resolved too.
+        With a virtual ward, the night's events are taken first: some due admissions become step-ups.
         """
-        due = np.flatnonzero(self.service.people.cols["admission_day"] <= day)  # free slots hold +inf
-        while len(due):
+        while True:
+            due = np.flatnonzero(self.service.people.cols["admission_day"] <= day)  # free slots hold +inf
+            if self.ward is not None:
+                due = self.ward.overnight(day, due)
+            if not len(due):
+                return
             self._admit(due, day)
-            due = np.flatnonzero(self.service.people.cols["admission_day"] <= day)
 
     def _admit(self, due: np.ndarray, day: int) -> None:
         p = self.service.people
@@ -121,6 +131,8 @@ class Admissions:
         acc.add_times("admissions_from_waiting_list", loc[~on_caseload], t[~on_caseload])
         acc.add_times("bed_days", loc, t, los)
         acc.add_times("hospital_cost_gbp", loc, t, self.tariff + np.maximum(0.0, los - self.trim) * self.excess)
+        if self.ward is not None:
+            self.ward.hospital_stays(loc, t, los)
         # A visit that was due when the person was admitted will not happen as planned.
         outstanding = on_caseload & (c["next_due_day"][due] <= day)
         acc.add_times("visits_cancelled", loc[outstanding], t[outstanding])

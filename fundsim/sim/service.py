@@ -34,6 +34,7 @@ from fundsim.sim.referrals import ReferralBlock, Referrals
 from fundsim.sim.roster import build_roster
 from fundsim.sim.streams import RandomStreams
 from fundsim.sim.urgent_response import UrgentResponseService
+from fundsim.sim.virtual_ward import VirtualWardService
 from fundsim.sim.visit_buffer import VisitBuffer
 from fundsim.sim.work import Assessments, FollowUpVisits, WorkSource
 
@@ -105,6 +106,8 @@ class ServiceModel:
         self.checks_run = 0
         # Where the day's work comes from, in the order their items are listed (ties keep it).
         self.work_sources: list[WorkSource] = [Assessments(self), FollowUpVisits(self)]
+        # A virtual ward beside the core (fundsim.sim.virtual_ward): step-ups instead of admissions, step-downs.
+        self.ward = VirtualWardService.build(self, streams, grade_index)
         self.admissions = Admissions(self)
         self.last_allocation: Allocation | None = None
         ucr = scenario.addons.urgent_response if scenario.addons is not None else None
@@ -239,6 +242,8 @@ class ServiceModel:
         rostered = self.visit_minutes[day] * self.fte_scale  # (n_loc, n_grades)
         if self.urgent is not None:  # a shared urgent response pulls its responders off the core's day
             rostered = self.urgent.take_core_minutes(day, rostered)
+        if self.ward is not None:  # then a shared virtual ward's visits and monitoring, from what is left
+            rostered = self.ward.take_core_minutes(day, rostered)
         overtime_cap = self.overtime_minutes_cap[day] * self.fte_scale
         items = [source.collect(day, rostered) for source in self.work_sources]
         alloc = allocate_day(items, rostered, overtime_cap, self._cells)
@@ -419,6 +424,8 @@ class ServiceModel:
         """Add the person-days, and the no-care admissions up to ``end_day``, of everyone still on a list."""
         live = np.flatnonzero(self.people.cols["stage"] != FREE)
         self.close_stage(live, end_day)
+        if self.ward is not None:
+            self.ward.close(end_day)
         # Their actual path is counted to the end of the run, so their no-care path is too (at least:
         # admissions after the horizon fall outside every month).
         self.admissions.close_counterfactual(live, end_day)

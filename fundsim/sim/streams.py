@@ -14,7 +14,17 @@ import zlib
 import numpy as np
 
 #: The purposes fundsim draws for. Adding one is safe; renaming one changes its numbers.
-PURPOSES = ("arrivals", "patients", "visits", "deterioration", "roster", "hospital", "initial_state", "urgent_response")
+PURPOSES = (
+    "arrivals",
+    "patients",
+    "visits",
+    "deterioration",
+    "roster",
+    "hospital",
+    "initial_state",
+    "urgent_response",
+    "virtual_ward",
+)
 
 
 def purpose_key(purpose: str) -> int:

@@ -126,6 +126,25 @@ def queue_waits(arrival_minutes: np.ndarray, busy_minutes: np.ndarray, responder
     return waits
 
 
+def take_shared_minutes(
+    rostered: np.ndarray, need: np.ndarray, grades: list[int], cap_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The core's rostered minutes (locality × grade) after a shared add-on takes ``need`` (one per locality).
+
+    The minutes come out of ``grades``, in proportion to each grade's rostered minutes, up to
+    ``cap_share`` of those grades' minutes in the locality. Returns the minutes left to the core
+    and the minutes taken (per locality); ``need`` beyond the cap is the add-on's to find elsewhere
+    (bank staff). Every shared add-on (urgent response, virtual ward) takes its time this way.
+    """
+    pool = rostered[:, grades]  # (n_loc, n_grades taken from)
+    pool_total = pool.sum(axis=1)
+    taken = np.minimum(need, cap_share * pool_total)
+    share = np.divide(taken, pool_total, out=np.zeros_like(taken), where=pool_total > 0)
+    out = rostered.copy()
+    out[:, grades] = pool * (1.0 - share[:, None])
+    return out, taken
+
+
 #: The urgent response's ledger columns, present only when a scenario has one (sums by locality and month).
 UCR_METRICS = (
     "ucr_calls",
@@ -203,13 +222,7 @@ class UrgentResponseService:
         need = self.minutes[day]
         if not need.any():
             return rostered
-        grades = self.responder_grades
-        pool = rostered[:, grades]  # (n_loc, n_responder_grades)
-        pool_total = pool.sum(axis=1)
-        taken = np.minimum(need, self.spec.shared_cap_share * pool_total)
-        share = np.divide(taken, pool_total, out=np.zeros_like(taken), where=pool_total > 0)
-        out = rostered.copy()
-        out[:, grades] = pool * (1.0 - share[:, None])
+        out, taken = take_shared_minutes(rostered, need, self.responder_grades, self.spec.shared_cap_share)
         bank_h = (need - taken) / MINUTES_PER_HOUR
         self.accounts.add_day("ucr_core_hours", day, taken / MINUTES_PER_HOUR)
         self.accounts.add_day("ucr_bank_hours", day, bank_h)
