@@ -180,7 +180,7 @@ def test_passive_retendering_at_no_cost_and_same_value_changes_nothing() -> None
 
 
 def test_passive_retendering_moves_money_only() -> None:
-    """Passive: the mobilisation cost and the bid value apply; the service is the same, draw for draw."""
+    """Passive: mobilisation cost and bid value apply; with no transition or staff lost the service is the same."""
     plain = passive()
     res = passive(retendering={"every_years": 1, "mobilisation_cost_gbp": 120_000, "bid_value_share": 0.9})
     prov = res.provider
@@ -192,3 +192,30 @@ def test_passive_retendering_moves_money_only() -> None:
     assert np.allclose(extra.drop(index=12), 0.0)
     factor = np.where(prov["contract_year"] >= 2, 0.9, 1.0)
     assert np.allclose(prov["income_gbp"], plain.provider["income_gbp"] * factor, rtol=1e-12)
+
+
+def test_passive_retendering_carries_the_transition_and_the_staff_lost() -> None:
+    """Passive too: a re-let's transition and staff loss act (no review carries them, the engine does).
+
+    Year 1 is the plain run's, draw for draw; in the re-let's transition months visit time is cut by
+    the loss share, so fewer contacts are delivered than in the plain run's same months, and the paid
+    staff cost falls by the staff lost until they are replaced after the hiring lag.
+    """
+    plain = passive()
+    policy = {
+        "every_years": 1,
+        "staff_lost_share": 0.2,
+        "transition_months": 2,
+        "transition_productivity_loss_share": 0.5,
+    }
+    res = passive(retendering=policy)
+    year1 = res.ledger["contract_year"] == 1
+    pd.testing.assert_frame_equal(
+        plain.ledger[year1].reset_index(drop=True),
+        res.ledger[year1][plain.ledger.columns].reset_index(drop=True),
+        check_exact=True,
+    )
+    months = res.provider["contract_year"] == 2
+    first = res.provider.index[months][:2]  # the two transition months
+    assert (res.provider.loc[first, "contacts"] < plain.provider.loc[first, "contacts"]).all()
+    assert (res.provider.loc[first, "staff_cost_gbp"] < plain.provider.loc[first, "staff_cost_gbp"]).all()

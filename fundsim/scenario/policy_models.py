@@ -227,9 +227,8 @@ class ProviderPolicy(Model):
 
     @model_validator(mode="after")
     def _managed_when_needed(self) -> ProviderPolicy:
-        # Reserves and re-tendering act through the provider's monthly review process.
-        if self.mode == "passive" and (self.reserves is not None or self.retendering is not None):
-            raise ValueError(
-                "reserves and retendering need mode: responsive (they act through the provider's monthly review)"
-            )
+        # Reserves act through the provider's monthly review process (re-tendering runs under either mode:
+        # fundsim.sim.retender.start_passive_relets carries its effects when there is no review).
+        if self.mode == "passive" and self.reserves is not None:
+            raise ValueError("reserves need mode: responsive (they act through the provider's monthly review)")
         return self

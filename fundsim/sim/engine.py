@@ -14,6 +14,7 @@ from fundsim.sim.checks import check_allocation, check_day
 from fundsim.sim.decisions import decision_table
 from fundsim.sim.ledger import build_ledger
 from fundsim.sim.policy import Decision
+from fundsim.sim.retender import start_passive_relets
 from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 
@@ -99,6 +100,10 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
             manager = ProviderManager(scenario, calendar, service, replication)
             reviews = manager.decisions
             env.process(manager.run(env))
+        elif scenario.provider_policy.retendering is not None:
+            # Passive: no review carries the re-lets' transition and staff loss, so they act directly.
+            policy = scenario.provider_policy
+            start_passive_relets(env, policy.retendering, calendar, service, policy.hiring.lag_months)
         env.run(until=calendar.n_days)
     service.close_run(float(calendar.n_days))
     ledger = build_ledger(scenario, calendar, service.accounts, replication)
