@@ -164,3 +164,22 @@ def test_the_identity_holds_with_a_virtual_ward_beside_the_urgent_response() -> 
     np.testing.assert_allclose(net, totals, rtol=0, atol=1e-9)
     assert (reps["vw_occupancy_share"] > 0).all()
     assert (reps["vw_occupancy_share"] <= 1).all()
+
+
+def test_run_prices_the_add_on_funding_line_as_compare_does() -> None:
+    """``fundsim run`` (run_replications) adds each add-on's funding line and cost to the provider's accounts.
+
+    A separate £120,000-a-year block per team for the urgent response: each month's add-on income is
+    120,000 × teams × the month's days / 365.25 (a year's block, by the day), and income, cost and
+    surplus move by the line exactly (surplus = income − cost).
+    """
+    from fundsim.experiment.runner import run_replications
+
+    ucr = {"staffing": "dedicated", "funding": {"mode": "separate", "block_gbp_per_team_per_year": 120_000}}
+    scenario = _scenario(ucr)
+    provider = run_replications(scenario, 1).provider
+    teams = len(scenario.localities)
+    np.testing.assert_allclose(provider["addon_income_gbp"], 120_000 * teams * provider["days"] / 365.25, rtol=1e-12)
+    np.testing.assert_allclose(provider["surplus_gbp"], provider["income_gbp"] - provider["cost_gbp"], rtol=1e-12)
+    plain = run_replications(scenario.model_copy(update={"addons": None}), 1).provider
+    np.testing.assert_allclose(provider["income_gbp"] - provider["addon_income_gbp"], plain["income_gbp"], rtol=1e-12)

@@ -17,7 +17,7 @@ from typing import cast
 
 import pandas as pd
 
-from fundsim.experiment.addon_lines import has_addons, with_addon_lines
+from fundsim.experiment.addon_lines import has_addons
 from fundsim.experiment.executor import SimTask, run_tasks
 from fundsim.experiment.reserves import opening_reserves, reserve_tables
 from fundsim.experiment.runner import MEASURES, decisions_of, price, replication_measures
@@ -174,8 +174,8 @@ def _priced(
         wanted = (source,) if source is not None else (contract, "*")
         keys = sorted(k for k in _task_keys(runs) if k[0] == growth and k[1] in wanted)
         ledger = pd.concat([runs[k].ledger for k in keys], ignore_index=True)
-        # The core contract's payment, then each add-on's own funding line and cost (none: unchanged).
-        provider = with_addon_lines(price(ledger, _variant(scenario, contract, growth), contract), scenario)
+        # The core contract's payment, then each add-on's own funding line and cost (runner.price).
+        provider = price(ledger, _variant(scenario, contract, growth), contract)
         per_rep = replication_measures(provider, ledger)
         ledger.insert(0, "contract", contract)  # settle() has already labelled the provider table
         per_rep.insert(0, "contract", contract)

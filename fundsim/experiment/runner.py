@@ -9,6 +9,7 @@ import pandas as pd
 
 from fundsim.columns import mean_wait, provider_totals
 from fundsim.contracts.accounting import settle, unfunded_total
+from fundsim.experiment.addon_lines import with_addon_lines
 from fundsim.experiment.executor import SimTask, run_tasks
 from fundsim.experiment.reserves import opening_reserves, reserve_tables
 from fundsim.experiment.stats import mean_ci
@@ -134,11 +135,16 @@ def summarise(per_replication: pd.DataFrame, level: float = 0.95) -> pd.DataFram
 
 
 def price(ledger: pd.DataFrame, scenario: Scenario, contract: str) -> pd.DataFrame:
-    """The provider's monthly table priced under ``contract`` (which must be configured)."""
+    """The provider's monthly table priced under ``contract`` (which must be configured).
+
+    The core contract's payment, then each add-on's own funding line and cost
+    (:func:`fundsim.experiment.addon_lines.with_addon_lines`; without add-ons the table is unchanged),
+    so ``run``, ``compare`` and ``advise`` price a service with add-ons alike.
+    """
     config = getattr(scenario.contracts, contract)
     if config is None:
         raise KeyError(f"contract {contract!r} is not configured in scenario {scenario.name!r}")
-    return settle(provider_totals(ledger), contract, config, scenario.contract_context())
+    return with_addon_lines(settle(provider_totals(ledger), contract, config, scenario.contract_context()), scenario)
 
 
 def run_replications(
