@@ -83,7 +83,7 @@ KIND_BY_FILE: dict[str, str] = {
     **dict.fromkeys(
         (
             "test_addon_funding.py",
-            "test_accounts.py", "test_accounts_fast_paths.py", "test_allocation.py", "test_architecture.py", "test_calibrate_read.py",
+            "test_accounts.py", "test_allocation.py", "test_architecture.py", "test_calibrate_read.py",
             "test_calibrate_known.py", "test_event_draws.py",
             "test_contract_properties.py", "test_contracts.py", "test_contracts_2025.py", "test_diagnostics.py",
             "test_hazard.py",
