@@ -11,6 +11,7 @@ another's caches. With ``--repeat N`` every case runs N times and the fastest ru
 
     python benchmarks/bench_core.py              # example.yaml and large.yaml
     python benchmarks/bench_core.py --quick      # example.yaml only (smoke run)
+    python benchmarks/bench_core.py --addons     # also the example with add-ons: CPU per core contact
     python benchmarks/bench_core.py --repeat 3 --json results/bench.json
 """
 
@@ -27,7 +28,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = {"example": ROOT / "scenarios" / "example.yaml", "large": ROOT / "scenarios" / "large.yaml"}
+SCENARIOS = {
+    "example": ROOT / "scenarios" / "example.yaml",
+    "large": ROOT / "scenarios" / "large.yaml",
+    # Issue 17: the example with a 2-hour urgent response and a virtual ward, as shipped (staff shared
+    # with the core) and with both add-ons given their own staff.
+    "addons": ROOT / "scenarios" / "example-addons.yaml",
+    "addons-ded": ROOT / "scenarios" / "example-addons.yaml",
+}
+#: Cases whose add-ons are switched to dedicated staffing in the worker.
+DEDICATED = {"addons-ded"}
 
 #: Baseline settings (the issue's): 20 servers at 90% utilisation, 200,000 customers.
 BASELINE = {"n_customers": 200_000, "c": 20, "utilisation": 0.9}
@@ -45,12 +55,25 @@ def _peak_rss_mb() -> float:
 # --------------------------------------------------------------------------- workers (child processes)
 
 
-def _work_fundsim(scenario_file: str, replication: int) -> dict:
-    """Load ``scenario_file`` and time one replication of it."""
+def _dedicated(scenario):  # type: ignore[no-untyped-def]
+    """``scenario`` with every add-on's staffing set to dedicated."""
+    addons = scenario.addons
+    update = {
+        name: getattr(addons, name).model_copy(update={"staffing": "dedicated"})
+        for name in type(addons).model_fields
+        if getattr(addons, name) is not None
+    }
+    return scenario.model_copy(update={"addons": addons.model_copy(update=update)})
+
+
+def _work_fundsim(scenario_file: str, replication: int, dedicated: bool = False) -> dict:
+    """Load ``scenario_file`` and time one replication of it (with ``dedicated``, add-ons on their own staff)."""
     import fundsim
 
     t0 = time.perf_counter()
     scenario = fundsim.load_scenario(scenario_file)
+    if dedicated:
+        scenario = _dedicated(scenario)
     load_s = time.perf_counter() - t0
     cpu0 = time.process_time()
     t0 = time.perf_counter()
@@ -149,7 +172,8 @@ def run_benchmark(cases: list[str], repeat: int, replication: int = 0) -> dict:
     for _ in range(repeat):
         base_runs.append(_run_child(["baseline"]))
         for name in cases:
-            case_runs[name].append(_run_child(["fundsim", str(SCENARIOS[name]), str(replication)]))
+            extra = ["dedicated"] if name in DEDICATED else []
+            case_runs[name].append(_run_child(["fundsim", str(SCENARIOS[name]), str(replication), *extra]))
     baseline = _best(base_runs)
     rows = []
     for name in cases:
@@ -184,18 +208,31 @@ def format_table(result: dict) -> str:
         "",
     ]
     header = (
-        f"{'case':<8} {'people':>10} {'wall s':>7} {'cpu s':>7} {'events':>10} {'events/s':>10} "
+        f"{'case':<10} {'people':>10} {'wall s':>7} {'cpu s':>7} {'events':>10} {'events/s':>10} "
         f"{'contacts':>10} {'visits/s':>10} {'peak live':>9} {'RSS MiB':>8} {'x M/M/c':>8}"
     )
     lines += [header, "-" * len(header)]
     for r in result["cases"]:
         lines.append(
-            f"{r['case']:<8} {r['population']:>10,} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {r['events']:>10,} "
+            f"{r['case']:<10} {r['population']:>10,} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {r['events']:>10,} "
             f"{r['events_per_s']:>10,.0f} {r['contacts']:>10,.0f} {r['visits_per_s']:>10,.0f} "
             f"{r['peak_live_people']:>9,} {r['peak_rss_mb']:>8.0f} {r['ratio_vs_mmc']:>8.2f}"
         )
     lines.append("")
     lines += [f"{r['case']}: wall times of all runs {r['wall_s_all']} s" for r in result["cases"]]
+    by_case = {r["case"]: r for r in result["cases"]}
+    if "example" in by_case and "addons" in by_case:
+        # Issue 17: add-ons may change the core model's cost per visit by at most 20%. CPU seconds per
+        # core contact (assessments + visits; an add-on's calls and ward visits are not contacts).
+        base = by_case["example"]["cpu_s"] / by_case["example"]["contacts"]
+        lines.append("")
+        lines.append(f"CPU per core contact: example {1e6 * base:.2f} us")
+        for name in ("addons", "addons-ded"):
+            if name in by_case:
+                per = by_case[name]["cpu_s"] / by_case[name]["contacts"]
+                lines.append(
+                    f"  {name:<11} {1e6 * per:.2f} us = {per / base:.3f} x example ({100 * (per / base - 1):+.1f}%)"
+                )
     return "\n".join(lines)
 
 
@@ -204,18 +241,25 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--worker":
         kind, *rest = argv[1:]
-        out = _work_baseline() if kind == "baseline" else _work_fundsim(rest[0], int(rest[1]))
+        out = _work_baseline() if kind == "baseline" else _work_fundsim(rest[0], int(rest[1]), "dedicated" in rest[2:])
         print(json.dumps(out))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="example.yaml only (a smoke run)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each case; the fastest is reported")
     parser.add_argument("--replication", type=int, default=0, help="replication index to simulate")
+    parser.add_argument(
+        "--addons",
+        action="store_true",
+        help="also the example with add-on services (shared and dedicated staff): CPU per core contact against example",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     cases = ["example"] if args.quick else ["example", "large"]
+    if args.addons:
+        cases += ["addons", "addons-ded"]
     result = run_benchmark(cases, args.repeat, args.replication)
     print(format_table(result))
     if args.json is not None:

@@ -17,7 +17,7 @@ from scipy import stats
 
 from fundsim.scenario.addon_models import ENGLAND_UCR_CALLS_PER_100K_PER_MONTH, UrgentResponse
 from fundsim.scenario.service_models import DurationMinutes
-from fundsim.sim.urgent_response import draw_call_times, queue_waits, simulate_calls
+from fundsim.sim.urgent_response import draw_call_times, fcfs_waits, queue_waits, simulate_calls
 
 FLAT = (1.0,) * 24
 
@@ -114,11 +114,29 @@ def test_staffing_changes_only_the_waits_common_random_numbers() -> None:
     assert one.admitted.sum() >= many.admitted.sum()
 
 
-def test_fifo_waits_by_hand() -> None:
+@pytest.mark.parametrize("waits_of", [queue_waits, fcfs_waits])
+def test_fifo_waits_by_hand(waits_of) -> None:  # type: ignore[no-untyped-def]
     """Two responders; calls at 0, 10, 20, 30 minutes each holding one for 25 minutes."""
-    waits = queue_waits(np.array([0.0, 10.0, 20.0, 30.0]), np.full(4, 25.0), 2)
+    waits = waits_of(np.array([0.0, 10.0, 20.0, 30.0]), np.full(4, 25.0), 2)
     # Call 3 waits for call 1 to finish at 25 (5 min); call 4 for call 2 at 35 (5 min).
     np.testing.assert_allclose(waits, [0.0, 0.0, 5.0, 5.0])
+
+
+@pytest.mark.parametrize("responders", [1, 2, 3, 7])
+def test_the_recursion_is_the_simpy_queue(responders: int) -> None:
+    """The model's recursion gives the SimPy process's waits, call by call, busy or quiet.
+
+    Heavy traffic (offered load 0.95 × responders, so long queues form) and light; the two agree to
+    rounding (SimPy's clock reaches an arrival by adding the gap to the previous one).
+    """
+    rng = np.random.default_rng(17 + responders)
+    for load in (0.3, 0.95):
+        n = 4_000
+        busy = rng.exponential(60.0, n)
+        arrival = np.cumsum(rng.exponential(60.0 / (load * responders), n))
+        np.testing.assert_allclose(
+            fcfs_waits(arrival, busy, responders), queue_waits(arrival, busy, responders), rtol=0, atol=1e-7
+        )
 
 
 def test_responder_minutes_by_day_add_up() -> None:

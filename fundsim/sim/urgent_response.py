@@ -1,10 +1,12 @@
 """A 2-hour urgent community response (UCR) service within the day: calls, responders, reach times.
 
 Calls arrive through the day by an hour-of-day profile (a Poisson count in each hour, at uniform
-times within it). Each locality's responders are a SimPy resource: a call waits, first come first
-served, for a free responder, who travels to the caller and stays on scene. The call is *reached*
-when the wait plus the journey is within the target (2 hours). Responders are on duty whenever a
-call is waiting (a queue at the end of service hours is cleared, as services do by overrunning).
+times within it). Each locality's responders are a first-come-first-served queue (a SimPy
+resource, :func:`queue_waits`, computed in the model by the equivalent recursion
+:func:`fcfs_waits`, tested against it): a call waits for a free responder, who travels to the
+caller and stays on scene. The call is *reached* when the wait plus the journey is within the
+target (2 hours). Responders are on duty whenever a call is waiting (a queue at the end of service
+hours is cleared, as services do by overrunning).
 
 Every random quantity of a call (its time, journey, time on scene and the uniform number that
 decides an admission) is drawn before the queue is run and in a fixed order, so the same calls
@@ -17,6 +19,7 @@ the same callers.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -87,7 +90,7 @@ def simulate_calls(
     travel = sample(spec.travel_minutes, rng, n)
     on_scene = sample(spec.on_scene_minutes, rng, n)
     u = rng.random(n)
-    wait = queue_waits(arrival * MINUTES_PER_DAY, travel + on_scene, responders)
+    wait = fcfs_waits(arrival * MINUTES_PER_DAY, travel + on_scene, responders)
     reached = wait + travel <= spec.target_hours * MINUTES_PER_HOUR
     p_admit = np.where(reached, spec.admission_probability_reached, spec.admission_probability_late)
     return UrgentCalls(
@@ -104,6 +107,7 @@ def simulate_calls(
 def queue_waits(arrival_minutes: np.ndarray, busy_minutes: np.ndarray, responders: int) -> np.ndarray:
     """Each call's wait for one of ``responders`` (first come, first served), run as a SimPy process.
 
+    The reference for :func:`fcfs_waits`, which the model uses (the same queue, computed directly).
     ``arrival_minutes`` must be sorted; ``busy_minutes`` is how long each call holds a responder.
     """
     env = simpy.Environment()
@@ -123,6 +127,24 @@ def queue_waits(arrival_minutes: np.ndarray, busy_minutes: np.ndarray, responder
 
     env.process(calls())
     env.run()
+    return waits
+
+
+def fcfs_waits(arrival_minutes: np.ndarray, busy_minutes: np.ndarray, responders: int) -> np.ndarray:
+    """Each call's wait for one of ``responders`` (first come, first served), by the Kiefer–Wolfowitz recursion.
+
+    The same queue as :func:`queue_waits` (the SimPy process, kept as the reference it is tested
+    against): call *i* starts when it arrives or when the first responder frees, whichever is later,
+    and holds that responder for ``busy_minutes[i]``. A heap of the times the responders free gives
+    each wait in O(log c), about twenty times faster than SimPy's events, so an urgent response adds
+    little to a run's cost (issue 17: at most 20% per core contact). ``arrival_minutes`` must be sorted.
+    """
+    free = [0.0] * responders  # a heap of the times each responder is next free
+    waits = np.zeros(len(arrival_minutes))
+    for i, (arrive, busy) in enumerate(zip(arrival_minutes.tolist(), busy_minutes.tolist(), strict=True)):
+        start = max(arrive, heapq.heappop(free))
+        waits[i] = start - arrive
+        heapq.heappush(free, start + busy)
     return waits
 
 
