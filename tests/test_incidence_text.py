@@ -83,3 +83,27 @@ def test_intervals_of_measures_that_cannot_be_negative_start_at_zero_but_extras_
     assert "4 (95% CI 0 to 11) referrals declined" in text
     assert "20 (95% CI −15 to 55) extra days waiting" in text
     assert "visits missed" not in text  # a mean that rounds to 0 is left to the table
+
+
+def test_add_on_money_in_the_provider_accounts_is_named() -> None:
+    """With add-ons the headline says what their funding and own cost put into the provider's finances."""
+    with_addons = pd.concat(
+        [
+            BLOCK,
+            _table(
+                "block",
+                addon_core_hours_per_year=(55_400, 54_000, 56_800),
+                addon_income_gbp_per_year=(5_150_000, 5_100_000, 5_200_000),
+                addon_own_cost_gbp_per_year=(250_000, 240_000, 260_000),
+            ),
+        ],
+        ignore_index=True,
+    )
+    sentences = incidence_sentences(with_addons, "block", "responsive")
+    assert (
+        "Add-on services took 55,400 (95% CI 54,000 to 56,800) core staff hours a year and brought £5.2m a year "
+        "of their own funding against £250k a year of their own staff cost; the provider's finances above include "
+        "both."
+    ) in sentences
+    # Without add-on rows, no such sentence.
+    assert not any(s.startswith("Add-on services") for s in incidence_sentences(BLOCK, "block", "responsive"))

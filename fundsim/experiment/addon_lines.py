@@ -32,6 +32,10 @@ ADDON_INCIDENCE_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("activity", "virtual_ward_unfunded_per_year", "Virtual-ward bed-days no funding line pays for", "per year"),
     ("activity", "addon_core_hours_per_year", "Core staff hours taken by add-on services", "hours per year"),
     ("provider", "addon_cost_uncovered_gbp_per_year", "Add-on cost its funding line does not cover", "GBP per year"),
+    # Not burdens but what the provider's deficit above already includes: the headline names them so
+    # that add-on money is not mistaken for the core contract's (fundsim.report.incidence_text).
+    ("provider", "addon_income_gbp_per_year", "Add-on funding lines, in the provider's income", "GBP per year"),
+    ("provider", "addon_own_cost_gbp_per_year", "Add-ons' own staff cost, in the provider's cost", "GBP per year"),
 )
 
 
@@ -92,8 +96,10 @@ def addon_incidence(provider: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     ``<addon>_unfunded_per_year``: add-on activity no funding line pays for (all of it when the
     add-on is ``included`` in the core contract); ``addon_cost_uncovered_gbp_per_year``: the
     add-ons' own cost their funding lines leave to the provider, max(0, cost − funding) over the
-    horizon; ``addon_core_hours_per_year``: core staff hours a shared add-on takes from the core's
-    day (the core's planned visits then wait). Needs the columns :func:`with_addon_lines` adds.
+    horizon; ``addon_income_gbp_per_year`` and ``addon_own_cost_gbp_per_year``: the funding lines
+    and the add-ons' own cost the provider's accounts include; ``addon_core_hours_per_year``: core
+    staff hours a shared add-on takes from the core's day (the core's planned visits then wait).
+    Needs the columns :func:`with_addon_lines` adds.
     """
     provider = with_addon_lines(provider, scenario)  # a table priced by settle() alone (``fundsim run``)
     rows = []
@@ -103,8 +109,10 @@ def addon_incidence(provider: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         row: dict[str, object] = {"contract": contract, "replication": rep}
         for name in names:
             row[f"{name}_unfunded_per_year"] = float(months[f"{name}_unfunded_activity"].sum()) / years
-        uncovered = float(months["addon_cost_gbp"].sum() - months["addon_income_gbp"].sum())
-        row["addon_cost_uncovered_gbp_per_year"] = max(0.0, uncovered) / years
+        income, own_cost = float(months["addon_income_gbp"].sum()), float(months["addon_cost_gbp"].sum())
+        row["addon_cost_uncovered_gbp_per_year"] = max(0.0, own_cost - income) / years
+        row["addon_income_gbp_per_year"] = income / years
+        row["addon_own_cost_gbp_per_year"] = own_cost / years
         core_hours = float(months["ucr_core_hours"].sum()) if "ucr_core_hours" in months else 0.0
         if "vw_core_minutes" in months:  # a shared virtual ward's time off the core's day
             core_hours += float(months["vw_core_minutes"].sum()) / 60.0

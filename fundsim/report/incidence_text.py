@@ -89,6 +89,9 @@ def incidence_sentences(table: pd.DataFrame, contract: str, policy: str) -> list
             patients.append(f"{_with_ci(row, count)} {words}")
     if patients:
         out.append("Patients carry " + _join(patients) + " a year.")
+    addon = _addon_sentence(table, contract)
+    if addon:
+        out.append(addon)
     valued = _valued_sentence(table, contract)
     if valued:
         out.append(valued)
@@ -100,6 +103,24 @@ def incidence_sentences(table: pd.DataFrame, contract: str, policy: str) -> list
             f"funded to meet its demand, costing {money(float(cost['mean']))} a year."
         )
     return out
+
+
+def _addon_sentence(table: pd.DataFrame, contract: str) -> str | None:
+    """With add-on services: the core time they took, and their money in the provider's accounts above.
+
+    A separately funded add-on staffed from the core brings income with little cost of its own, so
+    the provider's deficit can look smaller than the core contract leaves it; this says by how much.
+    """
+    income = _row(table, contract, "addon_income_gbp_per_year")
+    own = _row(table, contract, "addon_own_cost_gbp_per_year")
+    if income is None or own is None:
+        return None
+    hours = _row(table, contract, "addon_core_hours_per_year")
+    took = f"took {_with_ci(hours, count)} core staff hours a year and " if _shown(hours) and hours is not None else ""
+    return (
+        f"Add-on services {took}brought {money(float(income['mean']))} a year of their own funding against "
+        f"{money(float(own['mean']))} a year of their own staff cost; the provider's finances above include both."
+    )
 
 
 def _valued_sentence(table: pd.DataFrame, contract: str) -> str | None:
