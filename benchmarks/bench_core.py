@@ -66,6 +66,15 @@ def _dedicated(scenario):  # type: ignore[no-untyped-def]
     return scenario.model_copy(update={"addons": addons.model_copy(update=update)})
 
 
+def _addon_visits(scenario, ledger) -> float:  # type: ignore[no-untyped-def]
+    """Responses and virtual-ward visits in ``ledger`` (the add-ons' own visits; 0 without add-ons)."""
+    visits = float(ledger["ucr_calls"].sum()) if "ucr_calls" in ledger else 0.0
+    ward = scenario.addons.virtual_ward if scenario.addons is not None else None
+    if ward is not None:
+        visits += float(ledger["vw_occupied_place_days"].sum()) * ward.visits_per_place_per_day
+    return visits
+
+
 def _work_fundsim(scenario_file: str, replication: int, dedicated: bool = False) -> dict:
     """Load ``scenario_file`` and time one replication of it (with ``dedicated``, add-ons on their own staff)."""
     import fundsim
@@ -88,6 +97,9 @@ def _work_fundsim(scenario_file: str, replication: int, dedicated: bool = False)
         "cpu_s": cpu,
         "events": int(result.events),
         "contacts": float(ledger["contacts"].sum()),
+        # Add-on work done by visiting (issue 17): urgent responses, and virtual-ward visits (occupied
+        # place-days × visits a day); 0 without add-ons.
+        "addon_visits": _addon_visits(scenario, ledger),
         "visits_delivered": float(ledger["visits_delivered"].sum()),
         "peak_live_people": int(result.peak_live_people),
         "peak_rss_mb": _peak_rss_mb(),
@@ -192,6 +204,10 @@ def run_benchmark(cases: list[str], repeat: int, replication: int = 0) -> dict:
     return {"machine": info, "repeat": repeat, "replication": replication, "baseline": baseline, "cases": rows}
 
 
+def _vs_example(name: str, per_s: float, base_s: float) -> str:
+    return f"  {name:<11} {1e6 * per_s:.2f} us = {per_s / base_s:.3f} x example ({100 * (per_s / base_s - 1):+.1f}%)"
+
+
 def format_table(result: dict) -> str:
     """Plain-text table of a benchmark result."""
     m = result["machine"]
@@ -230,9 +246,12 @@ def format_table(result: dict) -> str:
         for name in ("addons", "addons-ded"):
             if name in by_case:
                 per = by_case[name]["cpu_s"] / by_case[name]["contacts"]
-                lines.append(
-                    f"  {name:<11} {1e6 * per:.2f} us = {per / base:.3f} x example ({100 * (per / base - 1):+.1f}%)"
-                )
+                lines.append(_vs_example(name, per, base))
+        lines.append("CPU per visit of any kind (core contacts + urgent responses + virtual-ward visits):")
+        for name in ("addons", "addons-ded"):
+            if name in by_case:
+                r = by_case[name]
+                lines.append(_vs_example(name, r["cpu_s"] / (r["contacts"] + r.get("addon_visits", 0.0)), base))
     return "\n".join(lines)
 
 
