@@ -49,13 +49,47 @@ def signal_name(exc: BaseException) -> str:
     return exc.name if isinstance(exc, Interrupted) else "Ctrl-C"
 
 
+#: Signals that arrived inside :func:`deferred_signals`, raised when its block ends.
+_pending: list[int] = []
+_defer_depth = 0
+
+
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Interrupted(signum)
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
-    raise Interrupted(signum)
+    if _defer_depth:  # inside a pool's locks: raise when they are released (deferred_signals)
+        _pending.append(signum)
+        return
+    raise _interrupt(signum)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends, then raise the first that came.
+
+    For short stretches that take locks, such as submitting to a process pool or polling its
+    futures: an exception raised by a signal handler between acquiring a lock and entering the
+    ``with`` block that releases it leaves the lock held, and the clean-up that follows (stopping
+    the pool) then waits on it for ever. Deferred, the interrupt lands after the locks are released.
+    Only the handlers :func:`signals_as_interrupts` installs defer; elsewhere this changes nothing.
+    """
+    global _defer_depth
+    _defer_depth += 1
+    try:
+        yield
+    finally:
+        _defer_depth -= 1
+        if not _defer_depth and _pending:
+            signum = _pending[0]
+            _pending.clear()
+            raise _interrupt(signum)
 
 
 @contextlib.contextmanager
 def signals_as_interrupts() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread.
+    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread (Ctrl-C: KeyboardInterrupt).
 
     The previous handlers are restored on leaving. Outside the main thread (where Python cannot
     set handlers) this does nothing.
@@ -69,6 +103,11 @@ def signals_as_interrupts() -> Iterator[None]:
             previous[signum] = signal.signal(signum, _raise)
         except (ValueError, OSError):  # pragma: no cover - not allowed here
             continue
+    # Ctrl-C still raises KeyboardInterrupt, through the same handler so that it can be deferred;
+    # an ignored SIGINT (nohup, a background job) stays ignored.
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        with contextlib.suppress(ValueError, OSError):
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, _raise)
     try:
         yield
     finally:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from fundsim.experiment.guards import check_ledger
-from fundsim.interrupts import reset_in_child
+from fundsim.interrupts import deferred_signals, reset_in_child
 from fundsim.scenario.models import Scenario
 from fundsim.sim import RunResult, simulate
 
@@ -85,6 +85,9 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
                 process.join(1.0)
 
 
+#: How long the parent waits for a task to finish before looking again (the most an interrupt waits).
+POLL_S = 0.2
+
 #: Tasks submitted ahead per worker: enough to keep workers busy, few enough to bound memory.
 AHEAD_PER_WORKER = 2
 
@@ -107,10 +110,14 @@ def pool_map_unordered(
     )
     try:
         while queue or pending:
-            while queue and len(pending) < AHEAD_PER_WORKER * jobs:
-                task = queue.pop()
-                pending[pool.submit(fn, task)] = task
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            # Submitting and polling take the pool's and the futures' locks: a signal is held until
+            # they are released (an interrupt inside them could leave one held, and stop_pool would
+            # then wait on it for ever). Polling every POLL_S keeps an interrupt's delay that short.
+            with deferred_signals():
+                while queue and len(pending) < AHEAD_PER_WORKER * jobs:
+                    task = queue.pop()
+                    pending[pool.submit(fn, task)] = task
+                done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
             for future in done:
                 yield pending.pop(future), future
     except BaseException:

@@ -1,0 +1,83 @@
+"""Signals inside a pool's locks are held until the locks are released (fundsim.interrupts.deferred_signals).
+
+An exception raised by a signal handler between acquiring a lock and entering the ``with`` block
+that releases it leaves the lock held; stopping the process pool afterwards then waits for ever
+(a hang seen once in the signals suite, on Ctrl-C during ``run -j 2``). The pool's submit and poll
+run inside ``deferred_signals``: these tests send real signals to this process and check where
+the interrupt lands.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from fundsim.interrupts import Interrupted, deferred_signals, exit_status, signals_as_interrupts
+
+
+def _signal_inside(signals: list[int], depth: int, reached: list[str]) -> None:
+    """Send ``signals`` to this process inside ``depth`` nested deferred blocks, noting how far it got."""
+    with signals_as_interrupts():
+        if depth == 0:
+            for signum in signals:
+                os.kill(os.getpid(), signum)
+            for _ in range(1000):  # the handler runs at the next bytecode boundaries
+                pass
+            reached.append("after the signal")
+            return
+        with deferred_signals():
+            if depth == 2:
+                with deferred_signals():
+                    for signum in signals:
+                        os.kill(os.getpid(), signum)
+                reached.append("inner end")
+            else:
+                for signum in signals:
+                    os.kill(os.getpid(), signum)
+            for _ in range(1000):  # the handler has run by now: it must not have raised
+                pass
+            reached.append("end of block")
+        reached.append("after the block")
+
+
+@pytest.mark.parametrize(
+    ("signum", "kind", "status"),
+    [(signal.SIGTERM, Interrupted, 143), (signal.SIGHUP, Interrupted, 129), (signal.SIGINT, KeyboardInterrupt, 130)],
+)
+def test_a_signal_inside_the_block_is_raised_when_it_ends(signum: int, kind: type, status: int) -> None:
+    reached: list[str] = []
+    with pytest.raises(KeyboardInterrupt) as info:
+        _signal_inside([signum], 1, reached)
+    assert reached == ["end of block"]  # not raised inside; raised as the block ended, before the next line
+    assert type(info.value) is kind
+    assert exit_status(info.value) == status
+
+
+def test_outside_the_block_a_signal_raises_at_once() -> None:
+    reached: list[str] = []
+    with pytest.raises(Interrupted):
+        _signal_inside([signal.SIGTERM], 0, reached)
+    assert reached == []
+
+
+def test_nested_blocks_raise_the_first_signal_once_at_the_outermost_end() -> None:
+    reached: list[str] = []
+    with pytest.raises(Interrupted) as info:
+        _signal_inside([signal.SIGTERM, signal.SIGHUP], 2, reached)
+    assert reached == ["inner end", "end of block"]
+    assert info.value.signum == signal.SIGTERM
+
+
+def test_handlers_are_restored_and_an_ignored_ctrl_c_stays_ignored() -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    with signals_as_interrupts():
+        pass
+    assert {s: signal.getsignal(s) for s in before} == before
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with signals_as_interrupts():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before[signal.SIGINT])
