@@ -100,10 +100,10 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
             manager = ProviderManager(scenario, calendar, service, replication)
             reviews = manager.decisions
             env.process(manager.run(env))
-        elif scenario.provider_policy.retendering is not None:
+        elif (retendering := scenario.provider_policy.retendering) is not None:
             # Passive: no review carries the re-lets' transition and staff loss, so they act directly.
-            policy = scenario.provider_policy
-            start_passive_relets(env, policy.retendering, calendar, service, policy.hiring.lag_months)
+            lag_months = scenario.provider_policy.hiring.lag_months
+            start_passive_relets(env, retendering, calendar, service, lag_months)
         env.run(until=calendar.n_days)
     service.close_run(float(calendar.n_days))
     ledger = build_ledger(scenario, calendar, service.accounts, replication)
