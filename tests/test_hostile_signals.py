@@ -29,7 +29,11 @@ from hostile_kit import TINY, Guard, Outcome, copy_folder, invoke, judge, leftov
 
 DRIVER = textwrap.dedent(
     """
-    import json, os, sys
+    import json, os, signal, sys
+
+    # Ctrl-C as a foreground job gets it: a shell starts background jobs (`cmd &`, as CI may run
+    # the suite) with SIGINT ignored, and the children would inherit that and never see Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     import pandas, pyarrow.parquet  # noqa: F401  (imported once, before forking)
     import fundsim.api, fundsim.sweep.run  # noqa: F401
