@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 
 import pytest
 
 from fundsim.interrupts import Interrupted, deferred_signals, exit_status, signals_as_interrupts
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_as_in_the_foreground() -> Iterator[None]:
+    """Ctrl-C's default handler, as a foreground job has it (a background job starts with SIGINT ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 def _signal_inside(signals: list[int], depth: int, reached: list[str]) -> None:
