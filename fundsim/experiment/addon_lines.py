@@ -101,7 +101,7 @@ def addon_incidence(provider: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     staff hours a shared add-on takes from the core's day (the core's planned visits then wait).
     Needs the columns :func:`with_addon_lines` adds.
     """
-    provider = with_addon_lines(provider, scenario)  # a table priced by settle() alone (``fundsim run``)
+    provider = with_addon_lines(provider, scenario)  # no-op on runner.price tables; a settle()-only table gains them
     rows = []
     names = [name for name, _, _ in configured_addons(scenario)]
     for (contract, rep), months in provider.groupby(["contract", "replication"], sort=True):
