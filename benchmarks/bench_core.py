@@ -13,6 +13,17 @@ another's caches. With ``--repeat N`` every case runs N times and the fastest ru
     python benchmarks/bench_core.py --quick      # example.yaml only (smoke run)
     python benchmarks/bench_core.py --addons     # also the example with add-ons: CPU per core contact
     python benchmarks/bench_core.py --repeat 3 --json results/bench.json
+    python benchmarks/bench_core.py --kernels pure,compiled   # each case on both paths, in one run
+
+``--kernels`` runs every case under each implementation of the compiled-ready steps
+(``FUNDSIM_KERNEL``, :mod:`fundsim.sim.kernels`); by default the environment's choice. numba compiles
+on the first call after an install and caches the machine code on disk: one untimed run per kernel
+comes first, so the timed runs load the cache as every later run does.
+
+Each worker simulates tiny.yaml once, untimed, before the timed case: a process's first simulation
+pays one-off start-up costs (importing numba and loading its machine code, about a second) that a
+sweep's or a comparison's worker pays once for all its runs. The start-up is printed beside the
+table; ``--cold`` times each case as its process's first simulation instead.
 """
 
 from __future__ import annotations
@@ -75,10 +86,20 @@ def _addon_visits(scenario, ledger) -> float:  # type: ignore[no-untyped-def]
     return visits
 
 
-def _work_fundsim(scenario_file: str, replication: int, dedicated: bool = False) -> dict:
+def _work_fundsim(scenario_file: str, replication: int, dedicated: bool = False, warm: bool = True) -> dict:
     """Load ``scenario_file`` and time one replication of it (with ``dedicated``, add-ons on their own staff)."""
     import fundsim
+    from fundsim.sim.kernels import kernel_choice
 
+    warm_up_s = 0.0
+    if warm:
+        # One replication of tiny.yaml first, untimed in the table: a process's first simulation also
+        # pays one-off start-up costs (numba's import and loading its cached machine code, about a
+        # second; lazy imports), which every later simulation in the process (a sweep's or a
+        # comparison's worker) does not. The table's times are those of a later simulation.
+        t0 = time.perf_counter()
+        fundsim.simulate(fundsim.load_scenario(ROOT / "scenarios" / "tiny.yaml"), 0)
+        warm_up_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     scenario = fundsim.load_scenario(scenario_file)
     if dedicated:
@@ -92,6 +113,8 @@ def _work_fundsim(scenario_file: str, replication: int, dedicated: bool = False)
     ledger = result.ledger
     return {
         "population": scenario.total_population,
+        "kernel": kernel_choice(),
+        "warm_up_s": warm_up_s,
         "load_s": load_s,
         "wall_s": wall,
         "cpu_s": cpu,
@@ -118,9 +141,11 @@ def _work_baseline() -> dict:
     return out
 
 
-def _run_child(args: list[str]) -> dict:
+def _run_child(args: list[str], kernel: str = "auto") -> dict:
     """Run this file as a worker in a fresh interpreter and return its JSON answer."""
     env = {**os.environ, **_ONE_THREAD}
+    if kernel != "auto":
+        env["FUNDSIM_KERNEL"] = kernel
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--worker", *args],
         capture_output=True,
@@ -176,19 +201,35 @@ def machine_info() -> dict:
     }
 
 
-def run_benchmark(cases: list[str], repeat: int, replication: int = 0) -> dict:
-    """Run the baseline and every case ``repeat`` times (interleaved); return the results."""
+def _label(name: str, kernel: str, kernels: list[str]) -> str:
+    return name if kernels == ["auto"] else f"{name}/{kernel}"
+
+
+def run_benchmark(
+    cases: list[str], repeat: int, replication: int = 0, kernels: list[str] | None = None, cold: bool = False
+) -> dict:
+    """Run the baseline and every case ``repeat`` times (interleaved); return the results.
+
+    With ``cold`` each case is its process's first simulation (start-up costs included).
+    """
+    kernels = kernels or ["auto"]
+    mode = ["cold"] if cold else []
     info = machine_info()
+    warm_up = {}
+    for kernel in kernels:  # untimed: numba's first call after an install compiles and fills its disk cache
+        warm_up[kernel] = _run_child(["fundsim", str(SCENARIOS["example"]), str(replication)], kernel)["wall_s"]
+    info["warm_up_wall_s"] = warm_up
     base_runs: list[dict] = []
-    case_runs: dict[str, list[dict]] = {name: [] for name in cases}
+    labels = [(_label(name, k, kernels), name, k) for name in cases for k in kernels]
+    case_runs: dict[str, list[dict]] = {label: [] for label, _, _ in labels}
     for _ in range(repeat):
         base_runs.append(_run_child(["baseline"]))
-        for name in cases:
-            extra = ["dedicated"] if name in DEDICATED else []
-            case_runs[name].append(_run_child(["fundsim", str(SCENARIOS[name]), str(replication), *extra]))
+        for label, name, kernel in labels:
+            extra = (["dedicated"] if name in DEDICATED else []) + mode
+            case_runs[label].append(_run_child(["fundsim", str(SCENARIOS[name]), str(replication), *extra], kernel))
     baseline = _best(base_runs)
     rows = []
-    for name in cases:
+    for name, _, _ in labels:
         best = _best(case_runs[name])
         visits_per_s = best["contacts"] / best["wall_s"]
         rows.append(
@@ -201,7 +242,14 @@ def run_benchmark(cases: list[str], repeat: int, replication: int = 0) -> dict:
             }
         )
     info["load_average_at_end"] = list(os.getloadavg())
-    return {"machine": info, "repeat": repeat, "replication": replication, "baseline": baseline, "cases": rows}
+    return {
+        "machine": info,
+        "repeat": repeat,
+        "replication": replication,
+        "cold": cold,
+        "baseline": baseline,
+        "cases": rows,
+    }
 
 
 def _vs_example(name: str, per_s: float, base_s: float) -> str:
@@ -217,6 +265,9 @@ def format_table(result: dict) -> str:
         f"fundsim at {m['commit']}",
         f"load average at start {m['load_average_at_start'][0]:.2f}, at end {m['load_average_at_end'][0]:.2f}; "
         f"best of {result['repeat']} run(s), replication {result['replication']}",
+        "each case timed as its process's first simulation (--cold)"
+        if result.get("cold")
+        else "each case timed after one untimed tiny.yaml run in the same process (start-up costs below)",
         "",
         f"baseline SimPy M/M/{b['c']} (rho {b['utilisation']}): {b['customers']:,} customers in {b['wall_s']:.2f} s "
         f"(cpu {b['cpu_s']:.2f} s) = {b['customers_per_s']:,.0f} customers/s, {b['events_per_s']:,.0f} events/s, "
@@ -224,34 +275,53 @@ def format_table(result: dict) -> str:
         "",
     ]
     header = (
-        f"{'case':<10} {'people':>10} {'wall s':>7} {'cpu s':>7} {'events':>10} {'events/s':>10} "
+        f"{'case':<19} {'people':>10} {'wall s':>7} {'cpu s':>7} {'events':>10} {'events/s':>10} "
         f"{'contacts':>10} {'visits/s':>10} {'peak live':>9} {'RSS MiB':>8} {'x M/M/c':>8}"
     )
     lines += [header, "-" * len(header)]
     for r in result["cases"]:
         lines.append(
-            f"{r['case']:<10} {r['population']:>10,} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {r['events']:>10,} "
+            f"{r['case']:<19} {r['population']:>10,} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {r['events']:>10,} "
             f"{r['events_per_s']:>10,.0f} {r['contacts']:>10,.0f} {r['visits_per_s']:>10,.0f} "
             f"{r['peak_live_people']:>9,} {r['peak_rss_mb']:>8.0f} {r['ratio_vs_mmc']:>8.2f}"
         )
     lines.append("")
     lines += [f"{r['case']}: wall times of all runs {r['wall_s_all']} s" for r in result["cases"]]
+    if not result.get("cold"):
+        lines.append("")
+        lines.append("start-up: the untimed tiny.yaml run before each case (a process's first simulation), s:")
+        lines += [f"  {r['case']:<19} {r['warm_up_s']:.2f}" for r in result["cases"]]
     by_case = {r["case"]: r for r in result["cases"]}
-    if "example" in by_case and "addons" in by_case:
+    kernels = sorted({c.split("/", 1)[1] for c in by_case if "/" in c}) or [""]
+    for kernel in kernels:
+        suffix = f"/{kernel}" if kernel else ""
+        if f"example{suffix}" not in by_case or f"addons{suffix}" not in by_case:
+            continue
         # Issue 17: add-ons may change the core model's cost per visit by at most 20%. CPU seconds per
         # core contact (assessments + visits; an add-on's calls and ward visits are not contacts).
-        base = by_case["example"]["cpu_s"] / by_case["example"]["contacts"]
+        example = by_case[f"example{suffix}"]
+        base = example["cpu_s"] / example["contacts"]
         lines.append("")
-        lines.append(f"CPU per core contact: example {1e6 * base:.2f} us")
+        lines.append(f"CPU per core contact: example{suffix} {1e6 * base:.2f} us")
         for name in ("addons", "addons-ded"):
-            if name in by_case:
-                per = by_case[name]["cpu_s"] / by_case[name]["contacts"]
+            if f"{name}{suffix}" in by_case:
+                per = by_case[f"{name}{suffix}"]["cpu_s"] / by_case[f"{name}{suffix}"]["contacts"]
                 lines.append(_vs_example(name, per, base))
         lines.append("CPU per visit of any kind (core contacts + urgent responses + virtual-ward visits):")
         for name in ("addons", "addons-ded"):
-            if name in by_case:
-                r = by_case[name]
+            if f"{name}{suffix}" in by_case:
+                r = by_case[f"{name}{suffix}"]
                 lines.append(_vs_example(name, r["cpu_s"] / (r["contacts"] + r.get("addon_visits", 0.0)), base))
+    pairs = [(c, c.replace("/compiled", "/pure")) for c in by_case if c.endswith("/compiled")]
+    if any(p in by_case for _, p in pairs):
+        lines.append("")
+        lines.append("compiled against pure (CPU s, best run of each):")
+        for c, p in pairs:
+            if p in by_case:
+                lines.append(
+                    f"  {c.split('/')[0]:<11} {by_case[p]['cpu_s']:.2f} -> {by_case[c]['cpu_s']:.2f} s = "
+                    f"{by_case[p]['cpu_s'] / by_case[c]['cpu_s']:.2f}x faster"
+                )
     return "\n".join(lines)
 
 
@@ -260,7 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--worker":
         kind, *rest = argv[1:]
-        out = _work_baseline() if kind == "baseline" else _work_fundsim(rest[0], int(rest[1]), "dedicated" in rest[2:])
+        out = (
+            _work_baseline()
+            if kind == "baseline"
+            else _work_fundsim(rest[0], int(rest[1]), "dedicated" in rest[2:], "cold" not in rest[2:])
+        )
         print(json.dumps(out))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -272,6 +346,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also the example with add-on services (shared and dedicated staff): CPU per core contact against example",
     )
+    parser.add_argument(
+        "--kernels",
+        default="auto",
+        help="comma-separated FUNDSIM_KERNEL values to run each case under (auto, pure, compiled); default auto",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="time each case as its process's first simulation (no untimed tiny.yaml run first)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -279,7 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     cases = ["example"] if args.quick else ["example", "large"]
     if args.addons:
         cases += ["addons", "addons-ded"]
-    result = run_benchmark(cases, args.repeat, args.replication)
+    kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+    unknown = [k for k in kernels if k not in ("auto", "pure", "compiled")]
+    if unknown or not kernels:
+        parser.error(f"--kernels takes auto, pure and compiled, not {unknown or args.kernels!r}")
+    result = run_benchmark(cases, args.repeat, args.replication, kernels, args.cold)
     print(format_table(result))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

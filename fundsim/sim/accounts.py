@@ -28,6 +28,7 @@ __all__ = [
     "URGENT_KPI_DAYS",
     "WAIT_BANDS_WEEKS",
     "Accounts",
+    "accounts_class",
     "source_columns",
     "tier_columns",
     "wait_band_names",
@@ -208,3 +209,12 @@ class Accounts:
         counts = counts.reshape(self.n_localities, n_bands)
         for b, name in enumerate(wait_band_names()):
             self.snapshots[name][:, month] = counts[:, b]
+
+
+def accounts_class(kernel: str) -> type[Accounts]:
+    """:class:`Accounts` for ``kernel == "pure"``; for ``"compiled"``, its subclass with numba's additions."""
+    if kernel == "compiled":
+        from fundsim.sim.accounts_compiled import CompiledAccounts  # numba: imported only when chosen
+
+        return CompiledAccounts
+    return Accounts

@@ -53,6 +53,13 @@ class Admissions:
         self.excess = hosp.excess_bed_day_gbp
         #: A virtual ward (fundsim.sim.virtual_ward) takes step-ups before admissions, and step-downs after.
         self.ward = service.ward
+        # The hazard-path walks: pure Python, or numba's bit-identical twins (fundsim.sim.kernels).
+        self._compiled = getattr(service, "kernel", "pure") == "compiled"
+        self._no_care = no_care_admissions
+        if self._compiled:
+            from fundsim.sim.hazard_compiled import no_care_admissions as compiled_no_care
+
+            self._no_care = compiled_no_care
 
     def declined(self, b: ReferralBlock, rows: np.ndarray, hazard: np.ndarray) -> None:
         """Referrals ``rows`` of block ``b`` were declined: they get no care.
@@ -60,7 +67,7 @@ class Admissions:
         Their admissions are their no-care ones, over their planned window, counted both as what
         happened and as the counterfactual (a declined referral adds 0 avoided admissions).
         """
-        a_loc, a_time, a_los = no_care_admissions(
+        a_loc, a_time, a_los = self._no_care(
             b.loc[rows], b.time[rows], b.planned_end[rows], b.window_end[rows], hazard,
             b.budgets[rows], b.ends[rows], b.los[rows], self.m_untreated, self.m_post,
         )  # fmt: skip
@@ -82,7 +89,7 @@ class Admissions:
             return
         p = self.service.people
         c = p.cols
-        a_loc, a_time, _ = no_care_admissions(
+        a_loc, a_time, _ = self._no_care(
             c["locality"][slots], c["referral_day"][slots], c["planned_end_day"][slots],
             self._follow_up_end(slots, end_of_care), c["base_hazard"][slots],
             p.budgets[slots], p.ends[slots], p.los[slots], self.m_untreated, self.m_post,
@@ -183,7 +190,17 @@ class Admissions:
         k = c["k"][slots]
         # Only those whose remaining budget runs out within the window need a path walk.
         follow = np.flatnonzero((window_end > day) & (h_post > 0) & (budget < h_post * (window_end - day)))
-        if len(follow):
+        if len(follow) and self._compiled:
+            from fundsim.sim.hazard_compiled import post_discharge_admissions
+
+            s_f = slots[follow]
+            rows, a_t, a_l = post_discharge_admissions(
+                float(day), budget[follow], k[follow], window_end[follow], h_post[follow],
+                p.budgets[s_f], p.ends[s_f], p.los[s_f],
+            )  # fmt: skip
+            if len(a_t):
+                self.record(loc[follow][rows].astype(np.int64), a_t, a_l, "admissions_after_discharge")
+        elif len(follow):
             a_loc: list[int] = []
             a_time: list[float] = []
             a_los: list[float] = []

@@ -15,7 +15,7 @@ fill the gap. Rostered time is used first across every allowed grade; only then 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,12 +72,15 @@ def allocate_day(
     rostered_minutes: np.ndarray,
     overtime_cap_minutes: np.ndarray,
     cells: list[list[list[int]]],
+    allocator: Allocator | None = None,
 ) -> Allocation:
     """Place the day's ``items`` on staff time: rostered minutes first, then overtime up to its cap.
 
     ``rostered_minutes`` and ``overtime_cap_minutes`` are (locality × grade); ``cells[loc][tier]``
     lists the flat cells (``loc × n_grades + grade``) an item of that tier may use, cheapest first.
+    ``allocator`` is :func:`allocate` (the default) or its compiled twin (:func:`allocator_for`).
     """
+    allocate_fn = allocator or allocate
     order = priority_order(items)
     source_of = np.concatenate([np.full(len(w.slots), i, dtype=np.int64) for i, w in enumerate(items)])[order]
 
@@ -90,11 +93,11 @@ def allocate_day(
     travel = cat("travel_minutes")
     minutes = f2f + travel
     done = np.zeros(len(order), dtype=bool)
-    spare = allocate(minutes, loc, tier, cells, rostered_minutes.ravel().tolist(), done)
+    spare = allocate_fn(minutes, loc, tier, cells, rostered_minutes.ravel().tolist(), done)
     if done.all():
         spare_ot = overtime_cap_minutes.ravel()
     else:
-        spare_ot = np.array(allocate(minutes, loc, tier, cells, overtime_cap_minutes.ravel().tolist(), done))
+        spare_ot = np.array(allocate_fn(minutes, loc, tier, cells, overtime_cap_minutes.ravel().tolist(), done))
     used = rostered_minutes + overtime_cap_minutes - (np.array(spare) + spare_ot).reshape(rostered_minutes.shape)
     return Allocation(
         order=order,
@@ -178,4 +181,17 @@ def allocate(
     return remaining
 
 
-__all__ = ["Allocation", "allocate", "allocate_day", "priority_order"]
+#: The signature :func:`allocate` and its compiled twin share.
+Allocator = Callable[[np.ndarray, np.ndarray, np.ndarray, list[list[list[int]]], list[float], np.ndarray], list[float]]
+
+
+def allocator_for(kernel: str) -> Allocator:
+    """:func:`allocate` for ``kernel == "pure"``; for ``"compiled"``, numba's bit-identical twin (:mod:`.kernels`)."""
+    if kernel == "compiled":
+        from fundsim.sim.allocation_compiled import allocate as compiled  # numba: imported only when chosen
+
+        return compiled
+    return allocate
+
+
+__all__ = ["Allocation", "Allocator", "allocate", "allocate_day", "allocator_for", "priority_order"]

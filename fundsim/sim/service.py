@@ -24,11 +24,12 @@ from __future__ import annotations
 import numpy as np
 
 from fundsim.scenario.models import Scenario
-from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
+from fundsim.sim.accounts import URGENT_KPI_DAYS, accounts_class
 from fundsim.sim.admissions import Admissions
-from fundsim.sim.allocation import Allocation, allocate_day
+from fundsim.sim.allocation import Allocation, allocate_day, allocator_for
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.initial_state import seed_initial_state
+from fundsim.sim.kernels import kernel_choice
 from fundsim.sim.patients import CASELOAD, FREE, WAITING, PatientTable
 from fundsim.sim.referrals import ReferralBlock, Referrals
 from fundsim.sim.roster import build_roster
@@ -51,7 +52,9 @@ class ServiceModel:
         self.referrals = Referrals(scenario, calendar, streams)
         self.sources = self.referrals.sources
         tier_names = tuple(t.name for t in scenario.tiers)
-        self.accounts = Accounts(calendar, n_loc, self.sources, tier_names)
+        # The implementation of the compiled-ready steps: pure, or numba's bit-identical twins (fundsim.sim.kernels).
+        self.kernel = kernel_choice()
+        self.accounts = accounts_class(self.kernel)(calendar, n_loc, self.sources, tier_names)
         self.people = PatientTable()
         rosters = [build_roster(scenario, calendar, i, streams.stream("roster", i)) for i in range(n_loc)]
         self.rosters = rosters
@@ -76,6 +79,7 @@ class ServiceModel:
         self.allowed = allowed
         # Per (locality, tier): the flat (locality × grade) capacity cells an item may use, in order.
         self._cells = [[[i * n_grades + g for g in a] for a in allowed] for i in range(n_loc)]
+        self._allocator = allocator_for(self.kernel)
         self.base_hazard = np.array([t.daily_admission_hazard for t in tiers])
         self.interval = np.array([max(1, round(t.interval_days)) for t in tiers], dtype=np.int64)
         self._block: ReferralBlock | None = None
@@ -246,7 +250,7 @@ class ServiceModel:
             rostered = self.ward.take_core_minutes(day, rostered)
         overtime_cap = self.overtime_minutes_cap[day] * self.fte_scale
         items = [source.collect(day, rostered) for source in self.work_sources]
-        alloc = allocate_day(items, rostered, overtime_cap, self._cells)
+        alloc = allocate_day(items, rostered, overtime_cap, self._cells, self._allocator)
         self.last_allocation = alloc
         self._record_staff_time(day, alloc)
         for i, source in enumerate(self.work_sources):

@@ -1,0 +1,138 @@
+"""The day's allocation compiled with numba: the same rule and the same arithmetic as the pure path.
+
+:func:`fundsim.sim.allocation.allocate` is the reference. This module does what it does, in the same
+floating-point order, so the two give bit-identical placements and minutes left:
+
+* each item's running total on its first cell is taken, as the pure path does, from one running sum
+  over the items sorted (stably) by cell, less that sum at the start of the item's cell;
+* the minutes used by the placed prefix are summed per cell in item order (as ``np.bincount``
+  does) and subtracted from the capacity once;
+* the walk then takes the remaining items in order, each to the first of its cells with time left.
+
+The pure path skips items longer than the most any of their cells has left; those can never be
+placed (time left only falls), so walking them instead changes nothing. Imported only when numba is
+installed (:mod:`fundsim.sim.kernels`); the first call compiles, and the machine code is cached on disk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _allocate(
+    minutes: np.ndarray,
+    loc: np.ndarray,
+    tiers: np.ndarray,
+    cells: np.ndarray,
+    n_tiers: int,
+    n_loc: int,
+    capacity: np.ndarray,
+    done: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled; tests/test_kernels.py compares it with the pure path
+    n_cap = capacity.shape[0]
+    remaining = capacity.copy()
+    todo = np.flatnonzero(~done)
+    nt = todo.shape[0]
+    if nt == 0:
+        return remaining
+    m = np.empty(nt)
+    cell = np.empty(nt, np.int64)
+    item_loc = np.empty(nt, np.int64)
+    row = np.empty(nt, np.int64)
+    for j in range(nt):
+        i = todo[j]
+        m[j] = minutes[i]
+        item_loc[j] = loc[i]
+        row[j] = loc[i] * n_tiers + tiers[i]
+        cell[j] = cells[row[j], 0]
+    # A stable counting sort by first cell, and the running sum in that order (np.cumsum's order).
+    start = np.zeros(n_cap + 1, np.int64)
+    for j in range(nt):
+        start[cell[j] + 1] += 1
+    for c in range(n_cap):
+        start[c + 1] += start[c]
+    fill = start.copy()
+    by_cell = np.empty(nt, np.int64)
+    for j in range(nt):
+        by_cell[fill[cell[j]]] = j
+        fill[cell[j]] += 1
+    cum = np.empty(nt)
+    total = 0.0
+    for q in range(nt):
+        total += m[by_cell[q]]
+        cum[q] = total
+    # Each locality's prefix ends at its first item that does not fit its first cell.
+    stop = np.full(n_loc, nt, np.int64)
+    for q in range(nt):
+        j = by_cell[q]
+        s = start[cell[j]]
+        before = cum[s - 1] if s > 0 else 0.0
+        if not (cum[q] - before <= capacity[cell[j]]) and j < stop[item_loc[j]]:
+            stop[item_loc[j]] = j
+    used = np.zeros(n_cap)
+    placed = np.zeros(nt, np.bool_)
+    for j in range(nt):
+        if j < stop[item_loc[j]]:
+            placed[j] = True
+            done[todo[j]] = True
+            used[cell[j]] += m[j]
+    for c in range(n_cap):
+        remaining[c] = capacity[c] - used[c]
+    for j in range(nt):
+        if placed[j]:
+            continue
+        mj = m[j]
+        for k in range(cells.shape[1]):
+            g = cells[row[j], k]
+            if g < 0:
+                break
+            if remaining[g] >= mj:
+                remaining[g] -= mj
+                done[todo[j]] = True
+                break
+    return remaining
+
+
+#: The last ``cells`` converted (a copy, compared by value) and its table: a run passes the same cells every day.
+_last_cells: tuple[list[list[list[int]]] | None, np.ndarray] = (None, np.zeros((0, 0), dtype=np.int64))
+
+
+def cell_table(cells: list[list[list[int]]]) -> np.ndarray:
+    """``cells[loc][tier]`` as one array: row ``loc × n_tiers + tier``, cheapest cell first, ``-1`` after the last."""
+    global _last_cells
+    if _last_cells[0] == cells:
+        return _last_cells[1]
+    rows = [row for by_loc in cells for row in by_loc]
+    width = max(len(r) for r in rows)
+    out = np.full((len(rows), width), -1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    _last_cells = ([[list(row) for row in by_loc] for by_loc in cells], out)
+    return out
+
+
+def allocate(
+    minutes: np.ndarray,
+    loc: np.ndarray,
+    tiers: np.ndarray,
+    cells: list[list[list[int]]],
+    capacity: list[float],
+    done: np.ndarray,
+) -> list[float]:
+    """:func:`fundsim.sim.allocation.allocate`, compiled: same arguments, same results, bit for bit."""
+    remaining = _allocate(
+        np.ascontiguousarray(minutes, dtype=np.float64),
+        np.ascontiguousarray(loc, dtype=np.int64),
+        np.ascontiguousarray(tiers, dtype=np.int64),
+        cell_table(cells),
+        len(cells[0]),
+        len(cells),
+        np.asarray(capacity, dtype=np.float64),
+        done,
+    )
+    return remaining.tolist()
+
+
+__all__ = ["allocate", "cell_table"]

@@ -1,0 +1,57 @@
+"""Which implementation of the compiled-ready steps runs: the pure Python/numpy one, or numba's.
+
+Some steps of the day (so far the allocation, :mod:`fundsim.sim.allocation`) have a second, compiled
+implementation (:mod:`fundsim.sim.allocation_compiled`) that does the same floating-point operations in
+the same order, so a run gives **bit-identical** numbers on either path (``tests/test_kernels.py``
+checks it on recorded days and on whole runs of the shipped scenarios). The compiled path needs
+numba (``pip install 'fundsim[fast]'``); without it the pure path runs.
+
+The choice is ``FUNDSIM_KERNEL`` in the environment, read when a simulation starts:
+
+* ``auto`` (the default): compiled when numba imports, else pure;
+* ``pure``: always the pure path;
+* ``compiled``: numba's, and a clear error if numba is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+#: The environment variable that picks the implementation.
+ENV_VAR = "FUNDSIM_KERNEL"
+CHOICES = ("auto", "pure", "compiled")
+
+
+@cache
+def numba_available() -> bool:
+    """Whether numba imports here (cached: importing it costs a few tenths of a second)."""
+    try:
+        import numba  # noqa: F401
+    except Exception:  # an absent or a broken install (llvmlite) alike: the pure path runs
+        return False
+    return True
+
+
+def kernel_choice() -> str:
+    """The implementation a simulation started now uses: ``"pure"`` or ``"compiled"``.
+
+    Raises ``ValueError`` (naming the variable and what is allowed) for an unknown value, or for
+    ``compiled`` without numba.
+    """
+    wanted = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+    if wanted not in CHOICES:
+        raise ValueError(f"{ENV_VAR}={wanted!r} is not one of {', '.join(CHOICES)}")
+    if wanted == "pure":
+        return "pure"
+    if numba_available():
+        return "compiled"
+    if wanted == "compiled":
+        raise ValueError(
+            f"{ENV_VAR}=compiled needs numba, which is not installed: pip install 'fundsim[fast]' "
+            f"(or set {ENV_VAR}=pure)"
+        )
+    return "pure"
+
+
+__all__ = ["CHOICES", "ENV_VAR", "kernel_choice", "numba_available"]

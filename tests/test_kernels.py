@@ -1,0 +1,241 @@
+"""The compiled path gives the pure path's numbers bit for bit (:mod:`fundsim.sim.kernels`).
+
+The pure Python/numpy implementations are the reference. Each compiled twin is compared with its
+reference on many random inputs (edge cases included: nothing to do, nothing fits, times outside
+the horizon, intervals over many months, ties), and whole runs of every shipped scenario are
+compared on their ledgers and decision tables with exact equality, not a tolerance.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import build, small_dict
+
+from fundsim.scenario.loader import load_scenario
+from fundsim.sim import kernels, simulate
+from fundsim.sim.accounts import Accounts
+from fundsim.sim.allocation import allocate as pure_allocate
+from fundsim.sim.calendar import build_calendar
+from fundsim.sim.hazard import MAX_ADMISSIONS, admissions_on_path
+from fundsim.sim.no_care import no_care_admissions as pure_no_care
+
+numba = pytest.importorskip("numba", reason="the compiled path needs numba (pip install 'fundsim[fast]')")
+
+from fundsim.sim.accounts_compiled import CompiledAccounts  # noqa: E402
+from fundsim.sim.allocation_compiled import allocate as compiled_allocate  # noqa: E402
+from fundsim.sim.hazard_compiled import no_care_admissions as compiled_no_care  # noqa: E402
+from fundsim.sim.hazard_compiled import post_discharge_admissions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+# --------------------------------------------------------------------------- the allocation
+
+
+def _random_day(rng: np.random.Generator) -> tuple:
+    n_loc = int(rng.integers(1, 5))
+    n_grades = int(rng.integers(1, 4))
+    n_tiers = int(rng.integers(1, 4))
+    allowed = [sorted(rng.choice(n_grades, int(rng.integers(1, n_grades + 1)), replace=False).tolist())
+               for _ in range(n_tiers)]  # fmt: skip
+    cells = [[[i * n_grades + g for g in a] for a in allowed] for i in range(n_loc)]
+    n = int(rng.integers(0, 300))
+    loc = np.sort(rng.integers(0, n_loc, n))  # items come grouped by locality
+    tiers = rng.integers(0, n_tiers, n)
+    # Whole minutes (ties and exact fits) or fractional ones, by case.
+    minutes = rng.integers(5, 90, n).astype(float) if rng.random() < 0.5 else rng.uniform(1.0, 120.0, n)
+    scale = rng.choice([0.0, 0.2, 1.0, 5.0])
+    capacity = (rng.uniform(0.0, 1.0, n_loc * n_grades) * scale * max(n, 1) * 40.0 / (n_loc * n_grades)).tolist()
+    done = rng.random(n) < rng.choice([0.0, 0.3, 1.0])
+    return minutes, loc, tiers, cells, capacity, done
+
+
+def test_compiled_allocation_places_the_same_items_and_leaves_the_same_minutes() -> None:
+    rng = np.random.default_rng(2026)
+    placed_some = nothing_fit = 0
+    for _ in range(400):
+        minutes, loc, tiers, cells, capacity, done = _random_day(rng)
+        done_pure, done_comp = done.copy(), done.copy()
+        left_pure = pure_allocate(minutes, loc, tiers, cells, list(capacity), done_pure)
+        left_comp = compiled_allocate(minutes, loc, tiers, cells, list(capacity), done_comp)
+        assert np.array_equal(done_pure, done_comp)
+        assert left_pure == left_comp  # exact float equality, cell by cell
+        placed_some += int(done_pure.sum() > done.sum())
+        nothing_fit += int(len(done) > 0 and not done.all() and done_pure.sum() == done.sum())
+    # The random days cover both regimes (a guard on the generator, not on the code).
+    assert placed_some > 100
+    assert nothing_fit > 10
+
+
+def test_compiled_allocation_follows_a_hand_worked_trace() -> None:
+    """The trace of tests/test_allocation.py: 40→hca, 50→nurse, 30→nurse, 20 deferred, 15→hca."""
+    done = np.zeros(5, dtype=bool)
+    left = compiled_allocate(
+        np.array([40.0, 50, 30, 20, 15]), np.zeros(5, dtype=np.int64), np.array([0, 1, 0, 1, 0]),
+        [[[0, 1], [1]]], [60.0, 90.0], done,
+    )  # fmt: skip
+    assert done.tolist() == [True, True, True, False, True]
+    assert left == [5.0, 10.0]
+
+
+# --------------------------------------------------------------------------- the accounts
+
+
+@pytest.fixture(scope="module")
+def calendar():
+    return build_calendar(build(small_dict()).simulation)
+
+
+def test_compiled_accounts_add_the_same_totals(calendar) -> None:
+    rng = np.random.default_rng(17)
+    pure, comp = Accounts(calendar, 3), CompiledAccounts(calendar, 3)
+    n_days = calendar.n_days
+    for _ in range(3000):
+        n = int(rng.integers(0, 30))
+        loc = rng.integers(0, 3, n)
+        kind = rng.integers(0, 4)
+        if kind == 0:  # a day's events: one month
+            day = float(rng.integers(-40, n_days + 40))
+            t = day + rng.random(n) * rng.choice([0.0, 1.0])
+        else:  # anywhere, warm-up and after the horizon included
+            t = rng.uniform(-60.0, n_days + 60.0, n)
+        values = [None, float(rng.uniform(0, 500)), rng.uniform(-5, 800, n), 3][int(rng.integers(0, 4))]
+        pure.add_times("bed_days", loc, t, values)
+        comp.add_times("bed_days", loc, t, values)
+        length = rng.exponential(rng.choice([0.3, 10.0, 200.0]), n)
+        pure.add_area("caseload_days", loc, t, t + length)
+        comp.add_area("caseload_days", loc, t, t + length)
+    for metric in ("bed_days", "caseload_days"):
+        assert np.array_equal(pure.sums[metric], comp.sums[metric]), metric
+        assert pure.sums[metric].sum() > 0
+
+
+# --------------------------------------------------------------------------- the hazard paths
+
+
+def _people(rng: np.random.Generator, n: int) -> tuple:
+    budgets = rng.exponential(1.0, (n, MAX_ADMISSIONS))
+    ends = rng.random((n, MAX_ADMISSIONS)) < 0.3
+    los = rng.exponential(6.0, (n, MAX_ADMISSIONS))
+    return budgets, ends, los
+
+
+def test_compiled_no_care_path_gives_the_same_admissions_in_the_same_order() -> None:
+    rng = np.random.default_rng(5)
+    total = 0
+    for _ in range(200):
+        n = int(rng.integers(0, 60))
+        start = rng.uniform(0, 400, n)
+        planned_end = start + rng.exponential(60, n)
+        window_end = planned_end + rng.exponential(30, n)
+        hazard = rng.choice([0.0, 0.002, 0.02, 0.2], n)
+        budgets, ends, los = _people(rng, n)
+        loc = rng.integers(0, 4, n)
+        args = (loc, start, planned_end, window_end, hazard, budgets, ends, los, 2.5, 1.3)
+        a, b = pure_no_care(*args), compiled_no_care(*args)
+        for x, y in zip(a, b, strict=True):
+            assert x.dtype == y.dtype
+            assert np.array_equal(x, y)
+        total += len(a[0])
+    assert total > 100  # admissions happened (a guard on the inputs)
+
+
+def test_compiled_post_discharge_walk_matches_the_pure_walk() -> None:
+    rng = np.random.default_rng(9)
+    total = 0
+    for _ in range(200):
+        n = int(rng.integers(0, 40))
+        day = float(rng.uniform(0, 500))
+        k = rng.integers(0, MAX_ADMISSIONS, n)
+        budget_left = rng.exponential(0.5, n)
+        window_end = day + rng.exponential(40, n)
+        hazard = rng.choice([0.001, 0.01, 0.1], n)
+        budgets, ends, los = _people(rng, n)
+        rows, t, stay = post_discharge_admissions(day, budget_left, k, window_end, hazard, budgets, ends, los)
+        want = [
+            (j, a.time_days, a.length_of_stay_days)
+            for j in range(n)
+            for a in admissions_on_path(
+                day,
+                float(budget_left[j]),
+                int(k[j]),
+                ((float(window_end[j]), float(hazard[j])),),
+                budgets[j],
+                ends[j],
+                los[j],
+            )
+        ]
+        assert list(zip(rows.tolist(), t.tolist(), stay.tolist(), strict=True)) == want
+        total += len(want)
+    assert total > 100
+
+
+# --------------------------------------------------------------------------- whole runs
+
+
+def _run(path: Path, kernel: str, monkeypatch: pytest.MonkeyPatch, replication: int):
+    monkeypatch.setenv(kernels.ENV_VAR, kernel)
+    return simulate(load_scenario(path), replication)
+
+
+FAST = ["tiny.yaml", "example.yaml", "example-addons.yaml"]
+SLOW = ["large.yaml", "extract-source.yaml", "ten-year.yaml", "ten-year-retender.yaml"]
+
+
+@pytest.mark.parametrize(
+    "name", [*FAST, *(pytest.param(n, marks=pytest.mark.slow) for n in SLOW)]
+)  # fmt: skip
+def test_shipped_scenarios_give_bit_identical_ledgers_on_both_paths(name, monkeypatch) -> None:
+    assert sorted(p.name for p in SCENARIOS.glob("*.yaml")) == sorted(FAST + SLOW), "a shipped scenario is not listed"
+    pure = _run(SCENARIOS / name, "pure", monkeypatch, 1)
+    comp = _run(SCENARIOS / name, "compiled", monkeypatch, 1)
+    pd.testing.assert_frame_equal(pure.ledger, comp.ledger, check_exact=True)
+    pd.testing.assert_frame_equal(pure.decisions, comp.decisions, check_exact=True)
+    assert pure.events == comp.events
+    assert pure.peak_live_people == comp.peak_live_people
+
+
+# --------------------------------------------------------------------------- choosing the path
+
+
+def test_the_choice_follows_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv(kernels.ENV_VAR, "pure")
+    assert kernels.kernel_choice() == "pure"
+    monkeypatch.setenv(kernels.ENV_VAR, "compiled")
+    assert kernels.kernel_choice() == "compiled"
+    monkeypatch.delenv(kernels.ENV_VAR)
+    assert kernels.kernel_choice() == "compiled"  # auto, with numba installed
+    monkeypatch.setattr(kernels, "numba_available", lambda: False)
+    assert kernels.kernel_choice() == "pure"  # auto without numba
+    monkeypatch.setenv(kernels.ENV_VAR, "compiled")
+    with pytest.raises(ValueError, match=r"FUNDSIM_KERNEL=compiled needs numba.*fundsim\[fast\]"):
+        kernels.kernel_choice()
+    monkeypatch.setenv(kernels.ENV_VAR, "fastest")
+    with pytest.raises(ValueError, match="FUNDSIM_KERNEL='fastest' is not one of auto, pure, compiled"):
+        kernels.kernel_choice()
+
+
+def test_an_unknown_kernel_is_a_clear_error_on_the_command_line(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "fundsim.cli", "run", str(SCENARIOS / "tiny.yaml"), "-r", "1",
+         "-o", str(tmp_path / "o")],
+        capture_output=True, text=True, env={**_env(), "FUNDSIM_KERNEL": "fastest"}, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "FUNDSIM_KERNEL" in proc.stderr
+    assert "auto, pure, compiled" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "FUNDSIM_KERNEL"}
