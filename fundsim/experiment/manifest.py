@@ -61,6 +61,7 @@ _OPTIONAL: dict[str, tuple[type, ...]] = {
     "jobs": (int,),
     "summary_files": (dict,),
     "sweep_file": (str,),
+    "kernel": (str,),
 }
 
 _JSON_NAMES = {dict: "an object", list: "a list", str: "text", int: "a whole number", type(None): "null"}

@@ -39,10 +39,11 @@ from pathlib import Path
 from fundsim.errors import FundsimError
 from fundsim.experiment.ownership import check_replaceable
 from fundsim.safeio import NotAFileError, kind_of, printable
+from fundsim.sim.kernels import kernel_choice
 from fundsim.version import __version__
 
 #: Packages whose versions go into every manifest.
-RECORDED_PACKAGES = ("simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "click")
+RECORDED_PACKAGES = ("simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "click", "numba")
 #: The manifest's file name; it is written last.
 MANIFEST = "manifest.json"
 
@@ -72,8 +73,17 @@ def base_manifest(**fields: object) -> dict[str, object]:
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "packages": package_versions(),
+        "kernel": _kernel(),
         **fields,
     }
+
+
+def _kernel() -> str:
+    """The compiled-ready steps' implementation in this process (fundsim.sim.kernels; same numbers either way)."""
+    try:
+        return kernel_choice()
+    except ValueError as exc:  # a bad FUNDSIM_KERNEL has already stopped any simulation; say what it was
+        return str(exc)
 
 
 def check_output_dir(out_dir: Path, overwrite: bool, kind: str | None = None) -> None:

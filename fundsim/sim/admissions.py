@@ -10,6 +10,7 @@ no-care admissions (:mod:`fundsim.sim.no_care`) over the same window as their ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -21,6 +22,9 @@ from fundsim.sim.no_care import no_care_admissions
 from fundsim.sim.patients import CASELOAD, PatientTable
 from fundsim.sim.referrals import ReferralBlock
 from fundsim.sim.virtual_ward import VirtualWardService
+
+#: The compiled walk of many post-discharge paths (fundsim.sim.hazard_compiled.post_discharge_admissions).
+PathsWalk = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 class Lists(Protocol):
@@ -54,12 +58,13 @@ class Admissions:
         #: A virtual ward (fundsim.sim.virtual_ward) takes step-ups before admissions, and step-downs after.
         self.ward = service.ward
         # The hazard-path walks: pure Python, or numba's bit-identical twins (fundsim.sim.kernels).
-        self._compiled = getattr(service, "kernel", "pure") == "compiled"
         self._no_care = no_care_admissions
-        if self._compiled:
-            from fundsim.sim.hazard_compiled import no_care_admissions as compiled_no_care
+        self._post_discharge: PathsWalk | None = None  # None: the pure walk, person by person
+        if getattr(service, "kernel", "pure") == "compiled":
+            from fundsim.sim import hazard_compiled
 
-            self._no_care = compiled_no_care
+            self._no_care = hazard_compiled.no_care_admissions
+            self._post_discharge = hazard_compiled.post_discharge_admissions
 
     def declined(self, b: ReferralBlock, rows: np.ndarray, hazard: np.ndarray) -> None:
         """Referrals ``rows`` of block ``b`` were declined: they get no care.
@@ -190,11 +195,9 @@ class Admissions:
         k = c["k"][slots]
         # Only those whose remaining budget runs out within the window need a path walk.
         follow = np.flatnonzero((window_end > day) & (h_post > 0) & (budget < h_post * (window_end - day)))
-        if len(follow) and self._compiled:
-            from fundsim.sim.hazard_compiled import post_discharge_admissions
-
+        if len(follow) and self._post_discharge is not None:
             s_f = slots[follow]
-            rows, a_t, a_l = post_discharge_admissions(
+            rows, a_t, a_l = self._post_discharge(
                 float(day), budget[follow], k[follow], window_end[follow], h_post[follow],
                 p.budgets[s_f], p.ends[s_f], p.los[s_f],
             )  # fmt: skip
