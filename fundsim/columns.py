@@ -20,7 +20,8 @@ counts people or events. How a column aggregates over localities or months:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -153,13 +154,25 @@ def mean_wait(
     return num / den.replace(0.0, np.nan)
 
 
+def derived_columns(columns: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The derived columns of ``columns`` (a ledger frame, or a mapping of name → numpy array), in ledger order.
+
+    One arithmetic for both, so the provider's monthly review (which builds numpy columns before a
+    single frame) and the ledger agree to the bit.
+    """
+    return {
+        "contacts": columns["assessments"] + columns["visits_delivered"],
+        "caseload_mean": columns["caseload_days"] / columns["days"],
+        "waiting_list_mean": columns["waiting_list_days"] / columns["days"],
+        "admissions_avoided": columns["counterfactual_admissions"] - columns["admissions"],
+    }
+
+
 def add_derived_columns(ledger: pd.DataFrame) -> pd.DataFrame:
     """Columns that follow from others (kept in one place so every table agrees)."""
     out = ledger.copy()
-    out["contacts"] = out["assessments"] + out["visits_delivered"]
-    out["caseload_mean"] = out["caseload_days"] / out["days"]
-    out["waiting_list_mean"] = out["waiting_list_days"] / out["days"]
-    out["admissions_avoided"] = out["counterfactual_admissions"] - out["admissions"]
+    for name, values in derived_columns(out).items():
+        out[name] = values
     return out
 
 
@@ -198,6 +211,7 @@ __all__ = [
     "WAIT_BANDS_WEEKS",
     "WAIT_COLUMNS",
     "add_derived_columns",
+    "derived_columns",
     "mean_wait",
     "provider_totals",
     "source_columns",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from fundsim.columns import add_derived_columns
+from fundsim.columns import derived_columns
 from fundsim.contracts import REGISTRY
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar
@@ -30,6 +30,18 @@ from fundsim.sim.service import ServiceModel
 MARGINAL_STEP = 0.01
 
 DAYS_PER_MONTH = 365.25 / 12.0
+
+
+def _sum_from(values: pd.Series, start: int) -> float:
+    """The sum of ``values`` from position ``start`` on (this contract year's months), as pandas sums.
+
+    For floats, pandas' sum (``skipna``) is numpy's sum of the values with NaN set to 0, which is
+    what :func:`numpy.nansum` computes, bit for bit, without a Series for the slice; other
+    dtypes go through pandas.
+    """
+    if values.dtype == np.dtype(np.float64):  # numpy-backed floats only (not Arrow's, which pandas sums itself)
+        return float(np.nansum(values.to_numpy()[start:]))
+    return float(values.iloc[start:].sum())
 
 
 class ProviderManager:
@@ -55,7 +67,12 @@ class ProviderManager:
         # Reserves (provider_policy.reserves): the running book (closed years' surplus, any failure) and
         # the rule's own rationing level (the recovery plan adds to it, so it never compounds).
         self._book = ReserveBook()
-        self._closed_frame: pd.DataFrame | None = None
+        self._closed_columns: dict[str, np.ndarray] | None = None
+        # Each month's mean wait with the count of wait samples it was computed from (see _wait_mean_days).
+        self._wait_means: dict[int, tuple[int, float]] = {}
+        # The calendar's columns, computed once: every review slices them.
+        self._month_dates = pd.to_datetime(list(calendar.month_starts)).to_numpy()
+        self._month_days = np.diff(calendar.month_start_day).astype(float)
         self._rule_level = 0
         self.retendering = self.policy.retendering
         if self.retendering is not None:
@@ -63,28 +80,51 @@ class ProviderManager:
 
     # -- signals -------------------------------------------------------------------------
 
-    def month_frame(self, months: range) -> pd.DataFrame:
-        """Provider-wide ledger rows (localities summed) for ``months`` (indices into the horizon)."""
-        cal = self.calendar
+    def month_columns(self, months: range) -> dict[str, np.ndarray]:
+        """Provider-wide ledger columns (localities summed) for ``months``, one numpy value per month.
+
+        The derived columns are included (:func:`fundsim.columns.derived_columns`), so one frame
+        construction gives :meth:`month_frame`; ``months`` are indices into the horizon.
+        """
         idx = np.arange(months.start, months.stop)
         acc = self.service.accounts
-        data: dict[str, object] = {
-            "replication": self.replication,
-            "month": pd.to_datetime([cal.month_starts[m] for m in idx]),
+        n = len(idx)
+        data: dict[str, np.ndarray] = {
+            "replication": np.full(n, self.replication, dtype=np.int64),
+            "month": self._month_dates[idx],
             "contract_year": idx // 12 + 1,
-            "days": np.diff(cal.month_start_day)[idx].astype(float),
-            "population": float(self.scenario.total_population),
+            "days": self._month_days[idx],
+            "population": np.full(n, float(self.scenario.total_population)),
         }
+        # One reduction per metric over a copy of the months' columns, as the review always summed the
+        # localities: with three or more, the order of the additions decides a float's last bit.
         for metric, sums in acc.sums.items():
             data[metric] = sums[:, idx].sum(axis=0)
         for metric in ("caseload_end", "waiting_list_end"):
             data[metric] = acc.snapshots[metric][:, idx].sum(axis=0)
-        means = []
-        for m in idx:
-            waits = [w for by_month in acc.waits for w in by_month[m]]
-            means.append(float(np.concatenate(waits).mean()) if waits else np.nan)
-        data["wait_mean_days"] = means
-        return add_derived_columns(pd.DataFrame(data))
+        data["wait_mean_days"] = np.array([self._wait_mean_days(int(m)) for m in idx], dtype=float)
+        data.update(derived_columns(data))
+        return data
+
+    def month_frame(self, months: range) -> pd.DataFrame:
+        """Provider-wide ledger rows (localities summed) for ``months`` (indices into the horizon)."""
+        return pd.DataFrame(self.month_columns(months))
+
+    def _wait_mean_days(self, month: int) -> float:
+        """Mean wait for assessment of every assessment in ``month`` (all localities); NaN without any.
+
+        The accounts only append a month's wait samples, so a month whose count of samples has not
+        changed since the last review keeps its mean; only the months still filling are recomputed.
+        """
+        by_locality = self.service.accounts.waits
+        count = sum(len(by_month[month]) for by_month in by_locality)
+        known = self._wait_means.get(month)
+        if known is not None and known[0] == count:
+            return known[1]
+        waits = [w for by_month in by_locality for w in by_month[month]]
+        mean = float(np.concatenate(waits).mean()) if waits else np.nan
+        self._wait_means[month] = (count, mean)
+        return mean
 
     def _pay(self, frame: pd.DataFrame) -> pd.DataFrame:
         payments = self.contract.pay(frame, self.config, self.context)
@@ -113,49 +153,60 @@ class ProviderManager:
             self.service.visit_minutes[start:end] *= keep
             self.service.overtime_minutes_cap[start:end] *= keep
 
-    def _closed_years(self, year_start: int) -> pd.DataFrame:
-        """Provider-wide rows of the months before ``year_start`` (closed contract years), built once a year."""
-        if self._closed_frame is None or len(self._closed_frame) != year_start:
-            self._closed_frame = self.month_frame(range(0, year_start))
-        return self._closed_frame
+    def _closed_years(self, year_start: int) -> dict[str, np.ndarray]:
+        """Provider-wide columns of the months before ``year_start`` (closed contract years), built once a year.
+
+        A snapshot taken at the first review of the year: later changes to those months' sums (an
+        episode that closes now adds caseload days to them) are seen by the ledger, not by the review.
+        """
+        if self._closed_columns is None or len(self._closed_columns["month"]) != year_start:
+            self._closed_columns = self.month_columns(range(0, year_start))
+        return self._closed_columns
 
     def signals(self, month: int) -> Signals:
         """What the provider sees after closing ``month``."""
         year_start = (month // 12) * 12
-        ytd = self.month_frame(range(year_start, month + 1))
+        ytd = self.month_columns(range(year_start, month + 1))
         # The contract is priced on every month so far, as settle prices it at the end: a contract
         # whose value is rebased on earlier years (fundsim.contracts.rebasing) sees them. Only the
         # current year's rows are read; payment functions are pure, so earlier rows change nothing.
         earlier = self._closed_years(year_start)
-        frame = pd.concat([earlier, ytd], ignore_index=True) if len(earlier) else ytd
-        payments = self._pay(frame).iloc[len(earlier) :]
-        income = float(payments["income_gbp"].sum())
-        last = ytd.iloc[-1]
-        contacts = float(last["contacts"])
-        # One more contact of the current mix: scale last month's activity columns by (1 + step)
-        # and price the months again.
-        bumped = frame.copy()
-        bumped.loc[bumped.index[-1], self.activity_columns] = last[self.activity_columns].to_numpy(dtype=float) * (
-            1.0 + MARGINAL_STEP
-        )
+        n_earlier = len(earlier["month"])
+        columns = {name: np.concatenate((earlier[name], values)) for name, values in ytd.items()} if n_earlier else ytd
+        payments = self._pay(pd.DataFrame(columns))
+        income = _sum_from(payments["income_gbp"], n_earlier)
+        contacts = float(ytd["contacts"][-1])
+        if self.activity_columns:
+            # One more contact of the current mix: scale last month's activity columns by (1 + step)
+            # and price the months again (the other columns are the same arrays: pay is pure).
+            bumped = dict(columns)
+            for name in self.activity_columns:
+                values = columns[name].astype(float)
+                values[-1] = values[-1] * (1.0 + MARGINAL_STEP)
+                bumped[name] = values
+            bumped_income = _sum_from(self._pay(pd.DataFrame(bumped))["income_gbp"], n_earlier)
+        else:
+            # The contract's income does not move with activity (its ContractType scales no column):
+            # pricing the same months again would give the same income, bit for bit.
+            bumped_income = income
         extra_contacts = contacts * MARGINAL_STEP
-        bumped_income = float(self._pay(bumped)["income_gbp"].iloc[len(earlier) :].sum())
         marginal = (bumped_income - income) / extra_contacts if contacts > 0 else 0.0
-        cost = float(ytd["staff_cost_gbp"].sum()) + self._mobilisation_cost_gbp(range(year_start, month + 1))
+        staff_cost = ytd["staff_cost_gbp"]
+        cost = float(np.nansum(staff_cost)) + self._mobilisation_cost_gbp(range(year_start, month + 1))
         if "hospital_cost_borne_gbp" in payments:
-            cost += float(payments["hospital_cost_borne_gbp"].sum())
+            cost += _sum_from(payments["hospital_cost_borne_gbp"], n_earlier)
         return Signals(
             income_ytd_gbp=income,
             cost_ytd_gbp=cost,
             marginal_income_per_contact_gbp=marginal,
-            unit_cost_per_contact_gbp=float(last["staff_cost_gbp"]) / contacts if contacts > 0 else np.inf,
-            waiting_list=float(last["waiting_list_end"]),
-            assessments_per_month=float(last["assessments"]),
-            visits_due=float(last["visits_due"]),
-            visits_missed=float(last["visits_missed"]),
-            visit_deferrals=float(last["visit_deferrals"]),
-            funded_activity_ytd=float(payments["contracted_activity"].sum()),
-            delivered_activity_ytd=float(payments["delivered_activity"].sum()),
+            unit_cost_per_contact_gbp=float(staff_cost[-1]) / contacts if contacts > 0 else np.inf,
+            waiting_list=float(ytd["waiting_list_end"][-1]),
+            assessments_per_month=float(ytd["assessments"][-1]),
+            visits_due=float(ytd["visits_due"][-1]),
+            visits_missed=float(ytd["visits_missed"][-1]),
+            visit_deferrals=float(ytd["visit_deferrals"][-1]),
+            funded_activity_ytd=_sum_from(payments["contracted_activity"], n_earlier),
+            delivered_activity_ytd=_sum_from(payments["delivered_activity"], n_earlier),
         )
 
     # -- the process -----------------------------------------------------------------------
