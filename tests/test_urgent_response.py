@@ -17,7 +17,13 @@ from scipy import stats
 
 from fundsim.scenario.addon_models import ENGLAND_UCR_CALLS_PER_100K_PER_MONTH, UrgentResponse
 from fundsim.scenario.service_models import DurationMinutes
-from fundsim.sim.urgent_response import draw_call_times, fcfs_waits, queue_waits, simulate_calls
+from fundsim.sim.urgent_response import (
+    draw_call_times,
+    fcfs_waits,
+    queue_waits,
+    simulate_calls,
+    take_shared_minutes,
+)
 
 FLAT = (1.0,) * 24
 
@@ -151,3 +157,36 @@ def test_a_late_response_cannot_be_safer_than_a_timely_one() -> None:
         UrgentResponse(admission_probability_reached=0.2, admission_probability_late=0.1)
     with pytest.raises(ValueError, match="at least one hour"):
         UrgentResponse(hour_profile=(0.0,) * 24)
+
+
+def test_taking_one_grade_by_hand() -> None:
+    """A quarter of grade 0's minutes at most: 60 of 400 taken; none from a locality without that grade; 50 of 80."""
+    rostered = np.array([[400.0, 100.0], [0.0, 50.0], [200.0, 0.0]])
+    out, taken = take_shared_minutes(rostered, np.array([60.0, 10.0, 80.0]), [0], 0.25)
+    assert taken.tolist() == [60.0, 0.0, 50.0]
+    assert out.tolist() == [[340.0, 100.0], [0.0, 50.0], [150.0, 0.0]]
+    assert rostered[0, 0] == 400.0  # the core's minutes are not changed in place
+
+
+def test_one_grade_in_python_floats_is_the_array_formula_bit_for_bit() -> None:
+    """The one-grade path against the proportional formula written out in numpy, on random rosters and needs."""
+    rng = np.random.default_rng(17)
+    for _ in range(300):
+        n_loc, n_grades = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        rostered = rng.uniform(0.0, 3000.0, (n_loc, n_grades)) * (rng.random((n_loc, n_grades)) > 0.2)
+        need = rng.uniform(0.0, 1500.0, n_loc) * (rng.random(n_loc) > 0.1)
+        grade, cap = int(rng.integers(0, n_grades)), float(rng.uniform(0.0, 1.0))
+        pool = rostered[:, [grade]]
+        total = pool.sum(axis=1)
+        want_taken = np.minimum(need, cap * total)
+        share = np.divide(want_taken, total, out=np.zeros_like(want_taken), where=total > 0)
+        want_out = rostered.copy()
+        want_out[:, [grade]] = pool * (1.0 - share[:, None])
+        out, taken = take_shared_minutes(rostered, need, [grade], cap)
+        assert taken.tobytes() == want_taken.tobytes()
+        assert out.tobytes() == want_out.tobytes()
+        # And with a second grade that has no minutes: the array path, the same pool, the same numbers.
+        padded = np.concatenate([rostered, np.zeros((n_loc, 1))], axis=1)
+        out2, taken2 = take_shared_minutes(padded, need, [grade, n_grades], cap)
+        assert taken2.tobytes() == taken.tobytes()
+        assert out2[:, :n_grades].tobytes() == out.tobytes()

@@ -15,6 +15,9 @@ from that key alone, within the scenario's seed, replication and purpose:
 
 from __future__ import annotations
 
+import struct
+from typing import Any
+
 import numpy as np
 
 from fundsim.sim.streams import RandomStreams, purpose_key
@@ -24,9 +27,13 @@ _MASK64 = (1 << 64) - 1
 EVENTS_ENTITY = 2**32
 
 
+_DOUBLE, _UINT64 = struct.Struct("<d"), struct.Struct("<Q")
+
+
 def float_key(x: float) -> int:
     """A float's bits as a non-negative integer: part of a key that is unique to the value."""
-    return int(np.float64(x).view(np.uint64))
+    # The IEEE 754 bits through struct (the same bits as numpy's float64 view, without a numpy scalar).
+    return _UINT64.unpack(_DOUBLE.pack(x))[0]
 
 
 def _mix64(x: int) -> int:
@@ -38,8 +45,12 @@ def _mix64(x: int) -> int:
 
 
 def _hash(key: tuple[int, ...], salt: int) -> int:
-    h = _mix64(salt)
-    for part in key:
+    return _extend(_mix64(salt), key)
+
+
+def _extend(h: int, parts: tuple[int, ...]) -> int:
+    """The hash state ``h`` after ``parts`` more parts of a key (so a key's common start is hashed once)."""
+    for part in parts:
         h = _mix64(h ^ (part & _MASK64))
     return h
 
@@ -54,24 +65,45 @@ class EventDraws:
         words = [int(w) for w in seq.generate_state(4, np.uint64)]
         self._key = np.array(words[:2], dtype=np.uint64)
         self._salts = (words[2], words[3], words[3] ^ 0x5851F42D4C957F2D)
+        self._mix_salts = tuple(_mix64(salt) for salt in self._salts)
         self._bitgen = np.random.Philox(key=self._key)
         self._rng = np.random.Generator(self._bitgen)
-
-    def uniform(self, key: tuple[int, ...]) -> float:
-        """One uniform number in [0, 1) for event ``key``."""
-        return (_hash(key, self._salts[0]) >> 11) * 2.0**-53
-
-    def generator(self, key: tuple[int, ...]) -> np.random.Generator:
-        """The generator of event ``key``, at its start (valid until the next call)."""
-        counter = np.array([0, 0, _hash(key, self._salts[1]), _hash(key, self._salts[2])], dtype=np.uint64)
-        self._bitgen.state = {
+        # One state, its counter rewritten for each event (the setter copies the numbers in).
+        self._counter = np.zeros(4, dtype=np.uint64)
+        self._state: Any = {  # numpy's state TypedDict, built once
             "bit_generator": "Philox",
-            "state": {"counter": counter, "key": self._key},
+            "state": {"counter": self._counter, "key": self._key},
             "buffer": np.zeros(4, dtype=np.uint64),
             "buffer_pos": 4,
             "has_uint32": 0,
             "uinteger": 0,
         }
+
+    def uniform(self, key: tuple[int, ...]) -> float:
+        """One uniform number in [0, 1) for event ``key``."""
+        return (_hash(key, self._salts[0]) >> 11) * 2.0**-53
+
+    def uniform_prefix(self, start: tuple[int, ...]) -> int:
+        """The hash state of keys beginning with ``start``, for :meth:`uniform_after` (hashed once, reused)."""
+        return _extend(self._mix_salts[0], start)
+
+    def uniform_after(self, prefix: int, rest: tuple[int, ...]) -> float:
+        """:meth:`uniform` of the key ``start + rest``, from ``prefix = uniform_prefix(start)``: the same number."""
+        return (_extend(prefix, rest) >> 11) * 2.0**-53
+
+    def generator(self, key: tuple[int, ...]) -> np.random.Generator:
+        """The generator of event ``key``, at its start (valid until the next call)."""
+        return self.generator_after(self.generator_prefix(()), key)
+
+    def generator_prefix(self, start: tuple[int, ...]) -> tuple[int, int]:
+        """The hash states of keys beginning with ``start``, for :meth:`generator_after`."""
+        return _extend(self._mix_salts[1], start), _extend(self._mix_salts[2], start)
+
+    def generator_after(self, prefix: tuple[int, int], rest: tuple[int, ...]) -> np.random.Generator:
+        """:meth:`generator` of the key ``start + rest``, from ``prefix = generator_prefix(start)``: the same draws."""
+        self._counter[2] = _extend(prefix[0], rest)
+        self._counter[3] = _extend(prefix[1], rest)
+        self._bitgen.state = self._state
         return self._rng
 
 

@@ -7,6 +7,8 @@ kept in a flat buffer addressed by ``visit_offset + visits_done``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from fundsim.sim.hazard import MAX_ADMISSIONS
@@ -140,6 +142,37 @@ class PatientTable:
         c["hazard_since_day"][slots] = t_days
         c["multiplier"][slots] = multiplier
         self._schedule(slots)
+
+    # One slot at a time, in Python floats: the same operations in the same order as the methods above
+    # (IEEE doubles either way, so the same bits; tests/test_virtual_ward_fast.py compares them). The
+    # virtual ward moves one person's hazard per event, where building arrays costs more than the work.
+
+    def set_multiplier_one(self, s: int, t_days: float, multiplier: float) -> None:
+        """:meth:`set_multiplier` of one slot ``s``."""
+        c = self.cols
+        base = float(c["base_hazard"][s])
+        budget = float(c["budget_left"][s]) - base * float(c["multiplier"][s]) * (
+            t_days - float(c["hazard_since_day"][s])
+        )
+        if budget < 0:
+            return  # spent already: the admission stands at its own time
+        c["budget_left"][s] = budget
+        c["hazard_since_day"][s] = t_days
+        c["multiplier"][s] = multiplier
+        self._schedule_one(s, t_days, budget, base * multiplier)
+
+    def start_hazard_one(self, s: int, t_days: float, multiplier: float) -> None:
+        """:meth:`start_hazard` of one slot ``s``."""
+        c = self.cols
+        k = int(c["k"][s])
+        budget = float(self.budgets[s, min(k, MAX_ADMISSIONS - 1)]) if k < MAX_ADMISSIONS else math.inf
+        c["budget_left"][s] = budget
+        c["hazard_since_day"][s] = t_days
+        c["multiplier"][s] = multiplier
+        self._schedule_one(s, t_days, budget, float(c["base_hazard"][s]) * multiplier)
+
+    def _schedule_one(self, s: int, since: float, budget: float, rate: float) -> None:
+        self.cols["admission_day"][s] = since + (budget / rate if rate > 0 else math.inf)
 
     def budget_at(self, slots: np.ndarray, t_days: float) -> np.ndarray:
         """Unspent budget of ``slots`` at ``t_days`` (without changing state)."""

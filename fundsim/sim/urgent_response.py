@@ -158,6 +158,11 @@ def take_shared_minutes(
     and the minutes taken (per locality); ``need`` beyond the cap is the add-on's to find elsewhere
     (bank staff). Every shared add-on (urgent response, virtual ward) takes its time this way.
     """
+    if len(grades) == 1:  # the common shape: one grade, its column is the pool (a sum of one term)
+        left, taken_list = take_one_grade(rostered, need.tolist(), grades[0], cap_share)
+        out = rostered.copy()
+        out[:, grades[0]] = left
+        return out, np.array(taken_list)
     pool = rostered[:, grades]  # (n_loc, n_grades taken from)
     pool_total = pool.sum(axis=1)
     taken = np.minimum(need, cap_share * pool_total)
@@ -165,6 +170,26 @@ def take_shared_minutes(
     out = rostered.copy()
     out[:, grades] = pool * (1.0 - share[:, None])
     return out, taken
+
+
+def take_one_grade(
+    rostered: np.ndarray, need: list[float], grade: int, cap_share: float
+) -> tuple[list[float], list[float]]:
+    """:func:`take_shared_minutes` from one ``grade``, in Python floats: the grade's minutes left, the minutes taken.
+
+    The same operations on each locality as the array version (so the same bits), without a dozen
+    numpy calls on three numbers each day. Minutes are finite (``min`` and ``np.minimum`` differ
+    only on NaN).
+    """
+    left: list[float] = []
+    taken: list[float] = []
+    for pool, want in zip(rostered[:, grade].tolist(), need, strict=True):
+        cap = cap_share * pool
+        take = want if want <= cap else cap
+        share = take / pool if pool > 0 else 0.0
+        left.append(pool * (1.0 - share))
+        taken.append(take)
+    return left, taken
 
 
 #: The urgent response's ledger columns, present only when a scenario has one (sums by locality and month).
@@ -218,6 +243,9 @@ class UrgentResponseService:
         self.calls = calls
         #: Responder minutes each day in each locality: (n_days, n_localities).
         self.minutes = np.stack([c.minutes_by_day(n_days) for c in calls], axis=1) if n_loc else np.zeros((n_days, 0))
+        # The same as Python lists, and whether a day has any: read once a day, cheaper than numpy on 3 numbers.
+        self._minutes_list: list[list[float]] = self.minutes.tolist()
+        self._any_minutes = [any(row) for row in self._minutes_list]
         for i, c in enumerate(calls):
             loc = np.full(len(c.arrival_day), i, dtype=np.int64)
             start = c.start_day
@@ -239,16 +267,30 @@ class UrgentResponseService:
 
     def take_core_minutes(self, day: int, rostered: np.ndarray) -> np.ndarray:
         """The core's rostered minutes (locality × grade) after a shared team's responders are pulled off."""
-        if self.spec.staffing != "shared":
+        spec = self.spec
+        if spec.staffing != "shared" or not self._any_minutes[day]:
             return rostered
-        need = self.minutes[day]
-        if not need.any():
-            return rostered
-        out, taken = take_shared_minutes(rostered, need, self.responder_grades, self.spec.shared_cap_share)
-        bank_h = (need - taken) / MINUTES_PER_HOUR
-        self.accounts.add_day("ucr_core_hours", day, taken / MINUTES_PER_HOUR)
+        grades = self.responder_grades
+        if len(grades) != 1:
+            need = self.minutes[day]
+            out, taken_a = take_shared_minutes(rostered, need, grades, spec.shared_cap_share)
+            bank_a = (need - taken_a) / MINUTES_PER_HOUR
+            self._record(day, taken_a / MINUTES_PER_HOUR, bank_a)
+            return out
+        # One responder grade (the usual case): the same arithmetic in Python floats, the same bits.
+        need_l = self._minutes_list[day]
+        left, taken = take_one_grade(rostered, need_l, grades[0], spec.shared_cap_share)
+        out = rostered.copy()
+        out[:, grades[0]] = left
+        core_h = np.array([x / MINUTES_PER_HOUR for x in taken])
+        bank_h = np.array([(n - x) / MINUTES_PER_HOUR for n, x in zip(need_l, taken, strict=True)])
+        self._record(day, core_h, bank_h)
+        return out
+
+    def _record(self, day: int, core_h: np.ndarray, bank_h: np.ndarray) -> None:
+        """Add a shared day's hours from the core and from bank staff, and the bank's cost."""
+        self.accounts.add_day("ucr_core_hours", day, core_h)
         self.accounts.add_day("ucr_bank_hours", day, bank_h)
         self.accounts.add_day(
             "ucr_staff_cost_gbp", day, bank_h * self.spec.responder_hourly_cost_gbp * self.pay_index[day]
         )
-        return out

@@ -33,6 +33,7 @@ beyond the cap.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -50,7 +51,7 @@ from fundsim.sim.event_draws import EventDraws, float_key
 from fundsim.sim.patients import CASELOAD, PatientTable
 from fundsim.sim.sampling import sample
 from fundsim.sim.streams import RandomStreams
-from fundsim.sim.urgent_response import take_shared_minutes
+from fundsim.sim.urgent_response import take_one_grade, take_shared_minutes
 
 MINUTES_PER_HOUR = 60.0
 #: The ward's ledger columns, present only when a scenario has one (units and meanings in fundsim.columns).
@@ -64,6 +65,27 @@ _GP, _STEP_DOWN = 0, 1
 _Arrival = tuple[float, int, int, int, float, float, float]
 
 
+#: Kinds of event the ward counts, and the ledger columns each adds one to. A count of events is the
+#: sum of their 1.0s, exactly (below 2^53), so counting kinds gives the sums one 1.0 per event would.
+(_REFUSED, _UP_ESCALATED, _UP_AVOIDED, _GP_ESCALATED, _GP_AVOIDED, _DOWN, _HOME, _FROM_WARD, _FROM_WARD_GP) = range(9)
+_KIND_METRICS: dict[int, tuple[str, ...]] = {
+    _REFUSED: ("vw_refused_full",),
+    _UP_ESCALATED: ("vw_admissions_step_up",),
+    _UP_AVOIDED: ("vw_admissions_step_up", "vw_admissions_avoided_direct"),
+    _GP_ESCALATED: ("vw_admissions_step_up", "vw_admissions_step_up_gp"),
+    _GP_AVOIDED: (
+        "vw_admissions_step_up",
+        "vw_admissions_step_up_gp",
+        "vw_admissions_avoided_direct",
+        "vw_admissions_avoided_gp",
+    ),
+    _DOWN: ("vw_admissions_step_down",),
+    _HOME: ("vw_stays_ended",),
+    _FROM_WARD: ("vw_stays_ended", "vw_admissions_from_ward"),
+    _FROM_WARD_GP: ("vw_stays_ended", "vw_admissions_from_ward", "vw_admissions_from_ward_gp"),
+}
+
+
 class Host(Protocol):
     """What the ward needs of the service (:class:`fundsim.sim.service.ServiceModel` is one)."""
 
@@ -75,7 +97,7 @@ class Host(Protocol):
     pay_index: np.ndarray
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stay:
     """One person's stay on the ward."""
 
@@ -102,17 +124,27 @@ class VirtualWardService:
         populations = [loc.population for loc in sc.localities]
         n_days = host.calendar.n_days
         self.places = np.array([spec.places(people) for people in populations], dtype=np.int64)
+        self._places = self.places.tolist()
         self.occupants: list[dict[tuple[int, int], _Stay]] = [{} for _ in populations]
         self._departures: list[tuple[float, int, int, tuple[int, int]]] = []  # (end, seq, loc, key)
         self._arrivals: list[_Arrival] = []
         self._seq = itertools.count()
         # Per-event draws keyed by the event (fundsim.sim.event_draws), never by the order events come in.
         self._draws = EventDraws(streams, "virtual_ward")
-        # Occupied place-days of ended stays, and the ward's counts, added to the accounts in one go at
-        # each month's start (one vectorised call per column rather than one per event).
-        self._ended: tuple[list[int], list[float], list[float]] = ([], [], [])
-        self._counts: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        # Hash states of the keys' common starts (kind, locality), so an event hashes only its own parts.
+        self._up_prefix = [self._draws.uniform_prefix((_STEP_UP_KEY, i)) for i in range(len(populations))]
+        self._down_prefix = [self._draws.uniform_prefix((_STEP_DOWN_KEY, i)) for i in range(len(populations))]
+        self._up_gen = [self._draws.generator_prefix((_STEP_UP_KEY, i)) for i in range(len(populations))]
+        self._down_gen = [self._draws.generator_prefix((_STEP_DOWN_KEY, i)) for i in range(len(populations))]
+        # Occupied place-days of ended stays (locality, start, end), and the ward's counts summed by
+        # (metric, locality, month) in event order, added to the accounts at each month's start: the
+        # same sums, added at the same moments, as one ``add_times`` call per column would make.
+        self._ended: list[tuple[int, float, float]] = []
+        self._counts: dict[tuple[int, int, int], int] = {}  # (kind, locality, month): events
+        self._values: dict[tuple[str, int, int], float] = {}  # (metric, locality, month): sum in event order
         self._month_starts = set(host.calendar.month_start_day.tolist())
+        self._bounds = host.calendar.month_start_day.astype(float).tolist()
+        self._n_months = host.calendar.n_months
         grades = sc.workforce.grades
         self.hourly_cost_gbp = spec.staff_hourly_cost_gbp or float(
             np.mean([grades[g].hourly_cost_gbp for g in staff_grades])
@@ -132,10 +164,19 @@ class VirtualWardService:
             u = rng.random((n, 2))
             stay = sample(spec.length_of_stay_days, rng, n)
             hospital_stay = sample(sc.hospital.length_of_stay_days, rng, n)
-            for j in range(n):
-                when = float(u[j, 1]) if u[j, 0] < spec.escalation_probability else math.nan
-                item = (float(times[j]), next(self._seq), _GP, i, float(stay[j]), float(hospital_stay[j]), when)
-                self._arrivals.append(item)
+            when = np.where(u[:, 0] < spec.escalation_probability, u[:, 1], math.nan)
+            self._arrivals.extend(
+                zip(
+                    times.tolist(),
+                    itertools.islice(self._seq, n),
+                    itertools.repeat(_GP, n),
+                    itertools.repeat(i, n),
+                    np.asarray(stay, dtype=float).tolist(),
+                    np.asarray(hospital_stay, dtype=float).tolist(),
+                    when.tolist(),
+                    strict=True,
+                )
+            )
         heapq.heapify(self._arrivals)
 
     @classmethod
@@ -155,12 +196,17 @@ class VirtualWardService:
 
     # ------------------------------------------------------------------ draws
 
-    def _count(self, metric: str, loc: int, t: float, value: float) -> None:
-        """Add ``value`` to ``metric`` of locality ``loc`` in the month of ``t`` (at the next month start)."""
-        locs, times, values = self._counts.setdefault(metric, ([], [], []))
-        locs.append(loc)
-        times.append(t)
-        values.append(value)
+    def _count(self, kind: int, loc: int, t: float, *values: tuple[str, float]) -> None:
+        """Count an event of ``kind`` of locality ``loc`` at ``t``, and add each ``(metric, value)`` (at month end)."""
+        # The month as Accounts.add_times finds it (the last month start at or before t).
+        month = bisect.bisect_right(self._bounds, t) - 1
+        key = (kind, loc, month)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + 1
+        for metric, value in values:
+            vkey = (metric, loc, month)
+            sums = self._values
+            sums[vkey] = sums.get(vkey, 0.0) + value
 
     # ------------------------------------------------------------------ the night's events
 
@@ -171,39 +217,46 @@ class VirtualWardService:
         on it), stepped up onto it, or goes to hospital; the ward's departures before ``day`` and the
         arrivals of GP step-ups and step-downs are taken in between, at their times.
         """
+        departures, arrivals = self._departures, self._arrivals
+        if (
+            not len(due) and (not departures or departures[0][0] > day) and (not arrivals or arrivals[0][0] >= day)
+        ):  # nothing tonight (about half the nights): skip the event loop
+            if day in self._month_starts:
+                self._add_ended_stays()
+            return np.zeros(0, dtype=np.int64)
         cols = self.host.people.cols
-        candidates = [(float(cols["admission_day"][s]), int(s)) for s in due.tolist()]
+        candidates = list(zip(cols["admission_day"][due].tolist(), due.tolist(), strict=True))
         heapq.heapify(candidates)
         hospital: list[int] = []
         sent: set[int] = set()
-        departures, arrivals = self._departures, self._arrivals
+        inf, pop, admission_day = math.inf, heapq.heappop, cols["admission_day"]
         while True:
-            t_dep = departures[0][0] if departures and departures[0][0] <= day else math.inf
-            t_due = candidates[0][0] if candidates else math.inf
-            t_arr = arrivals[0][0] if arrivals and arrivals[0][0] < day else math.inf
-            if t_dep == t_due == t_arr == math.inf:
+            t_dep = departures[0][0] if departures and departures[0][0] <= day else inf
+            t_due = candidates[0][0] if candidates else inf
+            t_arr = arrivals[0][0] if arrivals and arrivals[0][0] < day else inf
+            if t_dep == t_due == t_arr == inf:
                 break
             # A departure first at equal times: the place it frees is free at that moment.
             if t_dep <= t_due and t_dep <= t_arr:
-                end, _, loc, key = heapq.heappop(departures)
+                end, _, loc, key = pop(departures)
                 self._depart(end, loc, key, day, candidates)
             elif t_due <= t_arr:
-                t, slot = heapq.heappop(candidates)
+                t, slot = pop(candidates)
                 # A person may be listed twice (due at the scan, and again after the ward moved their
                 # hazard): only their current admission counts, once.
-                if slot not in sent and cols["admission_day"][slot] == t:
+                if slot not in sent and admission_day[slot] == t:
                     self._due(t, slot, day, candidates, hospital)
                     if hospital and hospital[-1] == slot:
                         sent.add(slot)
             else:
-                self._arrive(heapq.heappop(arrivals))
+                self._arrive(pop(arrivals))
         if day in self._month_starts:  # the month just closed is whole before the provider's review reads it
             self._add_ended_stays()
         # In slot order, as the core lists them: the order they are released in decides later slots.
-        return np.sort(np.array(hospital, dtype=np.int64))
+        return np.array(sorted(hospital), dtype=np.int64)
 
     def _free(self, loc: int) -> bool:
-        return len(self.occupants[loc]) < self.places[loc]
+        return len(self.occupants[loc]) < self._places[loc]
 
     def _admit_stay(self, stay: _Stay, key: tuple[int, int]) -> None:
         self.occupants[stay.loc][key] = stay
@@ -211,18 +264,12 @@ class VirtualWardService:
 
     def _end_stay(self, stay: _Stay, key: tuple[int, int], t: float, admitted: bool) -> None:
         """``stay`` ends at ``t``: home, or (``admitted``) in hospital."""
-        del self.occupants[stay.loc][key]
         loc = stay.loc
-        locs, starts, ends = self._ended
-        locs.append(loc)
-        starts.append(stay.start)
-        ends.append(t)
-        self._count("vw_stays_ended", loc, t, 1.0)
-        self._count("vw_stay_days", loc, t, t - stay.start)
-        if admitted:
-            self._count("vw_admissions_from_ward", loc, t, 1.0)
-            if stay.slot < 0:  # a GP step-up: an admission outside the core's ledger
-                self._count("vw_admissions_from_ward_gp", loc, t, 1.0)
+        del self.occupants[loc][key]
+        self._ended.append((loc, stay.start, t))
+        # An admission of a GP step-up is outside the core's ledger: a column of its own.
+        kind = _HOME if not admitted else _FROM_WARD if stay.slot >= 0 else _FROM_WARD_GP
+        self._count(kind, loc, t, ("vw_stay_days", t - stay.start))
 
     def _depart(self, end: float, loc: int, key: tuple[int, int], day: int, candidates: list) -> None:
         """A planned end of stay at ``end``; a core person back on the caseload resumes the caseload's hazard."""
@@ -240,7 +287,7 @@ class VirtualWardService:
             return
         # From the end of the stay (or later, if a lever already moved this person's hazard on).
         since = max(end, float(cols["hazard_since_day"][s]))
-        self.host.people.set_multiplier(np.array([s]), since, self.host.m_care)
+        self.host.people.set_multiplier_one(s, since, self.host.m_care)
         if cols["admission_day"][s] <= day:
             heapq.heappush(candidates, (float(cols["admission_day"][s]), s))
 
@@ -260,19 +307,19 @@ class VirtualWardService:
             hospital.append(s)
             return
         k = int(cols["k"][s])
-        event = (_STEP_UP_KEY, loc, float_key(float(cols["referral_day"][s])), k)
-        if self._draws.uniform(event) >= spec.step_up_share:
+        referral = float_key(float(cols["referral_day"][s]))
+        if self._draws.uniform_after(self._up_prefix[loc], (referral, k)) >= spec.step_up_share:
             hospital.append(s)
             return
         if not self._free(loc):
-            self._count("vw_refused_full", loc, t, 1.0)
+            self._count(_REFUSED, loc, t)
             hospital.append(s)
             return
-        rng = self._draws.generator(event)
+        rng = self._draws.generator_after(self._up_gen[loc], (referral, k))  # key (_STEP_UP_KEY, loc, referral, k)
         u_escalate, u_when = rng.random(2)
         length = float(sample(spec.length_of_stay_days, rng, 1)[0])
-        self._count("vw_admissions_step_up", loc, t, 1.0)
         if u_escalate < spec.escalation_probability:
+            self._count(_UP_ESCALATED, loc, t)
             # Admitted from the ward part-way through the stay, on the same deterioration (budget k).
             end = t + u_when * length
             cols["admission_day"][s] = end
@@ -281,11 +328,10 @@ class VirtualWardService:
             stay = _Stay(loc, t, end, s, key[1], escalated=True)
         else:
             end = t + length
-            self._count("vw_admissions_avoided_direct", loc, t, 1.0)
-            self._count("vw_bed_days_saved", loc, t, float(p.los[s, k]))
+            self._count(_UP_AVOIDED, loc, t, ("vw_bed_days_saved", float(p.los[s, k])))
             # The deterioration is treated at home; the next budget runs from now at the ward's hazard.
             cols["k"][s] = k + 1
-            p.start_hazard(np.array([s]), t, self.host.m_care * spec.admission_relative_risk)
+            p.start_hazard_one(s, t, self.host.m_care * spec.admission_relative_risk)
             stay = _Stay(loc, t, end, s, key[1], escalated=False)
         back = max(math.ceil(end), day)  # off the caseload's visits until the day after the stay, as in hospital
         cols["return_day"][s] = back
@@ -300,26 +346,22 @@ class VirtualWardService:
         """A GP step-up or a step-down arrives: onto the ward if a place is free, else refused."""
         t, _, kind, loc, length, other, when = item
         if not self._free(loc):
-            self._count("vw_refused_full", loc, t, 1.0)
+            self._count(_REFUSED, loc, t)
             return
         key = (-1, next(self._seq))
         if kind == _GP:
-            self._count("vw_admissions_step_up", loc, t, 1.0)
-            self._count("vw_admissions_step_up_gp", loc, t, 1.0)
             escalated = not math.isnan(when)
             if escalated:
                 end = t + when * length
+                self._count(_GP_ESCALATED, loc, t)
             else:
                 end = t + length
-                self._count("vw_admissions_avoided_direct", loc, t, 1.0)
-                self._count("vw_admissions_avoided_gp", loc, t, 1.0)
-                self._count("vw_bed_days_saved", loc, t, other)  # the hospital stay it would have been
+                # The bed-days saved are the hospital stay it would have been.
+                self._count(_GP_AVOIDED, loc, t, ("vw_bed_days_saved", other))
         else:
             escalated = False
             end = t + length
-            self._count("vw_admissions_step_down", loc, t, 1.0)
-            self._count("vw_bed_days_saved", loc, t, other)
-            self._count("vw_bed_days_saved_step_down", loc, t, other)
+            self._count(_DOWN, loc, t, ("vw_bed_days_saved", other), ("vw_bed_days_saved_step_down", other))
         self._admit_stay(_Stay(loc, t, end, -1, -1, escalated), key)
 
     # ------------------------------------------------------------------ hooks from the core
@@ -330,10 +372,13 @@ class VirtualWardService:
         if share <= 0.0 or len(t) == 0:
             return
         days_saved = self.spec.step_down_days_saved
+        draws, prefix = self._draws, self._down_prefix
         for i, when, stay in zip(loc.tolist(), t.tolist(), los.tolist(), strict=True):
-            event = (_STEP_DOWN_KEY, i, float_key(when))
-            if self._draws.uniform(event) < share:
-                length = float(sample(self.spec.length_of_stay_days, self._draws.generator(event), 1)[0])
+            time_key = float_key(when)
+            # The event's key is (_STEP_DOWN_KEY, i, time_key); its common start is hashed once per locality.
+            if draws.uniform_after(prefix[i], (time_key,)) < share:
+                rng = draws.generator_after(self._down_gen[i], (time_key,))  # key (_STEP_DOWN_KEY, i, time_key)
+                length = float(sample(self.spec.length_of_stay_days, rng, 1)[0])
                 saved = min(days_saved, stay)
                 item = (when + stay - saved, next(self._seq), _STEP_DOWN, i, length, saved, math.nan)
                 heapq.heappush(self._arrivals, item)
@@ -343,37 +388,60 @@ class VirtualWardService:
 
         Called after the night's events (:meth:`overnight`), so the occupied places are the day's.
         """
-        need = np.array([len(o) for o in self.occupants], dtype=float) * self.minutes_per_place
+        mpp = self.minutes_per_place
+        need_l = [float(len(o)) * mpp for o in self.occupants]  # the float products numpy makes
+        need = np.array(need_l)
         acc = self.accounts
         acc.add_day("vw_staff_minutes", day, need)
-        if self.spec.staffing != "shared" or not need.any():
+        if self.spec.staffing != "shared" or not any(need_l):
             return rostered
-        out, taken = take_shared_minutes(rostered, need, self.staff_grades, self.spec.shared_cap_share)
-        bank = need - taken
+        if len(self.staff_grades) != 1:
+            out, taken_a = take_shared_minutes(rostered, need, self.staff_grades, self.spec.shared_cap_share)
+            self._record_shared(day, taken_a, need - taken_a)
+            return out
+        # One grade (the usual case): the same arithmetic in Python floats, the same bits.
+        grade = self.staff_grades[0]
+        left, taken = take_one_grade(rostered, need_l, grade, self.spec.shared_cap_share)
+        out = rostered.copy()
+        out[:, grade] = left
+        self._record_shared(day, np.array(taken), np.array([n - x for n, x in zip(need_l, taken, strict=True)]))
+        return out
+
+    def _record_shared(self, day: int, taken: np.ndarray, bank: np.ndarray) -> None:
+        """Add a shared day's minutes from the core and from bank staff, and the bank's cost."""
+        acc = self.accounts
         acc.add_day("vw_core_minutes", day, taken)
         acc.add_day("vw_bank_minutes", day, bank)
         acc.add_day("vw_cost_gbp", day, bank / MINUTES_PER_HOUR * self.hourly_cost_gbp * self.host.pay_index[day])
-        return out
 
     def _add_ended_stays(self) -> None:
         """Add the ward's counts, and the place-days of the stays ended, since the last time to the accounts."""
         acc = self.accounts
-        locs, starts, ends = self._ended
-        if locs:
+        if self._ended:
+            locs, starts, ends = zip(*self._ended, strict=True)
             acc.add_area("vw_occupied_place_days", np.array(locs, dtype=np.int64), np.array(starts), np.array(ends))
-        self._ended = ([], [], [])
-        for metric, (where, times, values) in self._counts.items():
-            acc.add_times(metric, np.array(where, dtype=np.int64), np.array(times), np.array(values))
+        self._ended = []
+        n_months = self._n_months
+        totals: dict[tuple[str, int, int], int] = {}
+        for (kind, loc, month), n in self._counts.items():
+            for metric in _KIND_METRICS[kind]:
+                key = (metric, loc, month)
+                totals[key] = totals.get(key, 0) + n
+        # Warm-up and post-horizon times are not kept, as in add_times.
+        for (metric, loc, month), n in totals.items():
+            if 0 <= month < n_months:
+                acc.sums[metric][loc, month] += float(n)
+        for (metric, loc, month), value in self._values.items():
+            if 0 <= month < n_months:
+                acc.sums[metric][loc, month] += value
         self._counts = {}
+        self._values = {}
 
     def close(self, end_day: float) -> None:
         """Add the occupied place-days of every stay not yet added, open ones up to ``end_day``."""
-        locs, starts, ends = self._ended
         for occupants in self.occupants:
             for stay in occupants.values():
-                locs.append(stay.loc)
-                starts.append(stay.start)
-                ends.append(min(stay.end, end_day))
+                self._ended.append((stay.loc, stay.start, min(stay.end, end_day)))
         self._add_ended_stays()
 
     def occupied(self) -> np.ndarray:
