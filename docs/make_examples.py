@@ -425,9 +425,9 @@ def _manifest_block(runs: Runs) -> str:
 
 
 def _manifest_stable(text: str) -> str:
-    """The manifest without what differs from run to run: time, date and installed package versions."""
+    """The manifest without what differs from run to run: time, date, installed package versions and kernel."""
     manifest = json.loads(text)
-    for key in ("created_utc", "wall_time_s", "packages"):
+    for key in ("created_utc", "wall_time_s", "packages", "kernel"):
         manifest.pop(key, None)
     return json.dumps(manifest, sort_keys=True)
 
