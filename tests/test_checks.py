@@ -35,16 +35,25 @@ def test_checks_run_every_day(tmp_path) -> None:
     assert simulate(sc, 0).checks_run == 0
 
 
-def test_an_overbooking_bug_is_caught(monkeypatch) -> None:
-    """A broken allocation that gives every item to staff regardless of their time fails the check."""
-    real = allocation_module.allocate
+@pytest.mark.parametrize("kernel", ["pure", "compiled"])
+def test_an_overbooking_bug_is_caught(monkeypatch, kernel) -> None:
+    """A broken allocation that gives every item to staff regardless of their time fails the check.
+
+    On either implementation of the allocation (fundsim.sim.kernels): the bug goes into the one that runs.
+    """
+    monkeypatch.setenv("FUNDSIM_KERNEL", kernel)
+    module = allocation_module
+    if kernel == "compiled":
+        pytest.importorskip("numba")
+        from fundsim.sim import allocation_compiled as module
+    real = module.allocate
 
     def overbook(minutes, loc, tiers, cells, capacity, done):
         remaining = real(minutes, loc, tiers, cells, capacity, done)
         done[:] = True  # claims everything was done, beyond the minutes on duty
         return remaining
 
-    monkeypatch.setattr(allocation_module, "allocate", overbook)
+    monkeypatch.setattr(module, "allocate", overbook)
     sc = build(small_dict(population=40_000, years=0.5, warmup_days=30))
     # Without the check the bug passes silently; with it the run stops.
     simulate(sc, 0)
@@ -80,6 +89,7 @@ def test_cli_reports_a_violation_as_a_bug_with_exit_3(monkeypatch, tmp_path) -> 
     def broken(*_args):
         raise InvariantError("day 0: staff overbooked (injected)")
 
+    monkeypatch.setenv("FUNDSIM_KERNEL", "pure")  # the bug is injected into the pure allocation
     monkeypatch.setattr(allocation_module, "allocate", broken)
     f = tmp_path / "s.yaml"
     f.write_text(yaml.safe_dump(small_dict(population=8_000, years=0.5, warmup_days=30)))
