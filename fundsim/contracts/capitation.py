@@ -32,7 +32,7 @@ import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
-from fundsim.contracts.kpi import YEAR_KEYS
+from fundsim.contracts.years import YearGroups
 
 Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
@@ -126,13 +126,10 @@ def pay(periods: pd.DataFrame, config: CapitationContract, context: ContractCont
         borne = np.zeros(len(periods))
     budget = per_head * weighted * growth / months
 
-    df = periods[YEAR_KEYS].reset_index(drop=True)
-    df["budget"] = budget
-    df["cost"] = periods["staff_cost_gbp"].to_numpy(dtype=float) + borne
-    grouped = df.groupby(YEAR_KEYS, sort=False)
-    year_budget = grouped["budget"].transform("sum").to_numpy(dtype=float)
-    year_cost = grouped["cost"].transform("sum").to_numpy(dtype=float)
-    n_months = grouped["budget"].transform("size").to_numpy(dtype=float)
+    years = YearGroups.of(periods)
+    year_budget = years.per_row(years.sum(budget))
+    year_cost = years.per_row(years.sum(periods["staff_cost_gbp"].to_numpy(dtype=float) + borne))
+    n_months = years.per_row(years.sizes).astype(float)
     variance = year_cost - year_budget
     band = config.provider_risk_share_band * year_budget
     s = config.shared_share_beyond

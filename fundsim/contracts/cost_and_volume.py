@@ -28,7 +28,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
-from fundsim.contracts.kpi import YEAR_KEYS
+from fundsim.contracts.years import YearGroups
 
 #: The ledger column counting each unit, and the prefix of its per-tier columns.
 UNIT_COLUMNS: dict[str, tuple[str, str]] = {
@@ -136,32 +136,32 @@ def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractC
     """Cost-and-volume payments for each row of the provider's monthly ledger (year-to-date reconciliation)."""
     _check_tiers(periods, config, context)
     months = float(context.months_per_year)
-    df = periods[[*YEAR_KEYS, "month"]].reset_index(drop=True)
-    df["volume"] = weighted_activity(periods, config)
-    df = df.sort_values([*YEAR_KEYS, "month"], kind="stable")
-    grouped = df.groupby(YEAR_KEYS, sort=False)
-    k = grouped.cumcount().to_numpy(dtype=float) + 1.0  # month number within the contract year
-    ytd_volume = grouped["volume"].cumsum().to_numpy(dtype=float)
-    settled = _price(df["contract_year"], config) * paid_volume(
-        ytd_volume, config.baseline_volume_per_year * k / months, config
+    volume = weighted_activity(periods, config)
+    price = _price(periods["contract_year"], config)
+    # Rows in (replication, contract year, month) order: the year-to-date runs month by month.
+    order = np.lexsort(
+        (periods["month"].to_numpy(), periods["contract_year"].to_numpy(), periods["replication"].to_numpy())
     )
+    years = YearGroups(periods["replication"].to_numpy()[order], periods["contract_year"].to_numpy()[order])
+    k = years.rank().astype(float) + 1.0  # month number within the contract year
+    ytd_volume = years.cumsum(volume[order])
+    settled = price[order] * paid_volume(ytd_volume, config.baseline_volume_per_year * k / months, config)
     if config.floor_gbp_per_year is not None:
         settled = np.maximum(settled, config.floor_gbp_per_year * k / months)
     if config.cap_gbp_per_year is not None:
         settled = np.minimum(settled, config.cap_gbp_per_year * k / months)
-    df["settled"] = settled
-    income = df["settled"] - df.groupby(YEAR_KEYS, sort=False)["settled"].shift(1, fill_value=0.0)
-    df["income"] = np.maximum(income, 0.0)  # only rounding can make S_k − S_(k−1) negative
-    df = df.sort_index()
+    income = np.empty(len(order))
+    # Only rounding can make S_k − S_(k−1) negative.
+    income[order] = np.maximum(settled - years.previous(settled), 0.0)
     return pd.DataFrame(
         {
-            "income_gbp": df["income"].to_numpy(dtype=float),
+            "income_gbp": income,
             "contracted_activity": config.baseline_volume_per_year / months,
-            "delivered_activity": df["volume"].to_numpy(dtype=float),
-            "full_price_gbp": _price(periods["contract_year"], config) * df["volume"].to_numpy(dtype=float),
+            "delivered_activity": volume,
+            "full_price_gbp": price * volume,
             # Units paid for at full price: over a contract year, the paid volume (inside the band all
             # of it, beyond it the marginal share), less whatever a cap cuts off.
-            "funded_activity": df["income"].to_numpy(dtype=float) / _price(periods["contract_year"], config),
+            "funded_activity": income / price,
         },
         index=periods.index,
     )

@@ -16,18 +16,17 @@ nobody would meet a waiting-time target).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pydantic import Field, model_validator
 
-from fundsim.columns import mean_wait
+from fundsim.columns import wait_weights
 from fundsim.contracts.base import ContractConfig
-
-#: The columns that identify one contract year of one replication.
-YEAR_KEYS = ["replication", "contract_year"]
+from fundsim.contracts.years import YearGroups
 
 KpiName = Literal["urgent_response_share", "missed_visit_share", "mean_wait_days"]
 
@@ -65,43 +64,36 @@ class KpiTarget(ContractConfig):
         return self
 
 
+def year_kpis(periods: pd.DataFrame, groups: YearGroups) -> dict[str, np.ndarray]:
+    """Each KPI per contract year of ``groups`` (arrays in the groups' order), NaN where undefined."""
+    urgent = groups.sum(periods["urgent_assessments"].to_numpy(dtype=float))
+    within = groups.sum(periods["urgent_assessed_within_2_days"].to_numpy(dtype=float))
+    due = groups.sum(periods["visits_due"].to_numpy(dtype=float))
+    missed = groups.sum(periods["visits_missed"].to_numpy(dtype=float))
+    # The ledger's one mean wait (fundsim.columns.mean_wait): total wait-days over assessments.
+    weight = wait_weights(periods).to_numpy(dtype=float)
+    wait_days = groups.sum(np.nan_to_num(periods["wait_mean_days"].to_numpy(dtype=float), nan=0.0) * weight)
+    assessed = groups.sum(weight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "urgent_response_share": np.where(urgent > 0, within / urgent, np.nan),
+            "missed_visit_share": np.where(due > 0, missed / due, np.nan),
+            "mean_wait_days": np.where(assessed > 0, wait_days / assessed, np.nan),
+        }
+
+
 def annual_kpis(periods: pd.DataFrame) -> pd.DataFrame:
     """Each KPI per (replication, contract_year): one row per contract year, NaN where undefined."""
-    df = periods[[*YEAR_KEYS, "urgent_assessments", "urgent_assessed_within_2_days", "visits_missed", "visits_due"]]
-    sums = df.groupby(YEAR_KEYS, sort=True).sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = pd.DataFrame(
-            {
-                "urgent_response_share": sums["urgent_assessed_within_2_days"] / sums["urgent_assessments"],
-                "missed_visit_share": sums["visits_missed"] / sums["visits_due"],
-                # The ledger's one mean wait (NaN in a year without assessments).
-                "mean_wait_days": mean_wait(periods, YEAR_KEYS).to_numpy(),
-            },
-            index=sums.index,
-        )
-    # x / 0 gives inf or NaN: both mean "no denominator", i.e. undefined.
-    return out.replace([np.inf, -np.inf], np.nan).where(
-        pd.DataFrame(
-            {
-                "urgent_response_share": sums["urgent_assessments"] > 0,
-                "missed_visit_share": sums["visits_due"] > 0,
-                "mean_wait_days": out["mean_wait_days"].notna(),
-            }
-        )
-    )
+    groups = YearGroups.of(periods)
+    return pd.DataFrame(year_kpis(periods, groups), index=groups.index())
 
 
-def target_met(kpis: pd.DataFrame, target: KpiTarget) -> pd.Series:
-    """Whether ``target`` is met in each contract year of ``kpis`` (from :func:`annual_kpis`); undefined = not met."""
-    value = kpis[target.kpi]
-    met = value >= target.target if KPI_DIRECTION[target.kpi] == "min" else value <= target.target
-    return met & value.notna()
-
-
-def per_row(periods: pd.DataFrame, annual: pd.Series) -> np.ndarray:
-    """Look up a per-(replication, contract_year) value for every row of ``periods``."""
-    keys = pd.MultiIndex.from_frame(periods[YEAR_KEYS])
-    return annual.reindex(keys).to_numpy(dtype=float)
+def target_met(kpis: Mapping[str, ArrayLike], target: KpiTarget) -> np.ndarray:
+    """Whether ``target`` is met in each contract year of ``kpis`` (from :func:`year_kpis`); undefined = not met."""
+    value = np.asarray(kpis[target.kpi], dtype=float)
+    with np.errstate(invalid="ignore"):
+        met = value >= target.target if KPI_DIRECTION[target.kpi] == "min" else value <= target.target
+    return met & ~np.isnan(value)
 
 
 class QualityTarget(KpiTarget):
@@ -114,9 +106,10 @@ def quality_achievement(periods: pd.DataFrame, targets: Sequence[QualityTarget])
     """Share (0–1) of the quality targets' weight met in each row's contract year; 1 when there are no targets."""
     if not targets:
         return np.ones(len(periods))
-    kpis = annual_kpis(periods)
-    earned = pd.Series(0.0, index=kpis.index)
+    groups = YearGroups.of(periods)
+    kpis = year_kpis(periods, groups)
+    earned = np.zeros(groups.n_groups)
     for target in targets:
         earned = earned + target_met(kpis, target).astype(float) * target.weight
     total = sum(t.weight for t in targets)
-    return per_row(periods, earned / total)
+    return groups.per_row(earned / total)

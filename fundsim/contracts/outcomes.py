@@ -33,7 +33,8 @@ from pydantic import Field
 from scipy.stats import poisson
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
-from fundsim.contracts.kpi import YEAR_KEYS, KpiTarget, annual_kpis, per_row, target_met
+from fundsim.contracts.kpi import KpiTarget, target_met, year_kpis
+from fundsim.contracts.years import YearGroups
 
 #: Two-sided significance level of the Poisson test of observed against expected admissions.
 SIGNIFICANCE = 0.05
@@ -130,20 +131,14 @@ def expected_admissions(periods: pd.DataFrame, config: OutcomesContract, context
 def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContext) -> pd.DataFrame:
     """Outcomes-based payments for each row of the provider's monthly ledger (annual amounts spread evenly)."""
     months = float(context.months_per_year)
-    expected_row = expected_admissions(periods, config, context)
-    df = periods[[*YEAR_KEYS, "admissions", "hospital_cost_gbp"]].reset_index(drop=True)
-    df["expected"] = expected_row.to_numpy(dtype=float)
-    annual = df.groupby(YEAR_KEYS, sort=True).agg(
-        expected=("expected", "sum"),
-        observed=("admissions", "sum"),
-        hospital=("hospital_cost_gbp", "sum"),
-        n=("admissions", "size"),
-    )
-    growth = config.uplift(annual.index.get_level_values("contract_year"))
-    fixed = config.fixed_gbp_per_year * growth * annual["n"].to_numpy(dtype=float) / months
+    expected_row = expected_admissions(periods, config, context).to_numpy(dtype=float)
+    years = YearGroups.of(periods)
+    n = years.sizes.astype(float)
+    growth = config.uplift(years.contract_year)
+    fixed = config.fixed_gbp_per_year * growth * n / months
 
-    expected = annual["expected"].to_numpy(dtype=float)
-    observed = annual["observed"].to_numpy(dtype=float)
+    expected = years.sum(expected_row)
+    observed = years.sum(periods["admissions"].to_numpy(dtype=float))
     avoided = expected - observed
     if config.pay_only_if_significant:
         lower = poisson.ppf(SIGNIFICANCE / 2, expected)
@@ -157,42 +152,41 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
     if config.penalty_if_above:
         outcome = np.where(penalise, config.payment_per_admission_avoided_gbp * avoided, outcome)
 
-    bonus_share = np.zeros(len(annual))
+    bonus_share = np.zeros(years.n_groups)
     if config.kpi_bonuses:
-        kpis = annual_kpis(periods)
+        kpis = year_kpis(periods, years)
         for bonus in config.kpi_bonuses:
-            met = target_met(kpis, bonus).reindex(annual.index).fillna(False).to_numpy(dtype=bool)
-            bonus_share += np.where(met, bonus.bonus_share_of_fixed, 0.0)
+            bonus_share += np.where(target_met(kpis, bonus), bonus.bonus_share_of_fixed, 0.0)
     kpi = bonus_share * fixed
 
     if config.cost_per_admission_gbp is not None:
-        unit_cost = np.full(len(annual), config.cost_per_admission_gbp)
+        unit_cost = np.full(years.n_groups, config.cost_per_admission_gbp)
     else:
+        hospital = years.sum(periods["hospital_cost_gbp"].to_numpy(dtype=float))
         with np.errstate(divide="ignore", invalid="ignore"):
-            unit_cost = np.where(observed > 0, annual["hospital"].to_numpy(dtype=float) / observed, 0.0)
+            unit_cost = np.where(observed > 0, hospital / observed, 0.0)
     gain_share = config.gain_share_of_acute_savings * np.maximum(avoided, 0.0) * unit_cost
 
-    n = annual["n"].to_numpy(dtype=float)
-    parts = pd.DataFrame(
-        {
-            "fixed_gbp": fixed / n,
-            "outcome_gbp": outcome / n,
-            "kpi_gbp": kpi / n,
-            "gain_share_gbp": gain_share / n,
-        },
-        index=annual.index,
-    )
-    out = pd.DataFrame({col: per_row(periods, parts[col]) for col in parts.columns}, index=periods.index)
-    total = out[["fixed_gbp", "outcome_gbp", "kpi_gbp", "gain_share_gbp"]].sum(axis=1).to_numpy(dtype=float)
+    parts = {
+        "fixed_gbp": years.per_row(fixed / n),
+        "outcome_gbp": years.per_row(outcome / n),
+        "kpi_gbp": years.per_row(kpi / n),
+        "gain_share_gbp": years.per_row(gain_share / n),
+    }
+    total = parts["fixed_gbp"] + parts["outcome_gbp"] + parts["kpi_gbp"] + parts["gain_share_gbp"]
     income = np.maximum(total, 0.0)
-    out["floor_adjustment_gbp"] = income - total
-    out.insert(0, "income_gbp", income)
     delivered = periods["contacts"].to_numpy(dtype=float)
-    contracted = reference_activity(delivered, config.reference_activity_per_year, months)
-    out.insert(1, "contracted_activity", contracted)
-    out.insert(2, "delivered_activity", delivered)
-    out["expected_admissions"] = expected_row.to_numpy(dtype=float)
-    return out
+    return pd.DataFrame(
+        {
+            "income_gbp": income,
+            "contracted_activity": reference_activity(delivered, config.reference_activity_per_year, months),
+            "delivered_activity": delivered,
+            **parts,
+            "floor_adjustment_gbp": income - total,
+            "expected_admissions": expected_row,
+        },
+        index=periods.index,
+    )
 
 
 CONTRACT = ContractType(

@@ -37,7 +37,7 @@ import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
-from fundsim.contracts.kpi import YEAR_KEYS
+from fundsim.contracts.years import YearGroups
 
 Rate = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
 
@@ -91,12 +91,14 @@ def _check_columns(periods: pd.DataFrame, config: YearOfCareContract, context: C
 
 def opening_caseload(periods: pd.DataFrame) -> np.ndarray:
     """Each row's caseload at the start of its contract year (people), from the year's first month."""
-    df = periods[[*YEAR_KEYS, "month", *FLOW_COLUMNS]].reset_index(drop=True)
-    start = df["caseload_end"] - df["caseload_entries"] + df["discharges"] + df["episodes_ended_by_admission"]
-    df["start"] = np.maximum(start.to_numpy(dtype=float), 0.0)
-    first = df.sort_values([*YEAR_KEYS, "month"], kind="stable").groupby(YEAR_KEYS, sort=False)["start"].first()
-    keys = pd.MultiIndex.from_frame(df[YEAR_KEYS])
-    return first.reindex(keys).to_numpy(dtype=float)
+    start = periods["caseload_end"] - periods["caseload_entries"] + periods["discharges"]
+    start = np.maximum((start + periods["episodes_ended_by_admission"]).to_numpy(dtype=float), 0.0)
+    replication, year = periods["replication"].to_numpy(), periods["contract_year"].to_numpy()
+    order = np.lexsort((periods["month"].to_numpy(), year, replication))  # each year's months in order
+    years = YearGroups(replication[order], year[order])
+    opening = np.empty(len(order))
+    opening[order] = years.per_row(start[order][years.rank() == 0])  # the first months, in the groups' order
+    return opening
 
 
 def pay(periods: pd.DataFrame, config: YearOfCareContract, context: ContractContext) -> pd.DataFrame:
