@@ -60,6 +60,33 @@ def _walk(
 
 
 @njit(cache=True, nogil=True)
+def _walk_rows(
+    start: np.ndarray,
+    budget_left: np.ndarray,
+    k: np.ndarray,
+    piece_end: np.ndarray,
+    piece_h: np.ndarray,
+    budgets: np.ndarray,
+    ends: np.ndarray,
+    los: np.ndarray,
+    walk: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The walks of the rows ``walk`` marks, each along its own pieces (``piece_end[r]``, ``piece_h[r]``)."""
+    n = start.shape[0]
+    out_row = np.empty(n * MAX_ADMISSIONS, np.int64)
+    out_t = np.empty(n * MAX_ADMISSIONS)
+    out_los = np.empty(n * MAX_ADMISSIONS)
+    count = 0
+    for r in range(n):
+        if walk[r]:
+            count = _walk(
+                start[r], budget_left[r], k[r], piece_end[r], piece_h[r],
+                budgets[r], ends[r], los[r], r, out_row, out_t, out_los, count,
+            )  # fmt: skip
+    return out_row[:count], out_t[:count], out_los[:count]
+
+
+@njit(cache=True, nogil=True)
 def _no_care(
     start: np.ndarray,
     planned_end: np.ndarray,
@@ -72,75 +99,18 @@ def _no_care(
     m_post: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     n = start.shape[0]
-    out_row = np.empty(n * MAX_ADMISSIONS, np.int64)
-    out_t = np.empty(n * MAX_ADMISSIONS)
-    out_los = np.empty(n * MAX_ADMISSIONS)
-    piece_end = np.empty(2)
-    piece_h = np.empty(2)
-    count = 0
+    walk = np.empty(n, np.bool_)
+    piece_end = np.empty((n, 2))
+    piece_h = np.empty((n, 2))
     for r in range(n):
         exposure = hazard[r] * (m_untreated * (planned_end[r] - start[r]) + m_post * (window_end[r] - planned_end[r]))
-        if not budgets[r, 0] < exposure:
-            continue
-        piece_end[0] = planned_end[r]
-        piece_h[0] = hazard[r] * m_untreated
-        piece_end[1] = window_end[r]
-        piece_h[1] = hazard[r] * m_post
-        count = _walk(
-            start[r],
-            budgets[r, 0],
-            0,
-            piece_end,
-            piece_h,
-            budgets[r],
-            ends[r],
-            los[r],
-            r,
-            out_row,
-            out_t,
-            out_los,
-            count,
-        )
-    return out_row[:count], out_t[:count], out_los[:count]
-
-
-@njit(cache=True, nogil=True)
-def _one_piece(
-    start: float,
-    budget_left: np.ndarray,
-    k: np.ndarray,
-    window_end: np.ndarray,
-    hazard: np.ndarray,
-    budgets: np.ndarray,
-    ends: np.ndarray,
-    los: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    n = budget_left.shape[0]
-    out_row = np.empty(n * MAX_ADMISSIONS, np.int64)
-    out_t = np.empty(n * MAX_ADMISSIONS)
-    out_los = np.empty(n * MAX_ADMISSIONS)
-    piece_end = np.empty(1)
-    piece_h = np.empty(1)
-    count = 0
-    for r in range(n):
-        piece_end[0] = window_end[r]
-        piece_h[0] = hazard[r]
-        count = _walk(
-            start,
-            budget_left[r],
-            k[r],
-            piece_end,
-            piece_h,
-            budgets[r],
-            ends[r],
-            los[r],
-            r,
-            out_row,
-            out_t,
-            out_los,
-            count,
-        )
-    return out_row[:count], out_t[:count], out_los[:count]
+        # Only people whose first budget is spent within their window can be admitted at all.
+        walk[r] = budgets[r, 0] < exposure
+        piece_end[r, 0] = planned_end[r]
+        piece_h[r, 0] = hazard[r] * m_untreated
+        piece_end[r, 1] = window_end[r]
+        piece_h[r, 1] = hazard[r] * m_post
+    return _walk_rows(start, budgets[:, 0], np.zeros(n, np.int64), piece_end, piece_h, budgets, ends, los, walk)
 
 
 def no_care_admissions(
@@ -184,15 +154,17 @@ def post_discharge_admissions(
 
     Row ``r`` starts with ``budget_left[r]`` of budget ``k[r]`` and its own ``budgets``, ``ends`` and ``los``.
     """
-    return _one_piece(
-        float(day),
+    n = len(budget_left)
+    return _walk_rows(
+        np.full(n, float(day)),
         np.ascontiguousarray(budget_left, dtype=np.float64),
         np.ascontiguousarray(k, dtype=np.int64),
-        np.ascontiguousarray(window_end, dtype=np.float64),
-        np.ascontiguousarray(hazard, dtype=np.float64),
+        np.ascontiguousarray(window_end, dtype=np.float64).reshape(n, 1),
+        np.ascontiguousarray(hazard, dtype=np.float64).reshape(n, 1),
         np.ascontiguousarray(budgets, dtype=np.float64),
         np.ascontiguousarray(ends, dtype=np.bool_),
         np.ascontiguousarray(los, dtype=np.float64),
+        np.ones(n, dtype=np.bool_),
     )
 
 
