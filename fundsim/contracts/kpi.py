@@ -82,12 +82,6 @@ def year_kpis(periods: pd.DataFrame, groups: YearGroups) -> dict[str, np.ndarray
         }
 
 
-def annual_kpis(periods: pd.DataFrame) -> pd.DataFrame:
-    """Each KPI per (replication, contract_year): one row per contract year, NaN where undefined."""
-    groups = YearGroups.of(periods)
-    return pd.DataFrame(year_kpis(periods, groups), index=groups.index())
-
-
 def target_met(kpis: Mapping[str, ArrayLike], target: KpiTarget) -> np.ndarray:
     """Whether ``target`` is met in each contract year of ``kpis`` (from :func:`year_kpis`); undefined = not met."""
     value = np.asarray(kpis[target.kpi], dtype=float)

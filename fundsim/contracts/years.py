@@ -56,10 +56,6 @@ class YearGroups:
         """The contract years of a monthly table's rows (its ``replication`` and ``contract_year`` columns)."""
         return cls(periods["replication"].to_numpy(), periods["contract_year"].to_numpy())
 
-    def index(self) -> pd.MultiIndex:
-        """The groups as a (replication, contract_year) index, as ``groupby(YEAR_KEYS, sort=True)`` gives."""
-        return pd.MultiIndex.from_arrays([self.replication, self.contract_year], names=YEAR_KEYS)
-
     def _rows(self, values: np.ndarray) -> list[np.ndarray]:
         """Each group's values in row order, NaN dropped."""
         values = np.asarray(values, dtype=float)
