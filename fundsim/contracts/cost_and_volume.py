@@ -138,11 +138,7 @@ def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractC
     months = float(context.months_per_year)
     volume = weighted_activity(periods, config)
     price = _price(periods["contract_year"], config)
-    # Rows in (replication, contract year, month) order: the year-to-date runs month by month.
-    order = np.lexsort(
-        (periods["month"].to_numpy(), periods["contract_year"].to_numpy(), periods["replication"].to_numpy())
-    )
-    years = YearGroups(periods["replication"].to_numpy()[order], periods["contract_year"].to_numpy()[order])
+    years, order = YearGroups.in_month_order(periods)  # the year-to-date runs month by month
     k = years.rank().astype(float) + 1.0  # month number within the contract year
     ytd_volume = years.cumsum(volume[order])
     settled = price[order] * paid_volume(ytd_volume, config.baseline_volume_per_year * k / months, config)

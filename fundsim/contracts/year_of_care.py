@@ -93,9 +93,7 @@ def opening_caseload(periods: pd.DataFrame) -> np.ndarray:
     """Each row's caseload at the start of its contract year (people), from the year's first month."""
     start = periods["caseload_end"] - periods["caseload_entries"] + periods["discharges"]
     start = np.maximum((start + periods["episodes_ended_by_admission"]).to_numpy(dtype=float), 0.0)
-    replication, year = periods["replication"].to_numpy(), periods["contract_year"].to_numpy()
-    order = np.lexsort((periods["month"].to_numpy(), year, replication))  # each year's months in order
-    years = YearGroups(replication[order], year[order])
+    years, order = YearGroups.in_month_order(periods)
     opening = np.empty(len(order))
     opening[order] = years.per_row(start[order][years.rank() == 0])  # the first months, in the groups' order
     return opening

@@ -47,14 +47,22 @@ class YearGroups:
         # Each group's rows in row order (a stable sort keeps it).
         order = np.argsort(self.codes, kind="stable")
         self._members: list[np.ndarray] = np.split(order, np.cumsum(self.sizes)[:-1]) if self.n_groups else []
-        self._rank = np.empty(n, dtype=np.intp)
-        for rows in self._members:
-            self._rank[rows] = np.arange(len(rows))
 
     @classmethod
     def of(cls, periods: pd.DataFrame) -> YearGroups:
         """The contract years of a monthly table's rows (its ``replication`` and ``contract_year`` columns)."""
         return cls(periods["replication"].to_numpy(), periods["contract_year"].to_numpy())
+
+    @classmethod
+    def in_month_order(cls, periods: pd.DataFrame) -> tuple[YearGroups, np.ndarray]:
+        """The contract years of ``periods``' rows taken in (replication, contract year, month) order.
+
+        Returns the groups of the reordered rows and the order (positions in ``periods``): a
+        year-to-date or a year's first month runs month by month whatever order the rows came in.
+        """
+        replication, year = periods["replication"].to_numpy(), periods["contract_year"].to_numpy()
+        order = np.lexsort((periods["month"].to_numpy(), year, replication))
+        return cls(replication[order], year[order]), order
 
     def _rows(self, values: np.ndarray) -> list[np.ndarray]:
         """Each group's values in row order, NaN dropped."""
@@ -92,7 +100,10 @@ class YearGroups:
 
     def rank(self) -> np.ndarray:
         """Each row's position within its group in row order (0 for the first), as groupby cumcount."""
-        return self._rank.copy()
+        rank = np.empty(len(self.codes), dtype=np.intp)
+        for rows in self._members:
+            rank[rows] = np.arange(len(rows))
+        return rank
 
 
 def _exact_sum(values: np.ndarray) -> float:
