@@ -22,8 +22,11 @@ from fundsim.sim import kernels, simulate
 from fundsim.sim.accounts import Accounts
 from fundsim.sim.allocation import allocate as pure_allocate
 from fundsim.sim.calendar import build_calendar
+from fundsim.sim.event_draws import EventDraws
 from fundsim.sim.hazard import MAX_ADMISSIONS, admissions_on_path
 from fundsim.sim.no_care import no_care_admissions as pure_no_care
+from fundsim.sim.streams import RandomStreams
+from fundsim.sim.ward_night import CORE_DEPARTURE, DUE, N_KINDS, N_VALUES, PureNight
 
 numba = pytest.importorskip("numba", reason="the compiled path needs numba (pip install 'fundsim[fast]')")
 
@@ -31,6 +34,7 @@ from fundsim.sim.accounts_compiled import CompiledAccounts  # noqa: E402
 from fundsim.sim.allocation_compiled import allocate as compiled_allocate  # noqa: E402
 from fundsim.sim.hazard_compiled import no_care_admissions as compiled_no_care  # noqa: E402
 from fundsim.sim.hazard_compiled import post_discharge_admissions  # noqa: E402
+from fundsim.sim.ward_night_compiled import CompiledNight  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -175,6 +179,87 @@ def test_compiled_post_discharge_walk_matches_the_pure_walk() -> None:
         assert list(zip(rows.tolist(), t.tolist(), stay.tolist(), strict=True)) == want
         total += len(want)
     assert total > 100
+
+
+# --------------------------------------------------------------------------- the virtual ward's night
+
+
+def _gp_rows(rng: np.random.Generator, n_loc: int, n_days: int) -> np.ndarray:
+    """GP step-ups on a half-day grid (many ties of arrivals, ends and the core's events), sorted by time then seq."""
+    n = int(rng.integers(0, 60 * n_days))
+    t = np.sort(rng.integers(0, 2 * n_days, n) / 2.0)
+    length = rng.integers(1, 12, n) / 2.0
+    when = np.where(rng.random(n) < 0.2, rng.integers(0, 3, n) / 2.0, np.nan)  # 0, half-way, the whole stay
+    return np.array([t, np.arange(n, dtype=float), rng.integers(0, n_loc, n), length, rng.exponential(5.0, n), when])
+
+
+def _night_pair(rng: np.random.Generator, n_loc: int, n_days: int) -> tuple[PureNight, CompiledNight]:
+    gp = _gp_rows(rng, n_loc, n_days)
+    places = rng.integers(0, 6, n_loc)  # some localities without a place: every arrival refused
+    bounds = np.array([0.0, 7.0, 20.0, 33.0, float(n_days) - 3.0])  # the last days after the horizon
+    pair = []
+    for engine in (PureNight, CompiledNight):
+        counts = np.zeros((N_KINDS, n_loc, len(bounds) + 1), dtype=np.int64)
+        values = np.zeros((N_VALUES, n_loc, len(bounds) + 1))
+        pair.append(engine(gp.copy(), places, bounds, counts, values, np.zeros(n_loc, dtype=np.int64), gp.shape[1]))
+    return pair[0], pair[1]
+
+
+def _same_night(pure: PureNight, comp: CompiledNight) -> None:
+    assert pure.counts.tobytes() == comp.counts.tobytes()
+    assert pure.values.tobytes() == comp.values.tobytes()
+    assert pure.occupied.tolist() == comp.occupied.tolist()
+    assert sorted(pure.open_stays()) == sorted(comp.open_stays())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_ward_night_takes_the_same_events_in_the_same_order(seed: int) -> None:
+    """Random nights with the core's events between: the same answers, counts, sums and ended stays, bit for bit."""
+    rng = np.random.default_rng(seed)
+    n_loc, n_days = int(rng.integers(1, 4)), 50
+    pure, comp = _night_pair(rng, n_loc, n_days)
+    draws = EventDraws(RandomStreams(seed, 0), "virtual_ward")
+    prefixes = [draws.uniform_prefix((2, i)) for i in range(n_loc)]
+    answers = {CORE_DEPARTURE: 0, DUE: 0}
+    for day in range(1, n_days + 1):
+        for _ in range(int(rng.integers(0, 40))):  # step-downs, some due tonight (the heap grows past 64)
+            t, length, saved, loc = (
+                day - 1 + rng.integers(0, 8) / 2.0,
+                rng.integers(1, 8) / 2.0,
+                1.5,
+                rng.integers(n_loc),
+            )
+            pure.push_step_down(t, length, saved, int(loc))
+            comp.push_step_down(t, length, saved, int(loc))
+        # The core's next departure (end, seq) and due admission, on the same grid, some at the same times.
+        t_core = float(day - 1 + rng.integers(0, 3) / 2.0) if rng.random() < 0.5 else np.inf
+        q_core = int(rng.integers(0, 2 * pure.next_seq() + 1))
+        comp.next_seq()  # the core took a number on both paths
+        t_due = float(day - 1 + rng.integers(0, 3) / 2.0) if rng.random() < 0.5 else np.inf
+        while True:
+            a, b = pure.advance(day, t_core, q_core, t_due), comp.advance(day, t_core, q_core, t_due)
+            assert a == b
+            _same_night(pure, comp)
+            if a == CORE_DEPARTURE:  # the core takes its event (a stay of its own ends), then the next is later
+                answers[a] += 1
+                pure.append_ended(0, t_core - 1.0, t_core)
+                comp.append_ended(0, t_core - 1.0, t_core)
+                t_core = np.inf
+            elif a == DUE:
+                answers[a] += 1
+                t_due = np.inf
+            else:
+                break
+        if rng.random() < 0.1:  # a month's close: ended stays taken (between takes, more than 1,024)
+            for x, y in zip(pure.take_ended(), comp.take_ended(), strict=True):
+                assert x.dtype == y.dtype
+                assert x.tobytes() == y.tobytes()
+        loc, t = rng.integers(0, n_loc, 5), rng.uniform(0, n_days, 5)
+        assert pure.offered(draws, prefixes, loc, t, 0.3) == comp.offered(draws, prefixes, loc, t, 0.3)
+    for x, y in zip(pure.take_ended(), comp.take_ended(), strict=True):
+        assert x.tobytes() == y.tobytes()
+    assert min(answers.values()) > 5
+    assert pure.counts.sum() > 100
 
 
 # --------------------------------------------------------------------------- whole runs

@@ -20,6 +20,7 @@ from fundsim.sim.patients import PatientTable
 from fundsim.sim.service import ServiceModel
 from fundsim.sim.streams import RandomStreams
 from fundsim.sim.virtual_ward import VW_METRICS
+from fundsim.sim.ward_night import V_BED_DAYS_SAVED, V_BED_DAYS_SAVED_STEP_DOWN, V_STAY_DAYS
 
 HAZARD_COLUMNS = ("budget_left", "hazard_since_day", "multiplier", "admission_day")
 
@@ -91,7 +92,12 @@ ONES = {
     7: ("vw_stays_ended", "vw_admissions_from_ward"),
     8: ("vw_stays_ended", "vw_admissions_from_ward", "vw_admissions_from_ward_gp"),
 }
-VALUES = ("vw_bed_days_saved", "vw_stay_days", "vw_bed_days_saved_step_down")
+#: The sums the ward keeps in event order, by their row in its value arrays (fundsim.sim.ward_night).
+VALUES = {
+    V_BED_DAYS_SAVED: "vw_bed_days_saved",
+    V_STAY_DAYS: "vw_stay_days",
+    V_BED_DAYS_SAVED_STEP_DOWN: "vw_bed_days_saved_step_down",
+}
 
 
 def _ward_scenario() -> Scenario:
@@ -117,9 +123,9 @@ def test_counts_summed_by_month_are_one_add_times_call_per_column(seed: int) -> 
         for _ in range(3000):
             kind, loc = int(rng.integers(0, 9)), int(rng.integers(0, n_loc))
             t = float(rng.uniform(-20.0, calendar.n_days + 20.0))
-            values = [(name, float(rng.exponential(5.0))) for name in VALUES if rng.random() < 0.4]
+            values = [(row, float(rng.exponential(5.0))) for row in VALUES if rng.random() < 0.4]
             ward._count(kind, loc, t, *values)
-            for name, value in [(m, 1.0) for m in ONES[kind]] + values:
+            for name, value in [(m, 1.0) for m in ONES[kind]] + [(VALUES[row], v) for row, v in values]:
                 locs, times, vals = events.setdefault(name, ([], [], []))
                 locs.append(loc)
                 times.append(t)
@@ -127,7 +133,7 @@ def test_counts_summed_by_month_are_one_add_times_call_per_column(seed: int) -> 
         ward._add_ended_stays()
         for name, (locs, times, vals) in events.items():
             ref.add_times(name, np.array(locs, dtype=np.int64), np.array(times), np.array(vals))
-    counted = set(VALUES).union(*ONES.values())
+    counted = set(VALUES.values()).union(*ONES.values())
     assert counted <= set(VW_METRICS)
     for name in counted:
         assert service.accounts.sums[name].tobytes() == ref.sums[name].tobytes(), name
@@ -135,12 +141,15 @@ def test_counts_summed_by_month_are_one_add_times_call_per_column(seed: int) -> 
 
 
 def test_a_quiet_night_sends_no_one_and_still_closes_the_month() -> None:
-    sc = _ward_scenario()
+    d = small_dict(population=100_000, years=1.0, warmup_days=30)
+    d["addons"] = {
+        "virtual_ward": {"places_per_locality": 3, "step_down_share": 0.0, "gp_step_ups_per_100k_per_month": 0}
+    }
+    sc = Scenario.model_validate(d)  # no GP step-ups: nothing happens on any night
     calendar = build_calendar(sc.simulation)
     service = ServiceModel(sc, calendar, RandomStreams(sc.simulation.seed, 0))
     ward = service.ward
     assert ward is not None
-    ward._arrivals.clear()  # no GP step-ups: nothing happens on any night
     first, second = (int(d) for d in calendar.month_start_day[:2])
     ward._count(0, 0, first + 0.5)  # a refusal in the first measured month
     nobody = np.empty(0, dtype=np.int64)

@@ -35,10 +35,9 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import itertools
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -52,37 +51,55 @@ from fundsim.sim.patients import CASELOAD, PatientTable
 from fundsim.sim.sampling import sample
 from fundsim.sim.streams import RandomStreams
 from fundsim.sim.urgent_response import take_one_grade, take_shared_minutes
+from fundsim.sim.ward_night import (
+    CORE_DEPARTURE,
+    DOWN,
+    FROM_WARD,
+    FROM_WARD_GP,
+    GP_AVOIDED,
+    GP_ESCALATED,
+    HOME,
+    N_KINDS,
+    N_VALUES,
+    NOTHING,
+    REFUSED,
+    UP_AVOIDED,
+    UP_ESCALATED,
+    V_BED_DAYS_SAVED,
+    V_BED_DAYS_SAVED_STEP_DOWN,
+    V_STAY_DAYS,
+    PureNight,
+)
 
 MINUTES_PER_HOUR = 60.0
 #: The ward's ledger columns, present only when a scenario has one (units and meanings in fundsim.columns).
 VW_METRICS = tuple(VIRTUAL_WARD_COLUMNS)
 #: First keys of per-event draws, so a step-up's and a step-down's keys never coincide.
 _STEP_UP_KEY, _STEP_DOWN_KEY = 1, 2
-#: Kinds of arrival from outside the caseload.
-_GP, _STEP_DOWN = 0, 1
-#: An arrival from outside the caseload: (time, order, kind, locality, ward stay days, hospital stay days
-#: avoided (GP) or saved (step-down), when in the stay an escalated GP step-up is admitted (NaN: never)).
-_Arrival = tuple[float, int, int, int, float, float, float]
 
-
-#: Kinds of event the ward counts, and the ledger columns each adds one to. A count of events is the
-#: sum of their 1.0s, exactly (below 2^53), so counting kinds gives the sums one 1.0 per event would.
-(_REFUSED, _UP_ESCALATED, _UP_AVOIDED, _GP_ESCALATED, _GP_AVOIDED, _DOWN, _HOME, _FROM_WARD, _FROM_WARD_GP) = range(9)
+#: The ledger columns each kind of counted event adds one to. A count of events is the sum of their
+#: 1.0s, exactly (below 2^53), so counting kinds gives the sums one 1.0 per event would.
 _KIND_METRICS: dict[int, tuple[str, ...]] = {
-    _REFUSED: ("vw_refused_full",),
-    _UP_ESCALATED: ("vw_admissions_step_up",),
-    _UP_AVOIDED: ("vw_admissions_step_up", "vw_admissions_avoided_direct"),
-    _GP_ESCALATED: ("vw_admissions_step_up", "vw_admissions_step_up_gp"),
-    _GP_AVOIDED: (
+    REFUSED: ("vw_refused_full",),
+    UP_ESCALATED: ("vw_admissions_step_up",),
+    UP_AVOIDED: ("vw_admissions_step_up", "vw_admissions_avoided_direct"),
+    GP_ESCALATED: ("vw_admissions_step_up", "vw_admissions_step_up_gp"),
+    GP_AVOIDED: (
         "vw_admissions_step_up",
         "vw_admissions_step_up_gp",
         "vw_admissions_avoided_direct",
         "vw_admissions_avoided_gp",
     ),
-    _DOWN: ("vw_admissions_step_down",),
-    _HOME: ("vw_stays_ended",),
-    _FROM_WARD: ("vw_stays_ended", "vw_admissions_from_ward"),
-    _FROM_WARD_GP: ("vw_stays_ended", "vw_admissions_from_ward", "vw_admissions_from_ward_gp"),
+    DOWN: ("vw_admissions_step_down",),
+    HOME: ("vw_stays_ended",),
+    FROM_WARD: ("vw_stays_ended", "vw_admissions_from_ward"),
+    FROM_WARD_GP: ("vw_stays_ended", "vw_admissions_from_ward", "vw_admissions_from_ward_gp"),
+}
+#: The ledger column of each row of the ward's value sums.
+_VALUE_METRICS = {
+    V_STAY_DAYS: "vw_stay_days",
+    V_BED_DAYS_SAVED: "vw_bed_days_saved",
+    V_BED_DAYS_SAVED_STEP_DOWN: "vw_bed_days_saved_step_down",
 }
 
 
@@ -95,24 +112,32 @@ class Host(Protocol):
     people: PatientTable
     m_care: float
     pay_index: np.ndarray
+    kernel: str
 
 
 @dataclass(slots=True)
 class _Stay:
-    """One person's stay on the ward."""
+    """A caseload person's stay on the ward (stays from outside the caseload live in arrays: :mod:`.ward_night`)."""
 
     loc: int
     start: float
     #: Planned end: home, or (escalated) the admission from the ward.
     end: float
-    #: The person's row on the core's lists, or -1 for someone outside them (GP step-up, step-down).
+    #: The person's row on the core's lists.
     slot: int
     uid: int
     escalated: bool
+    #: The sequence number of its planned end (the ward's order of creation).
+    seq: int
 
 
 class VirtualWardService:
-    """The virtual ward of every locality: its places, stays, ledger columns and (shared) the core's time."""
+    """The virtual ward of every locality: its places, stays, ledger columns and (shared) the core's time.
+
+    Stays of people from the caseload are Python objects (their events move the core's patient table);
+    stays from outside it (GP step-ups, step-downs), most of the ward's events, are a night engine's
+    (:mod:`fundsim.sim.ward_night`; over arrays in a numba loop on the compiled path).
+    """
 
     def __init__(self, spec: VirtualWard, host: Host, streams: RandomStreams, staff_grades: list[int]) -> None:
         self.spec = spec
@@ -122,29 +147,30 @@ class VirtualWardService:
         acc.add_metrics(VW_METRICS)
         sc = host.scenario
         populations = [loc.population for loc in sc.localities]
+        n_loc = len(populations)
         n_days = host.calendar.n_days
         self.places = np.array([spec.places(people) for people in populations], dtype=np.int64)
-        self._places = self.places.tolist()
+        #: Occupied places by locality, stays from the caseload and from outside it alike.
+        self._occupied = np.zeros(n_loc, dtype=np.int64)
         self.occupants: list[dict[tuple[int, int], _Stay]] = [{} for _ in populations]
-        self._departures: list[tuple[float, int, int, tuple[int, int]]] = []  # (end, seq, loc, key)
-        self._arrivals: list[_Arrival] = []
-        self._seq = itertools.count()
+        self._departures: list[tuple[float, int, int, tuple[int, int]]] = []  # caseload stays: (end, seq, loc, key)
         # Per-event draws keyed by the event (fundsim.sim.event_draws), never by the order events come in.
         self._draws = EventDraws(streams, "virtual_ward")
         # Hash states of the keys' common starts (kind, locality), so an event hashes only its own parts.
-        self._up_prefix = [self._draws.uniform_prefix((_STEP_UP_KEY, i)) for i in range(len(populations))]
-        self._down_prefix = [self._draws.uniform_prefix((_STEP_DOWN_KEY, i)) for i in range(len(populations))]
-        self._up_gen = [self._draws.generator_prefix((_STEP_UP_KEY, i)) for i in range(len(populations))]
-        self._down_gen = [self._draws.generator_prefix((_STEP_DOWN_KEY, i)) for i in range(len(populations))]
-        # Occupied place-days of ended stays (locality, start, end), and the ward's counts summed by
-        # (metric, locality, month) in event order, added to the accounts at each month's start: the
-        # same sums, added at the same moments, as one ``add_times`` call per column would make.
-        self._ended: list[tuple[int, float, float]] = []
-        self._counts: dict[tuple[int, int, int], int] = {}  # (kind, locality, month): events
-        self._values: dict[tuple[str, int, int], float] = {}  # (metric, locality, month): sum in event order
+        self._up_prefix = [self._draws.uniform_prefix((_STEP_UP_KEY, i)) for i in range(n_loc)]
+        self._down_prefix = [self._draws.uniform_prefix((_STEP_DOWN_KEY, i)) for i in range(n_loc)]
+        self._up_gen = [self._draws.generator_prefix((_STEP_UP_KEY, i)) for i in range(n_loc)]
+        self._down_gen = [self._draws.generator_prefix((_STEP_DOWN_KEY, i)) for i in range(n_loc)]
+        # The ward's counts by (kind, locality, month) and value sums by (value, locality, month), in event
+        # order, and the place-days of ended stays, added to the accounts at each month's start. Month
+        # columns are shifted by one: column 0 is the warm-up, the last is after the horizon.
+        n_months = host.calendar.n_months
+        self._counts = np.zeros((N_KINDS, n_loc, n_months + 2), dtype=np.int64)
+        self._values = np.zeros((N_VALUES, n_loc, n_months + 2))
         self._month_starts = set(host.calendar.month_start_day.tolist())
-        self._bounds = host.calendar.month_start_day.astype(float).tolist()
-        self._n_months = host.calendar.n_months
+        self._bounds = host.calendar.month_start_day.astype(float)
+        self._bounds_list = self._bounds.tolist()
+        self._n_months = n_months
         grades = sc.workforce.grades
         self.hourly_cost_gbp = spec.staff_hourly_cost_gbp or float(
             np.mean([grades[g].hourly_cost_gbp for g in staff_grades])
@@ -156,28 +182,31 @@ class VirtualWardService:
             acc.add_day("vw_places_days", day, places)
             if spec.staffing == "dedicated":
                 acc.add_day("vw_cost_gbp", day, team_gbp * host.pay_index[day])
-        # GP step-ups: a Poisson stream per locality, drawn once (they depend on nothing in the core).
+        # GP step-ups: a Poisson stream per locality, drawn once (they depend on nothing in the core),
+        # numbered in order of locality then time, and taken in order of time, then number.
+        gp: list[np.ndarray] = []
         for i, people in enumerate(populations):
             rng = streams.stream("virtual_ward", i)
             n = int(rng.poisson(spec.gp_step_ups_per_day(people) * n_days))
             times = np.sort(rng.uniform(0.0, float(n_days), n))
             u = rng.random((n, 2))
-            stay = sample(spec.length_of_stay_days, rng, n)
-            hospital_stay = sample(sc.hospital.length_of_stay_days, rng, n)
+            stay = np.asarray(sample(spec.length_of_stay_days, rng, n), dtype=float)
+            hospital_stay = np.asarray(sample(sc.hospital.length_of_stay_days, rng, n), dtype=float)
             when = np.where(u[:, 0] < spec.escalation_probability, u[:, 1], math.nan)
-            self._arrivals.extend(
-                zip(
-                    times.tolist(),
-                    itertools.islice(self._seq, n),
-                    itertools.repeat(_GP, n),
-                    itertools.repeat(i, n),
-                    np.asarray(stay, dtype=float).tolist(),
-                    np.asarray(hospital_stay, dtype=float).tolist(),
-                    when.tolist(),
-                    strict=True,
-                )
-            )
-        heapq.heapify(self._arrivals)
+            gp.append(np.array([times, stay, hospital_stay, when, np.full(n, float(i))]))
+        arrivals = np.concatenate(gp, axis=1)
+        n_gp = arrivals.shape[1]
+        seq = np.arange(n_gp, dtype=float)
+        order = np.lexsort((seq, arrivals[0]))
+        # Rows (time, seq, locality, ward stay, hospital days avoided, when escalated), by time then seq.
+        gp_rows = np.array([arrivals[0], seq, arrivals[4], arrivals[1], arrivals[2], arrivals[3]])[:, order]
+        # The outside stays' night: Python's heaps, or the same over arrays compiled (fundsim.sim.kernels).
+        engine: Any = PureNight
+        if getattr(host, "kernel", "pure") == "compiled":
+            from fundsim.sim.ward_night_compiled import CompiledNight  # numba: imported only when chosen
+
+            engine = CompiledNight
+        self._night = engine(gp_rows, self.places, self._bounds, self._counts, self._values, self._occupied, n_gp)
 
     @classmethod
     def build(cls, host: Host, streams: RandomStreams, grade_index: dict[str, int]) -> VirtualWardService | None:
@@ -194,33 +223,33 @@ class VirtualWardService:
             )
         return cls(spec, host, streams, [grade_index[g] for g in names])
 
-    # ------------------------------------------------------------------ draws
+    # ------------------------------------------------------------------ counting
 
-    def _count(self, kind: int, loc: int, t: float, *values: tuple[str, float]) -> None:
-        """Count an event of ``kind`` of locality ``loc`` at ``t``, and add each ``(metric, value)`` (at month end)."""
-        # The month as Accounts.add_times finds it (the last month start at or before t).
-        month = bisect.bisect_right(self._bounds, t) - 1
-        key = (kind, loc, month)
-        counts = self._counts
-        counts[key] = counts.get(key, 0) + 1
-        for metric, value in values:
-            vkey = (metric, loc, month)
-            sums = self._values
-            sums[vkey] = sums.get(vkey, 0.0) + value
+    def _count(self, kind: int, loc: int, t: float, *values: tuple[int, float]) -> None:
+        """Count an event of ``kind`` of locality ``loc`` at ``t``; add each ``(value row, value)`` (at month end)."""
+        # The month as Accounts.add_times finds it (the last month start at or before t), shifted by one.
+        col = bisect.bisect_right(self._bounds_list, t)
+        self._counts[kind, loc, col] += 1
+        for row, value in values:
+            self._values[row, loc, col] += value
 
     # ------------------------------------------------------------------ the night's events
+
+    def _nothing_tonight(self, day: int, due: np.ndarray) -> bool:
+        """Whether no event is due before the start of ``day`` (about half the nights)."""
+        if len(due) or (self._departures and self._departures[0][0] <= day):
+            return False
+        return self._night.nothing_before(day)
 
     def overnight(self, day: int, due: np.ndarray) -> np.ndarray:
         """Take the ward's events up to the start of ``day`` in time order; return who goes to hospital.
 
         ``due`` are the people whose admission is due by ``day``. Each is admitted from the ward (if
         on it), stepped up onto it, or goes to hospital; the ward's departures before ``day`` and the
-        arrivals of GP step-ups and step-downs are taken in between, at their times.
+        arrivals of GP step-ups and step-downs are taken in between, at their times (the outside
+        stays' by the night engine, :mod:`fundsim.sim.ward_night`).
         """
-        departures, arrivals = self._departures, self._arrivals
-        if (
-            not len(due) and (not departures or departures[0][0] > day) and (not arrivals or arrivals[0][0] >= day)
-        ):  # nothing tonight (about half the nights): skip the event loop
+        if self._nothing_tonight(day, due):
             if day in self._month_starts:
                 self._add_ended_stays()
             return np.zeros(0, dtype=np.int64)
@@ -229,18 +258,21 @@ class VirtualWardService:
         heapq.heapify(candidates)
         hospital: list[int] = []
         sent: set[int] = set()
-        inf, pop, admission_day = math.inf, heapq.heappop, cols["admission_day"]
+        inf, pop, admission_day, departures = math.inf, heapq.heappop, cols["admission_day"], self._departures
+        advance = self._night.advance
         while True:
-            t_dep = departures[0][0] if departures and departures[0][0] <= day else inf
+            if departures and departures[0][0] <= day:
+                t_core, q_core = departures[0][0], departures[0][1]
+            else:
+                t_core, q_core = inf, 0
             t_due = candidates[0][0] if candidates else inf
-            t_arr = arrivals[0][0] if arrivals and arrivals[0][0] < day else inf
-            if t_dep == t_due == t_arr == inf:
+            nxt = advance(day, t_core, q_core, t_due)
+            if nxt == NOTHING:
                 break
-            # A departure first at equal times: the place it frees is free at that moment.
-            if t_dep <= t_due and t_dep <= t_arr:
+            if nxt == CORE_DEPARTURE:
                 end, _, loc, key = pop(departures)
                 self._depart(end, loc, key, day, candidates)
-            elif t_due <= t_arr:
+            else:
                 t, slot = pop(candidates)
                 # A person may be listed twice (due at the scan, and again after the ward moved their
                 # hazard): only their current admission counts, once.
@@ -248,39 +280,35 @@ class VirtualWardService:
                     self._due(t, slot, day, candidates, hospital)
                     if hospital and hospital[-1] == slot:
                         sent.add(slot)
-            else:
-                self._arrive(pop(arrivals))
         if day in self._month_starts:  # the month just closed is whole before the provider's review reads it
             self._add_ended_stays()
         # In slot order, as the core lists them: the order they are released in decides later slots.
         return np.array(sorted(hospital), dtype=np.int64)
 
     def _free(self, loc: int) -> bool:
-        return len(self.occupants[loc]) < self._places[loc]
+        return bool(self._occupied[loc] < self.places[loc])
 
     def _admit_stay(self, stay: _Stay, key: tuple[int, int]) -> None:
         self.occupants[stay.loc][key] = stay
-        heapq.heappush(self._departures, (stay.end, next(self._seq), stay.loc, key))
+        self._occupied[stay.loc] += 1
+        heapq.heappush(self._departures, (stay.end, stay.seq, stay.loc, key))
 
     def _end_stay(self, stay: _Stay, key: tuple[int, int], t: float, admitted: bool) -> None:
-        """``stay`` ends at ``t``: home, or (``admitted``) in hospital."""
+        """A caseload person's ``stay`` ends at ``t``: home, or (``admitted``) in hospital."""
         loc = stay.loc
         del self.occupants[loc][key]
-        self._ended.append((loc, stay.start, t))
-        # An admission of a GP step-up is outside the core's ledger: a column of its own.
-        kind = _HOME if not admitted else _FROM_WARD if stay.slot >= 0 else _FROM_WARD_GP
-        self._count(kind, loc, t, ("vw_stay_days", t - stay.start))
+        self._occupied[loc] -= 1
+        self._night.append_ended(loc, stay.start, t)
+        self._count(FROM_WARD if admitted else HOME, loc, t, (V_STAY_DAYS, t - stay.start))
 
     def _depart(self, end: float, loc: int, key: tuple[int, int], day: int, candidates: list) -> None:
         """A planned end of stay at ``end``; a core person back on the caseload resumes the caseload's hazard."""
         stay = self.occupants[loc].get(key)
         if stay is None or stay.end != end:
             return  # ended already: admitted from the ward
-        if stay.slot >= 0 and stay.escalated:
+        if stay.escalated:
             return  # the core admits them at ``end``; their due admission ends the stay
-        self._end_stay(stay, key, end, admitted=stay.escalated)
-        if stay.slot < 0:
-            return
+        self._end_stay(stay, key, end, admitted=False)
         cols = self.host.people.cols
         s = stay.slot
         if cols["uid"][s] != stay.uid or cols["stage"][s] != CASELOAD:
@@ -312,27 +340,28 @@ class VirtualWardService:
             hospital.append(s)
             return
         if not self._free(loc):
-            self._count(_REFUSED, loc, t)
+            self._count(REFUSED, loc, t)
             hospital.append(s)
             return
         rng = self._draws.generator_after(self._up_gen[loc], (referral, k))  # key (_STEP_UP_KEY, loc, referral, k)
         u_escalate, u_when = rng.random(2)
         length = float(sample(spec.length_of_stay_days, rng, 1)[0])
         if u_escalate < spec.escalation_probability:
-            self._count(_UP_ESCALATED, loc, t)
+            self._count(UP_ESCALATED, loc, t)
             # Admitted from the ward part-way through the stay, on the same deterioration (budget k).
             end = t + u_when * length
             cols["admission_day"][s] = end
             cols["budget_left"][s] = 0.0
             cols["hazard_since_day"][s] = end
-            stay = _Stay(loc, t, end, s, key[1], escalated=True)
+            escalated = True
         else:
             end = t + length
-            self._count(_UP_AVOIDED, loc, t, ("vw_bed_days_saved", float(p.los[s, k])))
+            self._count(UP_AVOIDED, loc, t, (V_BED_DAYS_SAVED, float(p.los[s, k])))
             # The deterioration is treated at home; the next budget runs from now at the ward's hazard.
             cols["k"][s] = k + 1
             p.start_hazard_one(s, t, self.host.m_care * spec.admission_relative_risk)
-            stay = _Stay(loc, t, end, s, key[1], escalated=False)
+            escalated = False
+        stay = _Stay(loc, t, end, s, key[1], escalated, self._night.next_seq())
         back = max(math.ceil(end), day)  # off the caseload's visits until the day after the stay, as in hospital
         cols["return_day"][s] = back
         cols["next_due_day"][s] = back
@@ -342,28 +371,6 @@ class VirtualWardService:
         if cols["admission_day"][s] <= day:
             heapq.heappush(candidates, (float(cols["admission_day"][s]), s))
 
-    def _arrive(self, item: _Arrival) -> None:
-        """A GP step-up or a step-down arrives: onto the ward if a place is free, else refused."""
-        t, _, kind, loc, length, other, when = item
-        if not self._free(loc):
-            self._count(_REFUSED, loc, t)
-            return
-        key = (-1, next(self._seq))
-        if kind == _GP:
-            escalated = not math.isnan(when)
-            if escalated:
-                end = t + when * length
-                self._count(_GP_ESCALATED, loc, t)
-            else:
-                end = t + length
-                # The bed-days saved are the hospital stay it would have been.
-                self._count(_GP_AVOIDED, loc, t, ("vw_bed_days_saved", other))
-        else:
-            escalated = False
-            end = t + length
-            self._count(_DOWN, loc, t, ("vw_bed_days_saved", other), ("vw_bed_days_saved_step_down", other))
-        self._admit_stay(_Stay(loc, t, end, -1, -1, escalated), key)
-
     # ------------------------------------------------------------------ hooks from the core
 
     def hospital_stays(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray) -> None:
@@ -372,16 +379,13 @@ class VirtualWardService:
         if share <= 0.0 or len(t) == 0:
             return
         days_saved = self.spec.step_down_days_saved
-        draws, prefix = self._draws, self._down_prefix
-        for i, when, stay in zip(loc.tolist(), t.tolist(), los.tolist(), strict=True):
-            time_key = float_key(when)
-            # The event's key is (_STEP_DOWN_KEY, i, time_key); its common start is hashed once per locality.
-            if draws.uniform_after(prefix[i], (time_key,)) < share:
-                rng = draws.generator_after(self._down_gen[i], (time_key,))  # key (_STEP_DOWN_KEY, i, time_key)
-                length = float(sample(self.spec.length_of_stay_days, rng, 1)[0])
-                saved = min(days_saved, stay)
-                item = (when + stay - saved, next(self._seq), _STEP_DOWN, i, length, saved, math.nan)
-                heapq.heappush(self._arrivals, item)
+        # Each admission's key is (_STEP_DOWN_KEY, its locality, its time's bits); the start hashed once per locality.
+        for j in self._night.offered(self._draws, self._down_prefix, loc, t, share):
+            i, when, stay = int(loc[j]), float(t[j]), float(los[j])
+            rng = self._draws.generator_after(self._down_gen[i], (float_key(when),))  # key (_STEP_DOWN_KEY, i, time)
+            length = float(sample(self.spec.length_of_stay_days, rng, 1)[0])
+            saved = min(days_saved, stay)
+            self._night.push_step_down(when + stay - saved, length, saved, i)
 
     def take_core_minutes(self, day: int, rostered: np.ndarray) -> np.ndarray:
         """The core's rostered minutes (locality × grade) after the day's ward work; records the ward's minutes.
@@ -389,7 +393,7 @@ class VirtualWardService:
         Called after the night's events (:meth:`overnight`), so the occupied places are the day's.
         """
         mpp = self.minutes_per_place
-        need_l = [float(len(o)) * mpp for o in self.occupants]  # the float products numpy makes
+        need_l = [float(n) * mpp for n in self._occupied.tolist()]  # the float products numpy makes
         need = np.array(need_l)
         acc = self.accounts
         acc.add_day("vw_staff_minutes", day, need)
@@ -417,36 +421,40 @@ class VirtualWardService:
     def _add_ended_stays(self) -> None:
         """Add the ward's counts, and the place-days of the stays ended, since the last time to the accounts."""
         acc = self.accounts
-        if self._ended:
-            locs, starts, ends = zip(*self._ended, strict=True)
-            acc.add_area("vw_occupied_place_days", np.array(locs, dtype=np.int64), np.array(starts), np.array(ends))
-        self._ended = []
-        n_months = self._n_months
-        totals: dict[tuple[str, int, int], int] = {}
-        for (kind, loc, month), n in self._counts.items():
-            for metric in _KIND_METRICS[kind]:
-                key = (metric, loc, month)
-                totals[key] = totals.get(key, 0) + n
-        # Warm-up and post-horizon times are not kept, as in add_times.
-        for (metric, loc, month), n in totals.items():
-            if 0 <= month < n_months:
-                acc.sums[metric][loc, month] += float(n)
-        for (metric, loc, month), value in self._values.items():
-            if 0 <= month < n_months:
-                acc.sums[metric][loc, month] += value
-        self._counts = {}
-        self._values = {}
+        locs, starts, ends = self._night.take_ended()
+        if len(locs):
+            acc.add_area("vw_occupied_place_days", locs, starts, ends)
+        # Warm-up and post-horizon times are not kept, as in add_times. Adding a cell's 0.0 changes
+        # nothing (the ward's sums are never -0.0), so whole months are added, each cell once.
+        months = slice(1, self._n_months + 1)
+        counts = self._counts[:, :, months]
+        totals: dict[str, np.ndarray] = {}
+        for kind, metrics in _KIND_METRICS.items():
+            for metric in metrics:
+                totals[metric] = totals[metric] + counts[kind] if metric in totals else counts[kind]
+        for metric, total in totals.items():
+            acc.sums[metric] += total  # counts below 2^53: exact as floats
+        for row, metric in _VALUE_METRICS.items():
+            acc.sums[metric] += self._values[row, :, months]
+        self._counts[:] = 0
+        self._values[:] = 0.0
 
     def close(self, end_day: float) -> None:
-        """Add the occupied place-days of every stay not yet added, open ones up to ``end_day``."""
+        """Add the occupied place-days of every stay not yet added, open ones up to ``end_day``.
+
+        Open stays are added by locality, then in their order of creation, caseload stays and outside
+        ones together (the order decides a sum's last bits).
+        """
+        open_stays = self._night.open_stays()
         for occupants in self.occupants:
-            for stay in occupants.values():
-                self._ended.append((stay.loc, stay.start, min(stay.end, end_day)))
+            open_stays.extend((stay.loc, stay.seq, stay.start, stay.end) for stay in occupants.values())
+        for loc, _, start, end in sorted(open_stays):
+            self._night.append_ended(loc, start, min(end, end_day))
         self._add_ended_stays()
 
     def occupied(self) -> np.ndarray:
         """Occupied places in each locality now."""
-        return np.array([len(o) for o in self.occupants], dtype=np.int64)
+        return self._occupied.copy()
 
 
 __all__ = ["VW_METRICS", "Host", "VirtualWardService"]
