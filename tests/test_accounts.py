@@ -7,7 +7,7 @@ import pytest
 from builders import build, small_dict
 
 from fundsim.columns import WAIT_BANDS_WEEKS, wait_band_names
-from fundsim.sim.accounts import Accounts
+from fundsim.sim.accounts import Accounts, DailySums
 from fundsim.sim.calendar import build_calendar
 
 
@@ -62,3 +62,26 @@ def test_waiting_list_bands_match_numpy_histogram(calendar) -> None:
         np.testing.assert_array_equal(got, counts)
         assert acc.snapshots["waiting_list_end"][i, 0] == np.count_nonzero(loc == i)
     np.testing.assert_array_equal(acc.snapshots["caseload_end"][:, 0], [1, 2])
+
+
+def test_daily_sums_added_at_the_months_close_are_add_days_sums_bit_for_bit(calendar) -> None:
+    """Random daily values over the warm-up and every month, with days skipped: the same cells as add_day's."""
+    rng = np.random.default_rng(11)
+    n_loc = 3
+    ref, acc = Accounts(calendar, n_loc), Accounts(calendar, n_loc)
+    for a in (ref, acc):
+        a.add_metrics(("x_minutes", "y_gbp"))
+    daily = DailySums(acc, ("x_minutes", "y_gbp"))
+    month_ends = set(calendar.month_start_day[1:].tolist())
+    for day in range(calendar.n_days):
+        for metric in ("x_minutes", "y_gbp"):
+            if rng.random() < 0.7:
+                values = (rng.exponential(100.0, n_loc) * (rng.random(n_loc) < 0.8)).tolist()
+                ref.add_day(metric, day, np.array(values))
+                daily.add(metric, day, values)
+        if day + 1 in month_ends and rng.random() < 0.5:  # a close at some month ends; a new month flushes too
+            daily.flush()
+    daily.flush()
+    for metric in ("x_minutes", "y_gbp"):
+        assert acc.sums[metric].tobytes() == ref.sums[metric].tobytes()
+        assert (acc.sums[metric] > 0).all()

@@ -28,6 +28,7 @@ __all__ = [
     "URGENT_KPI_DAYS",
     "WAIT_BANDS_WEEKS",
     "Accounts",
+    "DailySums",
     "accounts_class",
     "source_columns",
     "tier_columns",
@@ -209,6 +210,45 @@ class Accounts:
         counts = counts.reshape(self.n_localities, n_bands)
         for b, name in enumerate(wait_band_names()):
             self.snapshots[name][:, month] = counts[:, b]
+
+
+class DailySums:
+    """Daily per-locality additions to metrics one part of the model alone writes, added once a month.
+
+    :meth:`Accounts.add_day` adds a day's values to the month's cells, day after day; this keeps
+    each month's running sums in Python floats instead and adds them at the month's close
+    (:meth:`flush`). A cell no one else writes starts at 0.0, so ``0.0 + (((0.0 + x1) + x2) + ...)``
+    is the same float as ``((0.0 + x1) + x2) + ...``: the same sums, bit for bit, without a numpy
+    call per metric per day. Warm-up days are not kept, as in ``add_day``.
+    """
+
+    def __init__(self, accounts: Accounts, metrics: tuple[str, ...]) -> None:
+        self._accounts = accounts
+        self._month_of_day = accounts.calendar.month_of_day.tolist()
+        self._sums = {metric: [0.0] * accounts.n_localities for metric in metrics}
+        self._month = -1
+
+    def add(self, metric: str, day: int, values: list[float]) -> None:
+        """Add ``values`` (one per locality) to ``metric`` in the month of integer ``day``."""
+        month = self._month_of_day[day]
+        if month < 0:
+            return
+        if month != self._month:
+            self.flush()
+            self._month = month
+        sums = self._sums[metric]
+        for i, value in enumerate(values):
+            sums[i] += value
+
+    def flush(self) -> None:
+        """Add the month's running sums to the accounts and start again from zero."""
+        if self._month < 0:
+            return
+        for metric, sums in self._sums.items():
+            if any(sums):
+                self._accounts.sums[metric][:, self._month] += sums
+                self._sums[metric] = [0.0] * len(sums)
+        self._month = -1
 
 
 def accounts_class(kernel: str) -> type[Accounts]:

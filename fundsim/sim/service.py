@@ -413,6 +413,9 @@ class ServiceModel:
         waiting = np.flatnonzero(stage == WAITING)
         self.accounts.snapshot(month, c["locality"][caseload], c["locality"][waiting], day - c["referral_day"][waiting])
         self.month_end_levers.append((month, self.fte_scale, self.unpaid_overtime_share, self.ration_level))
+        for addon in (self.urgent, self.ward):  # their daily sums, kept in Python floats, join the month
+            if addon is not None:
+                addon.daily.flush()
         self.compact_visit_buffer()
 
     def compact_visit_buffer(self) -> None:

@@ -28,7 +28,7 @@ import simpy
 
 from fundsim.scenario.addon_models import HOURS_PER_DAY, UrgentResponse
 from fundsim.scenario.service_models import Hospital
-from fundsim.sim.accounts import Accounts
+from fundsim.sim.accounts import Accounts, DailySums
 from fundsim.sim.sampling import sample
 from fundsim.sim.streams import RandomStreams
 
@@ -235,6 +235,8 @@ class UrgentResponseService:
         self.responder_grades = responder_grades
         self.pay_index = pay_index
         accounts.add_metrics(UCR_METRICS)
+        #: A shared team's daily hours and bank cost, added to the accounts at each month's close.
+        self.daily = DailySums(accounts, ("ucr_core_hours", "ucr_bank_hours", "ucr_staff_cost_gbp"))
         n_loc = len(populations)
         calls = [
             simulate_calls(spec, people, n_days, spec.responders_per_locality, streams.stream("urgent_response", i))
@@ -275,22 +277,22 @@ class UrgentResponseService:
             need = self.minutes[day]
             out, taken_a = take_shared_minutes(rostered, need, grades, spec.shared_cap_share)
             bank_a = (need - taken_a) / MINUTES_PER_HOUR
-            self._record(day, taken_a / MINUTES_PER_HOUR, bank_a)
+            self._record(day, (taken_a / MINUTES_PER_HOUR).tolist(), bank_a.tolist())
             return out
         # One responder grade (the usual case): the same arithmetic in Python floats, the same bits.
         need_l = self._minutes_list[day]
         left, taken = take_one_grade(rostered, need_l, grades[0], spec.shared_cap_share)
         out = rostered.copy()
         out[:, grades[0]] = left
-        core_h = np.array([x / MINUTES_PER_HOUR for x in taken])
-        bank_h = np.array([(n - x) / MINUTES_PER_HOUR for n, x in zip(need_l, taken, strict=True)])
+        core_h = [x / MINUTES_PER_HOUR for x in taken]
+        bank_h = [(n - x) / MINUTES_PER_HOUR for n, x in zip(need_l, taken, strict=True)]
         self._record(day, core_h, bank_h)
         return out
 
-    def _record(self, day: int, core_h: np.ndarray, bank_h: np.ndarray) -> None:
-        """Add a shared day's hours from the core and from bank staff, and the bank's cost."""
-        self.accounts.add_day("ucr_core_hours", day, core_h)
-        self.accounts.add_day("ucr_bank_hours", day, bank_h)
-        self.accounts.add_day(
-            "ucr_staff_cost_gbp", day, bank_h * self.spec.responder_hourly_cost_gbp * self.pay_index[day]
-        )
+    def _record(self, day: int, core_h: list[float], bank_h: list[float]) -> None:
+        """Add a shared day's hours from the core and from bank staff, and the bank's cost (at the month's close)."""
+        daily = self.daily
+        daily.add("ucr_core_hours", day, core_h)
+        daily.add("ucr_bank_hours", day, bank_h)
+        rate, pay = self.spec.responder_hourly_cost_gbp, float(self.pay_index[day])
+        daily.add("ucr_staff_cost_gbp", day, [b * rate * pay for b in bank_h])

@@ -44,7 +44,7 @@ import numpy as np
 from fundsim.columns import VIRTUAL_WARD_COLUMNS
 from fundsim.scenario.addon_models import VirtualWard
 from fundsim.scenario.models import Scenario
-from fundsim.sim.accounts import Accounts
+from fundsim.sim.accounts import Accounts, DailySums
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.event_draws import EventDraws, float_key
 from fundsim.sim.patients import CASELOAD, PatientTable
@@ -145,6 +145,8 @@ class VirtualWardService:
         self.accounts = acc = host.accounts
         self.staff_grades = staff_grades
         acc.add_metrics(VW_METRICS)
+        #: The day's staff minutes and bank cost, added to the accounts at each month's close.
+        self.daily = DailySums(acc, ("vw_staff_minutes", "vw_core_minutes", "vw_bank_minutes", "vw_cost_gbp"))
         sc = host.scenario
         populations = [loc.population for loc in sc.localities]
         n_loc = len(populations)
@@ -394,29 +396,29 @@ class VirtualWardService:
         """
         mpp = self.minutes_per_place
         need_l = [float(n) * mpp for n in self._occupied.tolist()]  # the float products numpy makes
-        need = np.array(need_l)
-        acc = self.accounts
-        acc.add_day("vw_staff_minutes", day, need)
+        self.daily.add("vw_staff_minutes", day, need_l)
         if self.spec.staffing != "shared" or not any(need_l):
             return rostered
         if len(self.staff_grades) != 1:
+            need = np.array(need_l)
             out, taken_a = take_shared_minutes(rostered, need, self.staff_grades, self.spec.shared_cap_share)
-            self._record_shared(day, taken_a, need - taken_a)
+            self._record_shared(day, taken_a.tolist(), (need - taken_a).tolist())
             return out
         # One grade (the usual case): the same arithmetic in Python floats, the same bits.
         grade = self.staff_grades[0]
         left, taken = take_one_grade(rostered, need_l, grade, self.spec.shared_cap_share)
         out = rostered.copy()
         out[:, grade] = left
-        self._record_shared(day, np.array(taken), np.array([n - x for n, x in zip(need_l, taken, strict=True)]))
+        self._record_shared(day, taken, [n - x for n, x in zip(need_l, taken, strict=True)])
         return out
 
-    def _record_shared(self, day: int, taken: np.ndarray, bank: np.ndarray) -> None:
+    def _record_shared(self, day: int, taken: list[float], bank: list[float]) -> None:
         """Add a shared day's minutes from the core and from bank staff, and the bank's cost."""
-        acc = self.accounts
-        acc.add_day("vw_core_minutes", day, taken)
-        acc.add_day("vw_bank_minutes", day, bank)
-        acc.add_day("vw_cost_gbp", day, bank / MINUTES_PER_HOUR * self.hourly_cost_gbp * self.host.pay_index[day])
+        daily = self.daily
+        daily.add("vw_core_minutes", day, taken)
+        daily.add("vw_bank_minutes", day, bank)
+        rate, pay = self.hourly_cost_gbp, float(self.host.pay_index[day])
+        daily.add("vw_cost_gbp", day, [b / MINUTES_PER_HOUR * rate * pay for b in bank])
 
     def _add_ended_stays(self) -> None:
         """Add the ward's counts, and the place-days of the stays ended, since the last time to the accounts."""
