@@ -1,8 +1,10 @@
 """Which implementation of the compiled-ready steps runs: the pure Python/numpy one, or numba's.
 
-Some steps of the day (so far the allocation, :mod:`fundsim.sim.allocation`) have a second, compiled
-implementation (:mod:`fundsim.sim.allocation_compiled`) that does the same floating-point operations in
-the same order, so a run gives **bit-identical** numbers on either path (``tests/test_kernels.py``
+Some steps of the day have a second, compiled implementation that does the same floating-point
+operations in the same order: the allocation (:mod:`fundsim.sim.allocation_compiled`), the accounts'
+busiest additions (:mod:`fundsim.sim.accounts_compiled`), the hazard-path walks
+(:mod:`fundsim.sim.hazard_compiled`) and the virtual ward's night (:mod:`fundsim.sim.ward_night_compiled`).
+A run gives **bit-identical** numbers on either path (``tests/test_kernels.py``
 checks it on recorded days and on whole runs of the shipped scenarios). The compiled path needs
 numba (``pip install 'fundsim[fast]'``); without it the pure path runs.
 
