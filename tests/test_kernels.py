@@ -193,7 +193,9 @@ def _gp_rows(rng: np.random.Generator, n_loc: int, n_days: int) -> np.ndarray:
     return np.array([t, np.arange(n, dtype=float), rng.integers(0, n_loc, n), length, rng.exponential(5.0, n), when])
 
 
-def _night_pair(rng: np.random.Generator, n_loc: int, n_days: int) -> tuple[PureNight, CompiledNight]:
+def _night_pair(
+    rng: np.random.Generator, n_loc: int, n_days: int, draws: EventDraws, prefixes: list[int]
+) -> tuple[PureNight, CompiledNight]:
     gp = _gp_rows(rng, n_loc, n_days)
     places = rng.integers(0, 6, n_loc)  # some localities without a place: every arrival refused
     bounds = np.array([0.0, 7.0, 20.0, 33.0, float(n_days) - 3.0])  # the last days after the horizon
@@ -201,7 +203,8 @@ def _night_pair(rng: np.random.Generator, n_loc: int, n_days: int) -> tuple[Pure
     for engine in (PureNight, CompiledNight):
         counts = np.zeros((N_KINDS, n_loc, len(bounds) + 1), dtype=np.int64)
         values = np.zeros((N_VALUES, n_loc, len(bounds) + 1))
-        pair.append(engine(gp.copy(), places, bounds, counts, values, np.zeros(n_loc, dtype=np.int64), gp.shape[1]))
+        occupied = np.zeros(n_loc, dtype=np.int64)
+        pair.append(engine(gp.copy(), places, bounds, counts, values, occupied, gp.shape[1], draws, prefixes))
     return pair[0], pair[1]
 
 
@@ -217,9 +220,9 @@ def test_compiled_ward_night_takes_the_same_events_in_the_same_order(seed: int) 
     """Random nights with the core's events between: the same answers, counts, sums and ended stays, bit for bit."""
     rng = np.random.default_rng(seed)
     n_loc, n_days = int(rng.integers(1, 4)), 50
-    pure, comp = _night_pair(rng, n_loc, n_days)
     draws = EventDraws(RandomStreams(seed, 0), "virtual_ward")
     prefixes = [draws.uniform_prefix((2, i)) for i in range(n_loc)]
+    pure, comp = _night_pair(rng, n_loc, n_days, draws, prefixes)
     answers = {CORE_DEPARTURE: 0, DUE: 0}
     for day in range(1, n_days + 1):
         for _ in range(int(rng.integers(0, 40))):  # step-downs, some due tonight (the heap grows past 64)
@@ -255,7 +258,7 @@ def test_compiled_ward_night_takes_the_same_events_in_the_same_order(seed: int) 
                 assert x.dtype == y.dtype
                 assert x.tobytes() == y.tobytes()
         loc, t = rng.integers(0, n_loc, 5), rng.uniform(0, n_days, 5)
-        assert pure.offered(draws, prefixes, loc, t, 0.3) == comp.offered(draws, prefixes, loc, t, 0.3)
+        assert pure.offered(loc, t, 0.3) == comp.offered(loc, t, 0.3)
     for x, y in zip(pure.take_ended(), comp.take_ended(), strict=True):
         assert x.tobytes() == y.tobytes()
     assert min(answers.values()) > 5

@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pytest
 
+from fundsim.sim.event_draws import EventDraws
+from fundsim.sim.streams import RandomStreams
 from fundsim.sim.ward_night import (
     CORE_DEPARTURE,
     DUE,
@@ -59,7 +61,8 @@ def _night(engine):  # type: ignore[no-untyped-def]
     counts = np.zeros((N_KINDS, 1, 4), dtype=np.int64)
     values = np.zeros((N_VALUES, 1, 4))
     occupied = np.zeros(1, dtype=np.int64)
-    return engine(GP.copy(), np.array([1], dtype=np.int64), BOUNDS, counts, values, occupied, 4)
+    draws = EventDraws(RandomStreams(1, 0), "virtual_ward")
+    return engine(GP.copy(), np.array([1], dtype=np.int64), BOUNDS, counts, values, occupied, 4, draws, [0])
 
 
 @pytest.mark.parametrize("engine", ENGINES)

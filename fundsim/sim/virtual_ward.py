@@ -37,7 +37,7 @@ import bisect
 import heapq
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -68,6 +68,7 @@ from fundsim.sim.ward_night import (
     V_BED_DAYS_SAVED,
     V_BED_DAYS_SAVED_STEP_DOWN,
     V_STAY_DAYS,
+    NightEngine,
     PureNight,
 )
 
@@ -203,12 +204,14 @@ class VirtualWardService:
         # Rows (time, seq, locality, ward stay, hospital days avoided, when escalated), by time then seq.
         gp_rows = np.array([arrivals[0], seq, arrivals[4], arrivals[1], arrivals[2], arrivals[3]])[:, order]
         # The outside stays' night: Python's heaps, or the same over arrays compiled (fundsim.sim.kernels).
-        engine: Any = PureNight
+        parts = (gp_rows, self.places, self._bounds, self._counts, self._values, self._occupied, n_gp)
+        self._night: NightEngine
         if getattr(host, "kernel", "pure") == "compiled":
             from fundsim.sim.ward_night_compiled import CompiledNight  # numba: imported only when chosen
 
-            engine = CompiledNight
-        self._night = engine(gp_rows, self.places, self._bounds, self._counts, self._values, self._occupied, n_gp)
+            self._night = CompiledNight(*parts, self._draws, self._down_prefix)
+        else:
+            self._night = PureNight(*parts, self._draws, self._down_prefix)
 
     @classmethod
     def build(cls, host: Host, streams: RandomStreams, grade_index: dict[str, int]) -> VirtualWardService | None:
@@ -382,7 +385,7 @@ class VirtualWardService:
             return
         days_saved = self.spec.step_down_days_saved
         # Each admission's key is (_STEP_DOWN_KEY, its locality, its time's bits); the start hashed once per locality.
-        for j in self._night.offered(self._draws, self._down_prefix, loc, t, share):
+        for j in self._night.offered(loc, t, share):
             i, when, stay = int(loc[j]), float(t[j]), float(los[j])
             rng = self._draws.generator_after(self._down_gen[i], (float_key(when),))  # key (_STEP_DOWN_KEY, i, time)
             length = float(sample(self.spec.length_of_stay_days, rng, 1)[0])

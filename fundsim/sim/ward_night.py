@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from typing import Protocol
 
 import numpy as np
 
@@ -38,6 +39,23 @@ V_STAY_DAYS, V_BED_DAYS_SAVED, V_BED_DAYS_SAVED_STEP_DOWN = range(3)
 N_VALUES = 3
 
 
+class NightEngine(Protocol):
+    """What :class:`~fundsim.sim.virtual_ward.VirtualWardService` asks of a night engine (both have it all)."""
+
+    counts: np.ndarray
+    values: np.ndarray
+    occupied: np.ndarray
+
+    def next_seq(self) -> int: ...  # noqa: D102 - as PureNight's
+    def offered(self, loc: np.ndarray, t: np.ndarray, share: float) -> list[int]: ...  # noqa: D102
+    def push_step_down(self, t: float, length: float, saved: float, loc: int) -> None: ...  # noqa: D102
+    def append_ended(self, loc: int, start: float, end: float) -> None: ...  # noqa: D102
+    def take_ended(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...  # noqa: D102
+    def open_stays(self) -> list[tuple[int, int, float, float]]: ...  # noqa: D102
+    def nothing_before(self, day: int) -> bool: ...  # noqa: D102
+    def advance(self, day: int, t_core: float, q_core: int, t_due: float) -> int: ...  # noqa: D102
+
+
 class PureNight:
     """The outside stays' events in Python: a cursor over the GP step-ups and two heaps.
 
@@ -46,6 +64,8 @@ class PureNight:
     (kind × locality × month column), ``values`` (sum × locality × month column) and ``occupied`` (by
     locality) are the service's arrays, added to here; ``bounds`` are the month starts (and the
     end), whose ``bisect_right`` is a time's month column (the month index plus one, 0 in the warm-up).
+    ``draws`` and ``step_down_prefixes`` (the hash state of the step-down keys' start, by locality)
+    give the step-down offers' uniforms.
     """
 
     def __init__(
@@ -57,7 +77,10 @@ class PureNight:
         values: np.ndarray,
         occupied: np.ndarray,
         first_seq: int,
+        draws: EventDraws,
+        step_down_prefixes: list[int],
     ) -> None:
+        self._draws, self._step_down_prefixes = draws, step_down_prefixes
         self._gp = [(t, int(q), int(loc), length, other, when) for t, q, loc, length, other, when in gp.T.tolist()]
         self._next_gp = 0
         self._places = places
@@ -74,13 +97,13 @@ class PureNight:
         self._seq = seq + 1
         return seq
 
-    @staticmethod
-    def offered(draws: EventDraws, prefixes: list[int], loc: np.ndarray, t: np.ndarray, share: float) -> list[int]:
+    def offered(self, loc: np.ndarray, t: np.ndarray, share: float) -> list[int]:
         """Which of the admissions at times ``t`` of localities ``loc`` are offered a step-down (positions).
 
-        Admission ``j``'s uniform is ``draws.uniform_after(prefixes[loc[j]], (float_key(t[j]),))``; it is
-        offered when that is below ``share``.
+        Admission ``j``'s uniform is ``draws.uniform_after(step_down_prefixes[loc[j]], (float_key(t[j]),))``;
+        it is offered when that is below ``share``.
         """
+        draws, prefixes = self._draws, self._step_down_prefixes
         return [
             j
             for j, (i, when) in enumerate(zip(loc.tolist(), t.tolist(), strict=True))
@@ -191,5 +214,6 @@ __all__ = [
     "CORE_DEPARTURE",
     "DUE",
     "NOTHING",
+    "NightEngine",
     "PureNight",
 ]

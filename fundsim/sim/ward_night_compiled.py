@@ -204,7 +204,11 @@ class CompiledNight:
         values: np.ndarray,
         occupied: np.ndarray,
         first_seq: int,
+        draws: EventDraws,
+        step_down_prefixes: list[int],
     ) -> None:
+        # The step-down keys' hash states by locality, once (draws made them; the offers need no more of it).
+        self._step_down_prefixes = np.array(step_down_prefixes, dtype=np.uint64)
         # Sequence numbers and localities are held as floats beside the times: exact below 2^53.
         self._gp = np.ascontiguousarray(gp, dtype=np.float64)
         self._places = places
@@ -222,11 +226,10 @@ class CompiledNight:
         self._state[_SEQ] = seq + 1
         return seq
 
-    @staticmethod
-    def offered(draws: EventDraws, prefixes: list[int], loc: np.ndarray, t: np.ndarray, share: float) -> list[int]:
-        """:meth:`fundsim.sim.ward_night.PureNight.offered`, compiled (``draws`` gave ``prefixes``)."""
+    def offered(self, loc: np.ndarray, t: np.ndarray, share: float) -> list[int]:
+        """:meth:`fundsim.sim.ward_night.PureNight.offered`, compiled."""
         bits = np.ascontiguousarray(t, dtype=np.float64).view(np.uint64)
-        return _offered(np.array(prefixes, dtype=np.uint64), np.asarray(loc, dtype=np.int64), bits, share).tolist()
+        return _offered(self._step_down_prefixes, np.asarray(loc, dtype=np.int64), bits, share).tolist()
 
     def push_step_down(self, t: float, length: float, saved: float, loc: int) -> None:
         """A step-down arriving at ``t`` in locality ``loc`` for ``length`` days, ``saved`` hospital days saved."""
