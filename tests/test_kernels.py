@@ -26,7 +26,7 @@ from fundsim.sim.event_draws import EventDraws
 from fundsim.sim.hazard import MAX_ADMISSIONS, admissions_on_path
 from fundsim.sim.no_care import no_care_admissions as pure_no_care
 from fundsim.sim.streams import RandomStreams
-from fundsim.sim.ward_night import CORE_DEPARTURE, DUE, N_KINDS, N_VALUES, PureNight
+from fundsim.sim.ward_night import CORE_DEPARTURE, DUE, N_KINDS, N_VALUES, REFUSED, PureNight
 
 numba = pytest.importorskip("numba", reason="the compiled path needs numba (pip install 'fundsim[fast]')")
 
@@ -184,9 +184,8 @@ def test_compiled_post_discharge_walk_matches_the_pure_walk() -> None:
 # --------------------------------------------------------------------------- the virtual ward's night
 
 
-def _gp_rows(rng: np.random.Generator, n_loc: int, n_days: int) -> np.ndarray:
-    """GP step-ups on a half-day grid (many ties of arrivals, ends and the core's events), sorted by time then seq."""
-    n = int(rng.integers(0, 60 * n_days))
+def _gp_rows(rng: np.random.Generator, n_loc: int, n_days: int, n: int) -> np.ndarray:
+    """``n`` GP step-ups on a half-day grid (many ties of arrivals, ends and the core's events), by time then seq."""
     t = np.sort(rng.integers(0, 2 * n_days, n) / 2.0)
     length = rng.integers(1, 12, n) / 2.0
     when = np.where(rng.random(n) < 0.2, rng.integers(0, 3, n) / 2.0, np.nan)  # 0, half-way, the whole stay
@@ -194,10 +193,12 @@ def _gp_rows(rng: np.random.Generator, n_loc: int, n_days: int) -> np.ndarray:
 
 
 def _night_pair(
-    rng: np.random.Generator, n_loc: int, n_days: int, draws: EventDraws, prefixes: list[int]
+    rng: np.random.Generator, n_loc: int, n_days: int, draws: EventDraws, prefixes: list[int], roomy: bool
 ) -> tuple[PureNight, CompiledNight]:
-    gp = _gp_rows(rng, n_loc, n_days)
-    places = rng.integers(0, 6, n_loc)  # some localities without a place: every arrival refused
+    # Roomy: many arrivals and room for most. Otherwise some localities without a place (every arrival
+    # refused) and some nearly always full.
+    gp = _gp_rows(rng, n_loc, n_days, 60 * n_days if roomy else int(rng.integers(0, 60 * n_days)))
+    places = np.full(n_loc, 80) if roomy else rng.choice([0, 2, 5], n_loc)
     bounds = np.array([0.0, 7.0, 20.0, 33.0, float(n_days) - 3.0])  # the last days after the horizon
     pair = []
     for engine in (PureNight, CompiledNight):
@@ -222,8 +223,13 @@ def test_compiled_ward_night_takes_the_same_events_in_the_same_order(seed: int) 
     n_loc, n_days = int(rng.integers(1, 4)), 50
     draws = EventDraws(RandomStreams(seed, 0), "virtual_ward")
     prefixes = [draws.uniform_prefix((2, i)) for i in range(n_loc)]
-    pure, comp = _night_pair(rng, n_loc, n_days, draws, prefixes)
+    # Every other seed a roomy ward whose ended stays are taken only at the end: over 1,024 pile up, and
+    # the compiled engine's arrays grow. The others take them often, as at month ends.
+    roomy = seed % 2 == 0
+    pure, comp = _night_pair(rng, n_loc, n_days, draws, prefixes, roomy)
     answers = {CORE_DEPARTURE: 0, DUE: 0}
+    take_share = 0.0 if roomy else 0.1
+    most_ended = 0
     for day in range(1, n_days + 1):
         for _ in range(int(rng.integers(0, 40))):  # step-downs, some due tonight (the heap grows past 64)
             t, length, saved, loc = (
@@ -253,15 +259,21 @@ def test_compiled_ward_night_takes_the_same_events_in_the_same_order(seed: int) 
                 t_due = np.inf
             else:
                 break
-        if rng.random() < 0.1:  # a month's close: ended stays taken (between takes, more than 1,024)
+        if rng.random() < take_share:  # a month's close: ended stays taken
             for x, y in zip(pure.take_ended(), comp.take_ended(), strict=True):
                 assert x.dtype == y.dtype
                 assert x.tobytes() == y.tobytes()
+                most_ended = max(most_ended, len(x))
         loc, t = rng.integers(0, n_loc, 5), rng.uniform(0, n_days, 5)
         assert pure.offered(loc, t, 0.3) == comp.offered(loc, t, 0.3)
     for x, y in zip(pure.take_ended(), comp.take_ended(), strict=True):
         assert x.tobytes() == y.tobytes()
+        most_ended = max(most_ended, len(x))
     assert min(answers.values()) > 5
+    if roomy:
+        assert most_ended > 1024
+    else:
+        assert pure.counts[REFUSED].sum() > 100  # full wards and wards without places
     assert pure.counts.sum() > 100
 
 
