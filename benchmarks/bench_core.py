@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,6 +230,16 @@ def run_benchmark(
             extra = (["dedicated"] if name in DEDICATED else []) + mode
             case_runs[label].append(_run_child(["fundsim", str(SCENARIOS[name]), str(replication), *extra], kernel))
     baseline = _best(base_runs)
+    # Each round's runs, for ratios taken round by round (paired: a drift in the machine's speed
+    # between rounds moves both sides of a ratio alike).
+    rounds = [
+        {"baseline_customers_per_s": base_runs[i]["customers_per_s"]}
+        | {
+            label: {k: case_runs[label][i][k] for k in ("cpu_s", "wall_s", "contacts", "addon_visits")}
+            for label, _, _ in labels
+        }
+        for i in range(repeat)
+    ]
     rows = []
     for name, _, _ in labels:
         best = _best(case_runs[name])
@@ -249,7 +261,36 @@ def run_benchmark(
         "cold": cold,
         "baseline": baseline,
         "cases": rows,
+        "rounds": rounds,
     }
+
+
+def median_ci(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """The median of ``values`` and a distribution-free confidence interval for it (order statistics).
+
+    The interval is ``(x_(k), x_(n+1-k))`` with the largest ``k`` whose binomial coverage
+    ``1 - 2 P(Bin(n, 1/2) < k)`` is at least ``level``; with fewer than 6 values no such ``k`` exists
+    at 95% and the interval is the whole range (its coverage then is below ``level``).
+    """
+    x = sorted(values)
+    n = len(x)
+    mid = n // 2
+    median = x[mid] if n % 2 else 0.5 * (x[mid - 1] + x[mid])
+    k = 1
+    for j in range(1, mid + 1):
+        below = sum(math.comb(n, i) for i in range(j)) / 2**n  # P(Bin(n, 1/2) < j)
+        if 1 - 2 * below >= level:
+            k = j
+    return median, x[k - 1], x[n - k]
+
+
+def _paired(result: dict, ratio: Callable[[dict], float]) -> str:
+    """``ratio(round)`` over the rounds: median and its 95% interval, as text."""
+    values = [ratio(r) for r in result.get("rounds", [])]
+    if not values:
+        return "n/a"
+    median, lo, hi = median_ci(values)
+    return f"{median:.3f} (95% CI {lo:.3f} to {hi:.3f}, {len(values)} rounds)"
 
 
 def _vs_example(name: str, per_s: float, base_s: float) -> str:
@@ -287,6 +328,17 @@ def format_table(result: dict) -> str:
         )
     lines.append("")
     lines += [f"{r['case']}: wall times of all runs {r['wall_s_all']} s" for r in result["cases"]]
+    if len(result.get("rounds", [])) > 1:
+        # The same ratio taken round by round (each round runs the baseline, then every case): the
+        # median and its interval are steadier on a shared machine than a ratio of two bests.
+        lines.append("")
+        lines.append("x M/M/c paired by round (visits/s over the same round's baseline customers/s), median:")
+        for r in result["cases"]:
+            name = r["case"]
+            per_s = _paired(
+                result, lambda rd, n=name: rd[n]["contacts"] / rd[n]["wall_s"] / rd["baseline_customers_per_s"]
+            )
+            lines.append(f"  {name:<19} {per_s}")
     if not result.get("cold"):
         lines.append("")
         lines.append("start-up: the untimed tiny.yaml run before each case (a process's first simulation), s:")
@@ -307,6 +359,19 @@ def format_table(result: dict) -> str:
             if f"{name}{suffix}" in by_case:
                 per = by_case[f"{name}{suffix}"]["cpu_s"] / by_case[f"{name}{suffix}"]["contacts"]
                 lines.append(_vs_example(name, per, base))
+        for name in ("addons", "addons-ded"):
+            case = f"{name}{suffix}"
+            if case in by_case and len(result.get("rounds", [])) > 1:
+
+                def per_contact(rd: dict, a: str = case, e: str = f"example{suffix}", any_kind: bool = False) -> float:
+                    visits = rd[a]["contacts"] + (rd[a]["addon_visits"] if any_kind else 0.0)
+                    return (rd[a]["cpu_s"] / visits) / (rd[e]["cpu_s"] / rd[e]["contacts"])
+
+                lines.append(f"    paired by round, per core contact: {_paired(result, per_contact)} x example")
+                lines.append(
+                    "    paired by round, per visit of any kind: "
+                    f"{_paired(result, lambda rd, f=per_contact: f(rd, any_kind=True))} x example"
+                )
         lines.append("CPU per visit of any kind (core contacts + urgent responses + virtual-ward visits):")
         for name in ("addons", "addons-ded"):
             if f"{name}{suffix}" in by_case:
