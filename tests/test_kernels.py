@@ -21,17 +21,20 @@ from fundsim.scenario.loader import load_scenario
 from fundsim.sim import kernels, simulate
 from fundsim.sim.accounts import Accounts
 from fundsim.sim.allocation import allocate as pure_allocate
+from fundsim.sim.allocation import priority_order as pure_priority_order
 from fundsim.sim.calendar import build_calendar
 from fundsim.sim.event_draws import EventDraws
 from fundsim.sim.hazard import MAX_ADMISSIONS, admissions_on_path
 from fundsim.sim.no_care import no_care_admissions as pure_no_care
 from fundsim.sim.streams import RandomStreams
 from fundsim.sim.ward_night import CORE_DEPARTURE, DUE, N_KINDS, N_VALUES, REFUSED, PureNight
+from fundsim.sim.work import WorkItems
 
 numba = pytest.importorskip("numba", reason="the compiled path needs numba (pip install 'fundsim[fast]')")
 
 from fundsim.sim.accounts_compiled import CompiledAccounts  # noqa: E402
 from fundsim.sim.allocation_compiled import allocate as compiled_allocate  # noqa: E402
+from fundsim.sim.allocation_compiled import priority_order as compiled_priority_order  # noqa: E402
 from fundsim.sim.hazard_compiled import no_care_admissions as compiled_no_care  # noqa: E402
 from fundsim.sim.hazard_compiled import post_discharge_admissions  # noqa: E402
 from fundsim.sim.ward_night_compiled import CompiledNight  # noqa: E402
@@ -87,6 +90,31 @@ def test_compiled_allocation_follows_a_hand_worked_trace() -> None:
     )  # fmt: skip
     assert done.tolist() == [True, True, True, False, True]
     assert left == [5.0, 10.0]
+
+
+def _items(rng: np.random.Generator, n: int, n_loc: int, source: str) -> WorkItems:
+    """Random work items with many ties: whole-day keys from a narrow range, signed zeros among them."""
+    loc = rng.integers(0, n_loc, n)
+    key1 = rng.integers(0, int(rng.integers(1, 40)), n).astype(float)
+    key2 = -rng.integers(0, 4, n).astype(float) * rng.choice([0.0, 1.0])  # -0.0 and 0.0 must tie, as in lexsort
+    zeros = np.zeros(n)
+    return WorkItems(source, np.arange(n), loc, rng.integers(0, 3, n), rng.integers(0, 4, n), key1, key2,
+                     zeros, zeros, zeros)  # fmt: skip
+
+
+def test_compiled_priority_order_is_the_stable_lexsort() -> None:
+    rng = np.random.default_rng(20261126)
+    sizes = []
+    for _ in range(300):
+        n_loc = int(rng.integers(1, 6))
+        items = [_items(rng, int(rng.choice([0, 1, 2, 7, 64, 1500])), n_loc, s) for s in ("a", "b")]
+        want = pure_priority_order(items)
+        got = compiled_priority_order(items)
+        assert np.array_equal(want, got)
+        sizes.append(len(want))
+    # The generator reaches merges of many passes, and empty days.
+    assert max(sizes) > 1000
+    assert min(sizes) == 0
 
 
 # --------------------------------------------------------------------------- the accounts

@@ -73,15 +73,17 @@ def allocate_day(
     overtime_cap_minutes: np.ndarray,
     cells: list[list[list[int]]],
     allocator: Allocator | None = None,
+    order_fn: Callable[[Sequence[WorkItems]], np.ndarray] = priority_order,
 ) -> Allocation:
     """Place the day's ``items`` on staff time: rostered minutes first, then overtime up to its cap.
 
     ``rostered_minutes`` and ``overtime_cap_minutes`` are (locality × grade); ``cells[loc][tier]``
     lists the flat cells (``loc × n_grades + grade``) an item of that tier may use, cheapest first.
-    ``allocator`` is :func:`allocate` (the default) or its compiled twin (:func:`allocator_for`).
+    ``allocator`` is :func:`allocate` (the default) or its compiled twin (:func:`allocator_for`), and
+    ``order_fn`` :func:`priority_order` or its compiled twin (:func:`order_for`).
     """
     allocate_fn = allocator or allocate
-    order = priority_order(items)
+    order = order_fn(items)
     source_of = np.concatenate([np.full(len(w.slots), i, dtype=np.int64) for i, w in enumerate(items)])[order]
 
     def cat(name: str) -> np.ndarray:
@@ -194,4 +196,13 @@ def allocator_for(kernel: str) -> Allocator:
     return allocate
 
 
-__all__ = ["Allocation", "Allocator", "allocate", "allocate_day", "allocator_for", "priority_order"]
+def order_for(kernel: str) -> Callable[[Sequence[WorkItems]], np.ndarray]:
+    """:func:`priority_order` for ``kernel == "pure"``; for ``"compiled"``, numba's twin (the same permutation)."""
+    if kernel == "compiled":
+        from fundsim.sim.allocation_compiled import priority_order as compiled  # numba: imported only when chosen
+
+        return compiled
+    return priority_order
+
+
+__all__ = ["Allocation", "Allocator", "allocate", "allocate_day", "allocator_for", "order_for", "priority_order"]

@@ -16,8 +16,12 @@ installed (:mod:`fundsim.sim.kernels`); the first call compiles, and the machine
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numba import njit
+
+from fundsim.sim.work import WorkItems
 
 
 @njit(cache=True, nogil=True)
@@ -95,6 +99,82 @@ def _allocate(
     return remaining
 
 
+@njit(cache=True, nogil=True)
+def _order(
+    loc: np.ndarray, priority: np.ndarray, key1: np.ndarray, key2: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled; tests/test_kernels.py compares it with np.lexsort
+    n = loc.shape[0]
+    n_pri = 0
+    n_loc = 0
+    for i in range(n):
+        n_pri = max(n_pri, priority[i] + 1)
+        n_loc = max(n_loc, loc[i] + 1)
+    # Stable counting sort by (locality, priority): both are small non-negative integers.
+    n_groups = n_loc * n_pri
+    start = np.zeros(n_groups + 1, np.int64)
+    for i in range(n):
+        start[loc[i] * n_pri + priority[i] + 1] += 1
+    for g in range(n_groups):
+        start[g + 1] += start[g]
+    fill = start[:n_groups].copy()
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        g = loc[i] * n_pri + priority[i]
+        out[fill[g]] = i
+        fill[g] += 1
+    # Then each group by (key1, key2): a bottom-up merge sort, which keeps ties in order (stable), as lexsort does.
+    buf = np.empty(n, np.int64)
+    for g in range(n_groups):
+        lo, hi = start[g], start[g + 1]
+        src, dst = out, buf
+        in_buf = False
+        width = 1
+        while width < hi - lo:
+            i = lo
+            while i < hi:
+                mid, end = min(i + width, hi), min(i + 2 * width, hi)
+                a, b, k = i, mid, i
+                while a < mid and b < end:
+                    x, y = src[a], src[b]
+                    if key1[y] < key1[x] or (key1[y] == key1[x] and key2[y] < key2[x]):
+                        dst[k] = y
+                        b += 1
+                    else:
+                        dst[k] = x
+                        a += 1
+                    k += 1
+                while a < mid:
+                    dst[k] = src[a]
+                    a += 1
+                    k += 1
+                while b < end:
+                    dst[k] = src[b]
+                    b += 1
+                    k += 1
+                i += 2 * width
+            src, dst = dst, src
+            in_buf = not in_buf
+            width *= 2
+        if in_buf:
+            out[lo:hi] = buf[lo:hi]
+    return out
+
+
+def priority_order(items: Sequence[WorkItems]) -> np.ndarray:
+    """:func:`fundsim.sim.allocation.priority_order`, compiled: the same permutation.
+
+    ``np.lexsort`` is a stable sort on (locality, priority, key1, key2); so is a stable counting sort
+    on the two small integer keys followed by a stable merge sort on the two float keys within each
+    group. A stable sort's result is unique, so the two agree item for item.
+    """
+    return _order(
+        np.concatenate([w.loc for w in items]).astype(np.int64, copy=False),
+        np.concatenate([w.priority for w in items]).astype(np.int64, copy=False),
+        np.concatenate([w.key1 for w in items]).astype(np.float64, copy=False),
+        np.concatenate([w.key2 for w in items]).astype(np.float64, copy=False),
+    )
+
+
 #: The last ``cells`` converted (a copy, compared by value) and its table: a run passes the same cells every day.
 _last_cells: tuple[list[list[list[int]]] | None, np.ndarray] = (None, np.zeros((0, 0), dtype=np.int64))
 
@@ -135,4 +215,4 @@ def allocate(
     return remaining.tolist()
 
 
-__all__ = ["allocate", "cell_table"]
+__all__ = ["allocate", "cell_table", "priority_order"]

@@ -26,7 +26,7 @@ import numpy as np
 from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import URGENT_KPI_DAYS, accounts_class
 from fundsim.sim.admissions import Admissions
-from fundsim.sim.allocation import Allocation, allocate_day, allocator_for
+from fundsim.sim.allocation import Allocation, allocate_day, allocator_for, order_for
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.initial_state import seed_initial_state
 from fundsim.sim.kernels import kernel_choice
@@ -80,6 +80,7 @@ class ServiceModel:
         # Per (locality, tier): the flat (locality × grade) capacity cells an item may use, in order.
         self._cells = [[[i * n_grades + g for g in a] for a in allowed] for i in range(n_loc)]
         self._allocator = allocator_for(self.kernel)
+        self._order = order_for(self.kernel)
         self.base_hazard = np.array([t.daily_admission_hazard for t in tiers])
         self.interval = np.array([max(1, round(t.interval_days)) for t in tiers], dtype=np.int64)
         self._block: ReferralBlock | None = None
@@ -250,7 +251,7 @@ class ServiceModel:
             rostered = self.ward.take_core_minutes(day, rostered)
         overtime_cap = self.overtime_minutes_cap[day] * self.fte_scale
         items = [source.collect(day, rostered) for source in self.work_sources]
-        alloc = allocate_day(items, rostered, overtime_cap, self._cells, self._allocator)
+        alloc = allocate_day(items, rostered, overtime_cap, self._cells, self._allocator, self._order)
         self.last_allocation = alloc
         self._record_staff_time(day, alloc)
         for i, source in enumerate(self.work_sources):
