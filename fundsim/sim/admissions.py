@@ -11,7 +11,7 @@ no-care admissions (:mod:`fundsim.sim.no_care`) over the same window as their ac
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from fundsim.sim.no_care import no_care_admissions
 from fundsim.sim.patients import CASELOAD, PatientTable
 from fundsim.sim.referrals import ReferralBlock
 from fundsim.sim.virtual_ward import VirtualWardService
+
+if TYPE_CHECKING:
+    from fundsim.sim.service_compiled import CaseloadSteps
 
 #: The compiled walk of many post-discharge paths (fundsim.sim.hazard_compiled.post_discharge_admissions).
 PathsWalk = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -60,11 +63,14 @@ class Admissions:
         # The hazard-path walks: pure Python, or numba's bit-identical twins (fundsim.sim.kernels).
         self._no_care = no_care_admissions
         self._post_discharge: PathsWalk | None = None  # None: the pure walk, person by person
+        self._steps: CaseloadSteps | None = None  # the compiled discharge (fundsim.sim.service_compiled)
         if getattr(service, "kernel", "pure") == "compiled":
             from fundsim.sim import hazard_compiled
+            from fundsim.sim.service_compiled import CaseloadSteps
 
             self._no_care = hazard_compiled.no_care_admissions
             self._post_discharge = hazard_compiled.post_discharge_admissions
+            self._steps = CaseloadSteps(service.people, service.accounts)
 
     def declined(self, b: ReferralBlock, rows: np.ndarray, hazard: np.ndarray) -> None:
         """Referrals ``rows`` of block ``b`` were declined: they get no care.
@@ -184,6 +190,13 @@ class Admissions:
         if len(slots) == 0:
             return
         p = self.service.people
+        if self._steps is not None:  # the same steps compiled, bar the ward's step-down offers and the release
+            d_loc, d_t, d_los = self._steps.discharge(slots, float(day), self)
+            if self.ward is not None and len(d_t):
+                self.ward.hospital_stays(d_loc, d_t, d_los)
+            self.service.counts["discharged"] += len(slots)
+            p.release(slots)
+            return
         c = p.cols
         loc = c["locality"][slots]
         self.service.counts["discharged"] += len(slots)

@@ -21,6 +21,8 @@ of days, whatever the contract, staffing or provider behaviour.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from fundsim.scenario.models import Scenario
@@ -38,6 +40,9 @@ from fundsim.sim.urgent_response import UrgentResponseService
 from fundsim.sim.virtual_ward import VirtualWardService
 from fundsim.sim.visit_buffer import VisitBuffer
 from fundsim.sim.work import Assessments, FollowUpVisits, WorkSource
+
+if TYPE_CHECKING:
+    from fundsim.sim.service_compiled import CaseloadSteps
 
 MINUTES_PER_HOUR = 60.0
 
@@ -81,6 +86,12 @@ class ServiceModel:
         self._cells = [[[i * n_grades + g for g in a] for a in allowed] for i in range(n_loc)]
         self._allocator = allocator_for(self.kernel)
         self._order = order_for(self.kernel)
+        # The compiled assessment and visit steps (fundsim.sim.service_compiled), when chosen.
+        self._steps: CaseloadSteps | None = None
+        if self.kernel == "compiled":
+            from fundsim.sim.service_compiled import CaseloadSteps
+
+            self._steps = CaseloadSteps(self.people, self.accounts)
         self.base_hazard = np.array([t.daily_admission_hazard for t in tiers])
         self.interval = np.array([max(1, round(t.interval_days)) for t in tiers], dtype=np.int64)
         self._block: ReferralBlock | None = None
@@ -307,6 +318,9 @@ class ServiceModel:
         loc = c["locality"][slots]
         waits = t_days - c["referral_day"][slots]
         acc.add_waits(t_days, loc, waits)
+        if self._steps is not None:
+            self.discharge(self._steps.complete_assessments(slots, t_days, self.m_care), t_days)
+            return
         at = np.full(len(slots), t_days)
         acc.add_times("assessments", loc, at)
         self.close_stage(slots, t_days, WAITING)
@@ -330,6 +344,9 @@ class ServiceModel:
     def complete_visits(self, slots: np.ndarray, t_days: float) -> None:
         """Record a delivered follow-up visit for ``slots`` at ``t_days``; discharge finished plans."""
         if len(slots) == 0:
+            return
+        if self._steps is not None:
+            self.discharge(self._steps.complete_visits(slots, t_days), t_days)
             return
         c = self.people.cols
         self.accounts.add_times("visits_delivered", c["locality"][slots], np.full(len(slots), t_days))

@@ -1,0 +1,366 @@
+"""The service's caseload steps compiled with numba: an assessment done, a visit done, in one call each.
+
+:meth:`fundsim.sim.service.ServiceModel.complete_assessments` and
+:meth:`~fundsim.sim.service.ServiceModel.complete_visits` are the reference. Each is a dozen numpy
+calls on the day's handful of people, and the accounts' additions behind them, so numpy's per-call
+cost, not arithmetic, is what they cost. :class:`CaseloadSteps` does each in one compiled call with
+the same floating-point operations in the same order:
+
+* the accounts' additions are the compiled accounts' own kernels
+  (:mod:`fundsim.sim.accounts_compiled`), called with the same items in the same order as the
+  reference calls :meth:`~fundsim.sim.accounts.Accounts.add_times` and
+  :meth:`~fundsim.sim.accounts.Accounts.add_area`; each metric gets the same additions in the
+  same sequence, so the same totals, bit for bit;
+* the hazard's new multiplier is :meth:`fundsim.sim.patients.PatientTable.set_multiplier`, person by
+  person: the unspent budget, then the new admission time, in the reference's order of operations;
+* what is left in Python is what touches Python objects: the wait samples (kept as lists of
+  arrays) and the discharges of those whose plan ends, whose follow-up walks are compiled already.
+
+Imported only when numba is installed (:mod:`fundsim.sim.kernels`); ``tests/test_kernels.py``
+compares whole runs of every shipped scenario on both paths.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+
+from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
+from fundsim.sim.accounts_compiled import _ARRAY, _ONES, _add_area, _add_times
+from fundsim.sim.hazard_compiled import _no_care, _walk_rows
+from fundsim.sim.patients import CASELOAD, PatientTable
+
+if TYPE_CHECKING:
+    from fundsim.sim.admissions import Admissions
+
+_NO_WEIGHTS = np.zeros(0)
+
+
+@njit(cache=True, nogil=True)
+def _set_multiplier(
+    slots: np.ndarray,
+    t_days: float,
+    multiplier: float,
+    base_hazard: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    admission_day: np.ndarray,
+) -> None:  # pragma: no cover - compiled; the reference is PatientTable.set_multiplier
+    for s in slots:
+        budget = budget_left[s] - base_hazard[s] * mult[s] * (t_days - since[s])
+        if budget < 0:
+            continue  # spent already: the admission stands at its own time
+        budget_left[s] = budget
+        since[s] = t_days
+        mult[s] = multiplier
+        rate = base_hazard[s] * multiplier
+        admission_day[s] = t_days + (budget / rate if rate > 0 else np.inf)
+
+
+@njit(cache=True, nogil=True)
+def _complete_assessments(
+    slots: np.ndarray,
+    t_days: float,
+    bounds: np.ndarray,
+    urgent_kpi_days: float,
+    m_care: float,
+    locality: np.ndarray,
+    referral_day: np.ndarray,
+    tier: np.ndarray,
+    urgent: np.ndarray,
+    stage: np.ndarray,
+    stage_start_day: np.ndarray,
+    interval_days: np.ndarray,
+    next_due_day: np.ndarray,
+    due_since_day: np.ndarray,
+    n_visits: np.ndarray,
+    base_hazard: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    admission_day: np.ndarray,
+    sums_assessments: np.ndarray,
+    sums_waiting_list_days: np.ndarray,
+    sums_caseload_entries: np.ndarray,
+    sums_episodes_by_tier: tuple[np.ndarray, ...],
+    sums_urgent_assessments: np.ndarray,
+    sums_urgent_quick: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled; the reference is ServiceModel.complete_assessments
+    n = slots.shape[0]
+    loc = np.empty(n, np.int64)
+    start = np.empty(n)
+    for i in range(n):
+        loc[i] = locality[slots[i]]
+        start[i] = stage_start_day[slots[i]]
+    at = np.full(n, t_days)
+    _add_times(sums_assessments, bounds, loc, at, _ONES, 0.0, _NO_WEIGHTS)
+    _add_area(sums_waiting_list_days, bounds, loc, start, at)  # close the waiting stage
+    _add_times(sums_caseload_entries, bounds, loc, at, _ONES, 0.0, _NO_WEIGHTS)
+    for t in range(len(sums_episodes_by_tier)):
+        k = 0
+        for i in range(n):
+            k += tier[slots[i]] == t
+        if k == 0:
+            continue
+        sel = np.empty(k, np.int64)
+        k = 0
+        for i in range(n):
+            if tier[slots[i]] == t:
+                sel[k] = loc[i]
+                k += 1
+        _add_times(sums_episodes_by_tier[t], bounds, sel, at[:k], _ONES, 0.0, _NO_WEIGHTS)
+    n_urgent = 0
+    for i in range(n):
+        n_urgent += urgent[slots[i]]
+    if n_urgent:
+        u_loc = np.empty(n_urgent, np.int64)
+        q_loc = np.empty(n_urgent, np.int64)
+        n_quick = 0
+        k = 0
+        for i in range(n):
+            s = slots[i]
+            if urgent[s]:
+                u_loc[k] = loc[i]
+                k += 1
+                if t_days - referral_day[s] <= urgent_kpi_days:
+                    q_loc[n_quick] = loc[i]
+                    n_quick += 1
+        _add_times(sums_urgent_assessments, bounds, u_loc, at[:n_urgent], _ONES, 0.0, _NO_WEIGHTS)
+        if n_quick:
+            _add_times(sums_urgent_quick, bounds, q_loc[:n_quick], at[:n_quick], _ONES, 0.0, _NO_WEIGHTS)
+    for i in range(n):
+        s = slots[i]
+        stage[s] = CASELOAD
+        stage_start_day[s] = t_days
+    _set_multiplier(slots, t_days, m_care, base_hazard, mult, since, budget_left, admission_day)
+    day = int(t_days)
+    n_done = 0
+    for i in range(n):
+        s = slots[i]
+        nxt = day + interval_days[s]
+        next_due_day[s] = nxt
+        due_since_day[s] = nxt
+        n_done += n_visits[s] == 0
+    done = np.empty(n_done, np.int64)
+    k = 0
+    for i in range(n):
+        if n_visits[slots[i]] == 0:
+            done[k] = slots[i]
+            k += 1
+    return done
+
+
+@njit(cache=True, nogil=True)
+def _complete_visits(
+    slots: np.ndarray,
+    t_days: float,
+    bounds: np.ndarray,
+    locality: np.ndarray,
+    visits_done: np.ndarray,
+    n_visits: np.ndarray,
+    interval_days: np.ndarray,
+    next_due_day: np.ndarray,
+    due_since_day: np.ndarray,
+    sums_visits_delivered: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled; the reference is ServiceModel.complete_visits
+    n = slots.shape[0]
+    loc = np.empty(n, np.int64)
+    for i in range(n):
+        loc[i] = locality[slots[i]]
+    _add_times(sums_visits_delivered, bounds, loc, np.full(n, t_days), _ONES, 0.0, _NO_WEIGHTS)
+    day = int(t_days)
+    n_done = 0
+    for i in range(n):
+        s = slots[i]
+        visits_done[s] += 1
+        nxt = day + interval_days[s]
+        next_due_day[s] = nxt
+        due_since_day[s] = nxt
+        n_done += visits_done[s] >= n_visits[s]
+    done = np.empty(n_done, np.int64)
+    k = 0
+    for i in range(n):
+        s = slots[i]
+        if visits_done[s] >= n_visits[s]:
+            done[k] = s
+            k += 1
+    return done
+
+
+@njit(cache=True, nogil=True)
+def _discharge(
+    slots: np.ndarray,
+    day: float,
+    bounds: np.ndarray,
+    m_post: float,
+    m_untreated: float,
+    follow_up_days: float,
+    tariff: float,
+    trim: float,
+    excess: float,
+    locality: np.ndarray,
+    stage_start_day: np.ndarray,
+    base_hazard: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    window_end_day: np.ndarray,
+    k_col: np.ndarray,
+    referral_day: np.ndarray,
+    planned_end_day: np.ndarray,
+    budgets: np.ndarray,
+    ends: np.ndarray,
+    los: np.ndarray,
+    sums_caseload_days: np.ndarray,
+    sums_discharges: np.ndarray,
+    sums_admissions: np.ndarray,
+    sums_after_discharge: np.ndarray,
+    sums_bed_days: np.ndarray,
+    sums_cost: np.ndarray,
+    sums_counterfactual: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled; the reference is Admissions.discharge
+    n = slots.shape[0]
+    loc = np.empty(n, np.int64)
+    start = np.empty(n)
+    window_end = np.empty(n)
+    at = np.full(n, day)
+    n_follow = 0
+    follow = np.empty(n, np.int64)
+    for i in range(n):
+        s = slots[i]
+        loc[i] = locality[s]
+        start[i] = stage_start_day[s]
+        window_end[i] = max(window_end_day[s], day + follow_up_days)
+    _add_area(sums_caseload_days, bounds, loc, start, at)  # close the caseload stage
+    _add_times(sums_discharges, bounds, loc, at, _ONES, 0.0, _NO_WEIGHTS)
+    budget = np.empty(n)
+    h_post = np.empty(n)
+    for i in range(n):
+        s = slots[i]
+        budget[i] = budget_left[s] - base_hazard[s] * mult[s] * (day - since[s])
+        h_post[i] = base_hazard[s] * m_post
+        # Only those whose remaining budget runs out within the window need a path walk.
+        if window_end[i] > day and h_post[i] > 0 and budget[i] < h_post[i] * (window_end[i] - day):
+            follow[n_follow] = i
+            n_follow += 1
+    nb = budgets.shape[1]
+    f_budget = np.empty(n_follow)
+    f_k = np.empty(n_follow, np.int64)
+    f_end = np.empty((n_follow, 1))
+    f_h = np.empty((n_follow, 1))
+    f_budgets = np.empty((n_follow, nb))
+    f_ends = np.empty((n_follow, nb), np.bool_)
+    f_los = np.empty((n_follow, nb))
+    for j in range(n_follow):
+        i = follow[j]
+        s = slots[i]
+        f_budget[j] = budget[i]
+        f_k[j] = k_col[s]
+        f_end[j, 0] = window_end[i]
+        f_h[j, 0] = h_post[i]
+        for b in range(nb):
+            f_budgets[j, b] = budgets[s, b]
+            f_ends[j, b] = ends[s, b]
+            f_los[j, b] = los[s, b]
+    rows, a_t, a_l = _walk_rows(
+        np.full(n_follow, day), f_budget, f_k, f_end, f_h, f_budgets, f_ends, f_los, np.ones(n_follow, np.bool_)
+    )
+    a_loc = np.empty(rows.shape[0], np.int64)
+    for j in range(rows.shape[0]):
+        a_loc[j] = loc[follow[rows[j]]]
+    if a_t.shape[0]:  # Admissions.record: the totals, the kind, the bed-days and the cost
+        cost = np.empty(a_t.shape[0])
+        for j in range(a_t.shape[0]):
+            cost[j] = tariff + max(0.0, a_l[j] - trim) * excess
+        _add_times(sums_admissions, bounds, a_loc, a_t, _ONES, 0.0, _NO_WEIGHTS)
+        _add_times(sums_after_discharge, bounds, a_loc, a_t, _ONES, 0.0, _NO_WEIGHTS)
+        _add_times(sums_bed_days, bounds, a_loc, a_t, _ARRAY, 0.0, a_l)
+        _add_times(sums_cost, bounds, a_loc, a_t, _ARRAY, 0.0, cost)
+    # Admissions.close_counterfactual: their no-care path over the same window.
+    c_start = np.empty(n)
+    c_planned = np.empty(n)
+    c_hazard = np.empty(n)
+    c_budgets = np.empty((n, nb))
+    c_ends = np.empty((n, nb), np.bool_)
+    c_los = np.empty((n, nb))
+    for i in range(n):
+        s = slots[i]
+        c_start[i] = referral_day[s]
+        c_planned[i] = planned_end_day[s]
+        c_hazard[i] = base_hazard[s]
+        for b in range(nb):
+            c_budgets[i, b] = budgets[s, b]
+            c_ends[i, b] = ends[s, b]
+            c_los[i, b] = los[s, b]
+    c_rows, c_t, _ = _no_care(c_start, c_planned, window_end, c_hazard, c_budgets, c_ends, c_los, m_untreated, m_post)
+    if c_t.shape[0]:
+        c_loc = np.empty(c_rows.shape[0], np.int64)
+        for j in range(c_rows.shape[0]):
+            c_loc[j] = loc[c_rows[j]]
+        _add_times(sums_counterfactual, bounds, c_loc, c_t, _ONES, 0.0, _NO_WEIGHTS)
+    return a_loc, a_t, a_l
+
+
+class CaseloadSteps:
+    """The compiled assessment and visit steps of one service's people and accounts."""
+
+    def __init__(self, people: PatientTable, accounts: Accounts, urgent_kpi_days: float = URGENT_KPI_DAYS) -> None:
+        self.people = people
+        self.accounts = accounts
+        self.urgent_kpi_days = float(urgent_kpi_days)
+        self._episodes = tuple(accounts.sums[f"episodes_tier_{name}"] for name in accounts.tiers)
+
+    def complete_assessments(self, slots: np.ndarray, t_days: float, m_care: float) -> np.ndarray:
+        """Move ``slots`` from the waiting list to the caseload at ``t_days``; return those with no visits planned.
+
+        The caller records the waits first (:meth:`~fundsim.sim.accounts.Accounts.add_waits`, Python
+        lists) and discharges the slots returned.
+        """
+        c = self.people.cols  # read each call: the table's columns are new arrays after it grows
+        sums = self.accounts.sums
+        return _complete_assessments(
+            np.ascontiguousarray(slots, dtype=np.int64), float(t_days), self.accounts._bounds,
+            self.urgent_kpi_days, float(m_care),
+            c["locality"], c["referral_day"], c["tier"], c["urgent"], c["stage"], c["stage_start_day"],
+            c["interval_days"], c["next_due_day"], c["due_since_day"], c["n_visits"],
+            c["base_hazard"], c["multiplier"], c["hazard_since_day"], c["budget_left"], c["admission_day"],
+            sums["assessments"], sums["waiting_list_days"], sums["caseload_entries"], self._episodes,
+            sums["urgent_assessments"], sums["urgent_assessed_within_2_days"],
+        )  # fmt: skip
+
+    def complete_visits(self, slots: np.ndarray, t_days: float) -> np.ndarray:
+        """Record a visit delivered to each of ``slots`` at ``t_days``; return those whose plan is finished."""
+        c = self.people.cols
+        return _complete_visits(
+            np.ascontiguousarray(slots, dtype=np.int64), float(t_days), self.accounts._bounds,
+            c["locality"], c["visits_done"], c["n_visits"], c["interval_days"], c["next_due_day"],
+            c["due_since_day"], self.accounts.sums["visits_delivered"],
+        )  # fmt: skip
+
+    def discharge(
+        self, slots: np.ndarray, day: float, admissions: Admissions
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`fundsim.sim.admissions.Admissions.discharge` up to releasing the slots, in one call.
+
+        Returns the admissions after discharge (locality, time, stay) for the hooks that take them
+        in Python (a virtual ward's step-down offers); the caller counts and releases the slots.
+        """
+        p = self.people
+        c = p.cols
+        sums = self.accounts.sums
+        return _discharge(
+            np.ascontiguousarray(slots, dtype=np.int64), float(day), self.accounts._bounds,
+            float(admissions.m_post), float(admissions.m_untreated), float(admissions.follow_up_days),
+            float(admissions.tariff), float(admissions.trim), float(admissions.excess),
+            c["locality"], c["stage_start_day"], c["base_hazard"], c["multiplier"], c["hazard_since_day"],
+            c["budget_left"], c["window_end_day"], c["k"], c["referral_day"], c["planned_end_day"],
+            p.budgets, p.ends, p.los,
+            sums["caseload_days"], sums["discharges"], sums["admissions"], sums["admissions_after_discharge"],
+            sums["bed_days"], sums["hospital_cost_gbp"], sums["counterfactual_admissions"],
+        )  # fmt: skip
+
+
+__all__ = ["CaseloadSteps"]
