@@ -135,6 +135,13 @@ class Admissions:
 
     def _admit(self, due: np.ndarray, day: int) -> None:
         p = self.service.people
+        if self._steps is not None:  # the same steps compiled, bar the ward's step-down offers and the release
+            loc_a, t_a, los_a, ended_a = self._steps.admit(due, day, self, self.service.m_care, self.service.m_wait)
+            if self.ward is not None:
+                self.ward.hospital_stays(loc_a, t_a, los_a)
+            self.service.counts["ended_by_admission"] += len(ended_a)
+            p.release(ended_a)
+            return
         c = p.cols
         t = c["admission_day"][due]
         k = c["k"][due].astype(np.int64)

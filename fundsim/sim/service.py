@@ -178,6 +178,10 @@ class ServiceModel:
             self.admissions.declined(b, declined, self.base_hazard[tier[~accepted]])
         if len(keep) == 0:
             return np.empty(0, dtype=np.int64)
+        if self._steps is not None:  # the rest compiled: the same columns, visits and hazards
+            slots = self.people.allocate(len(keep))
+            self._steps.join(b, keep, slots, self.visit_buffer, self.interval_now, self.base_hazard, self.m_wait)
+            return slots
         # Copy the accepted people's visit durations into the live buffer.
         nv = b.n_visits[keep]
         total = int(nv.sum())

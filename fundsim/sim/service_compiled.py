@@ -30,10 +30,12 @@ from numba import njit
 from fundsim.sim.accounts import URGENT_KPI_DAYS, Accounts
 from fundsim.sim.accounts_compiled import _ARRAY, _ONES, _add_area, _add_times
 from fundsim.sim.hazard_compiled import _no_care, _walk_rows
-from fundsim.sim.patients import CASELOAD, PatientTable
+from fundsim.sim.patients import CASELOAD, WAITING, PatientTable
 
 if TYPE_CHECKING:
     from fundsim.sim.admissions import Admissions
+    from fundsim.sim.referrals import ReferralBlock
+    from fundsim.sim.visit_buffer import VisitBuffer
 
 _NO_WEIGHTS = np.zeros(0)
 
@@ -304,6 +306,267 @@ def _discharge(
     return a_loc, a_t, a_l
 
 
+@njit(cache=True, nogil=True)
+def _admit(
+    due: np.ndarray,
+    day: int,
+    bounds: np.ndarray,
+    m_care: float,
+    m_wait: float,
+    m_post: float,
+    m_untreated: float,
+    follow_up_days: float,
+    tariff: float,
+    trim: float,
+    excess: float,
+    locality: np.ndarray,
+    stage: np.ndarray,
+    stage_start_day: np.ndarray,
+    admission_day: np.ndarray,
+    k_col: np.ndarray,
+    next_due_day: np.ndarray,
+    due_since_day: np.ndarray,
+    return_day: np.ndarray,
+    raised_until_day: np.ndarray,
+    base_hazard: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    window_end_day: np.ndarray,
+    referral_day: np.ndarray,
+    planned_end_day: np.ndarray,
+    budgets: np.ndarray,
+    ends: np.ndarray,
+    los: np.ndarray,
+    sums_admissions: np.ndarray,
+    sums_from_caseload: np.ndarray,
+    sums_from_waiting_list: np.ndarray,
+    sums_bed_days: np.ndarray,
+    sums_cost: np.ndarray,
+    sums_cancelled: np.ndarray,
+    sums_waiting_list_days: np.ndarray,
+    sums_caseload_days: np.ndarray,
+    sums_ended: np.ndarray,
+    sums_counterfactual: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled; reference: Admissions._admit
+    n = due.shape[0]
+    nb = budgets.shape[1]
+    t = np.empty(n)
+    stay_los = np.empty(n)
+    ended = np.empty(n, np.bool_)
+    loc = np.empty(n, np.int64)
+    on_caseload = np.empty(n, np.bool_)
+    cost = np.empty(n)
+    n_caseload = 0
+    n_out = 0
+    n_ended = 0
+    for i in range(n):
+        s = due[i]
+        k = np.int64(k_col[s])
+        t[i] = admission_day[s]
+        stay_los[i] = los[s, k]
+        ended[i] = ends[s, k]
+        loc[i] = locality[s]
+        on_caseload[i] = stage[s] == CASELOAD
+        cost[i] = tariff + max(0.0, stay_los[i] - trim) * excess
+        n_caseload += on_caseload[i]
+        n_out += on_caseload[i] and next_due_day[s] <= day
+        n_ended += ended[i]
+    _add_times(sums_admissions, bounds, loc, t, _ONES, 0.0, _NO_WEIGHTS)
+    c_loc = np.empty(n_caseload, np.int64)
+    c_t = np.empty(n_caseload)
+    w_loc = np.empty(n - n_caseload, np.int64)
+    w_t = np.empty(n - n_caseload)
+    o_loc = np.empty(n_out, np.int64)
+    o_t = np.empty(n_out)
+    a = b = o = 0
+    for i in range(n):
+        if on_caseload[i]:
+            c_loc[a], c_t[a] = loc[i], t[i]
+            a += 1
+            if next_due_day[due[i]] <= day:  # a visit due when admitted will not happen as planned
+                o_loc[o], o_t[o] = loc[i], t[i]
+                o += 1
+        else:
+            w_loc[b], w_t[b] = loc[i], t[i]
+            b += 1
+    if n_caseload:
+        _add_times(sums_from_caseload, bounds, c_loc, c_t, _ONES, 0.0, _NO_WEIGHTS)
+    if n - n_caseload:
+        _add_times(sums_from_waiting_list, bounds, w_loc, w_t, _ONES, 0.0, _NO_WEIGHTS)
+    _add_times(sums_bed_days, bounds, loc, t, _ARRAY, 0.0, stay_los)
+    _add_times(sums_cost, bounds, loc, t, _ARRAY, 0.0, cost)
+    if n_out:
+        _add_times(sums_cancelled, bounds, o_loc, o_t, _ONES, 0.0, _NO_WEIGHTS)
+    out_ended = np.empty(n_ended, np.int64)
+    if n_ended:
+        e_loc = np.empty(n_ended, np.int64)
+        e_t = np.empty(n_ended)
+        e = 0
+        for i in range(n):
+            if ended[i]:
+                out_ended[e], e_loc[e], e_t[e] = due[i], loc[i], t[i]
+                e += 1
+        # ServiceModel.close_stage by stage: the waiting list's person-days, then the caseload's.
+        for code in (WAITING, CASELOAD):
+            m = 0
+            for j in range(n_ended):
+                m += stage[out_ended[j]] == code
+            if m == 0:
+                continue
+            g_loc = np.empty(m, np.int64)
+            g_start = np.empty(m)
+            g_end = np.empty(m)
+            q = 0
+            for j in range(n_ended):
+                s = out_ended[j]
+                if stage[s] == code:
+                    g_loc[q], g_start[q], g_end[q] = e_loc[j], stage_start_day[s], e_t[j]
+                    q += 1
+            _add_area(sums_waiting_list_days if code == WAITING else sums_caseload_days, bounds, g_loc, g_start, g_end)
+        _add_times(sums_ended, bounds, e_loc, e_t, _ONES, 0.0, _NO_WEIGHTS)
+        # Admissions.close_counterfactual: their no-care path to the end of their window.
+        c_start = np.empty(n_ended)
+        c_planned = np.empty(n_ended)
+        c_window = np.empty(n_ended)
+        c_hazard = np.empty(n_ended)
+        c_budgets = np.empty((n_ended, nb))
+        c_ends = np.empty((n_ended, nb), np.bool_)
+        c_los = np.empty((n_ended, nb))
+        for j in range(n_ended):
+            s = out_ended[j]
+            c_start[j] = referral_day[s]
+            c_planned[j] = planned_end_day[s]
+            c_window[j] = max(window_end_day[s], e_t[j] + follow_up_days)
+            c_hazard[j] = base_hazard[s]
+            for r in range(nb):
+                c_budgets[j, r] = budgets[s, r]
+                c_ends[j, r] = ends[s, r]
+                c_los[j, r] = los[s, r]
+        rows, nc_t, _ = _no_care(c_start, c_planned, c_window, c_hazard, c_budgets, c_ends, c_los, m_untreated, m_post)
+        if nc_t.shape[0]:
+            nc_loc = np.empty(rows.shape[0], np.int64)
+            for j in range(rows.shape[0]):
+                nc_loc[j] = e_loc[rows[j]]
+            _add_times(sums_counterfactual, bounds, nc_loc, nc_t, _ONES, 0.0, _NO_WEIGHTS)
+    # The others come home: care resumes on the first whole day after the stay, the risk from the moment home.
+    for i in range(n):
+        if ended[i]:
+            continue
+        s = due[i]
+        k_col[s] += 1
+        home = t[i] + stay_los[i]
+        back = max(np.int64(np.ceil(home)), day)
+        return_day[s] = back
+        if on_caseload[i]:
+            next_due_day[s] = back
+            due_since_day[s] = back
+        raised_until_day[s] = 0
+        k = np.int64(k_col[s])
+        budget = budgets[s, min(k, nb - 1)] if k < nb else np.inf
+        multiplier = m_care if on_caseload[i] else m_wait
+        budget_left[s] = budget
+        since[s] = home
+        mult[s] = multiplier
+        rate = base_hazard[s] * multiplier
+        admission_day[s] = home + (budget / rate if rate > 0 else np.inf)
+    return loc, t, stay_los, out_ended
+
+
+@njit(cache=True, nogil=True)
+def _join(
+    keep: np.ndarray,
+    slots: np.ndarray,
+    offset0: int,
+    m_wait: float,
+    interval_by_tier: np.ndarray,
+    hazard_by_tier: np.ndarray,
+    b_loc: np.ndarray,
+    b_time: np.ndarray,
+    b_tier: np.ndarray,
+    b_urgent: np.ndarray,
+    b_n_visits: np.ndarray,
+    b_visit_start: np.ndarray,
+    b_assessment: np.ndarray,
+    b_assessment_travel: np.ndarray,
+    b_planned_end: np.ndarray,
+    b_window_end: np.ndarray,
+    b_budgets: np.ndarray,
+    b_ends: np.ndarray,
+    b_los: np.ndarray,
+    b_f2f: np.ndarray,
+    b_travel: np.ndarray,
+    buffer_f2f: np.ndarray,
+    buffer_travel: np.ndarray,
+    stage: np.ndarray,
+    locality: np.ndarray,
+    tier: np.ndarray,
+    urgent: np.ndarray,
+    referral_day: np.ndarray,
+    stage_start_day: np.ndarray,
+    n_visits: np.ndarray,
+    visits_done: np.ndarray,
+    interval_days: np.ndarray,
+    visit_offset: np.ndarray,
+    assessment_minutes: np.ndarray,
+    assessment_travel_minutes: np.ndarray,
+    base_hazard: np.ndarray,
+    k_col: np.ndarray,
+    raised_until_day: np.ndarray,
+    return_day: np.ndarray,
+    planned_end_day: np.ndarray,
+    window_end_day: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    admission_day: np.ndarray,
+    budgets: np.ndarray,
+    ends: np.ndarray,
+    los: np.ndarray,
+) -> None:  # pragma: no cover - compiled; the reference is ServiceModel.arrive
+    nb = budgets.shape[1]
+    pos = offset0
+    for i in range(keep.shape[0]):
+        r = keep[i]
+        s = slots[i]
+        nv = b_n_visits[r]
+        for v in range(nv):  # the person's visit durations into the live buffer
+            buffer_f2f[pos + v] = b_f2f[b_visit_start[r] + v]
+            buffer_travel[pos + v] = b_travel[b_visit_start[r] + v]
+        t = b_time[r]
+        tk = b_tier[r]
+        stage[s] = WAITING
+        locality[s] = b_loc[r]
+        tier[s] = tk
+        urgent[s] = b_urgent[r]
+        referral_day[s] = t
+        stage_start_day[s] = t
+        n_visits[s] = nv
+        visits_done[s] = 0
+        interval_days[s] = interval_by_tier[tk]
+        visit_offset[s] = pos
+        assessment_minutes[s] = b_assessment[r]
+        assessment_travel_minutes[s] = b_assessment_travel[r]
+        base_hazard[s] = hazard_by_tier[tk]
+        k_col[s] = 0
+        raised_until_day[s] = 0
+        return_day[s] = 0
+        planned_end_day[s] = b_planned_end[r]
+        window_end_day[s] = b_window_end[r]
+        for j in range(nb):
+            budgets[s, j] = b_budgets[r, j]
+            ends[s, j] = b_ends[r, j]
+            los[s, j] = b_los[r, j]
+        # PatientTable.start_hazard with k = 0: the first budget, from the referral, at the waiting list's hazard.
+        budget = budgets[s, 0]
+        budget_left[s] = budget
+        since[s] = t
+        mult[s] = m_wait
+        rate = base_hazard[s] * m_wait
+        admission_day[s] = t + (budget / rate if rate > 0 else np.inf)
+        pos += nv
+
+
 class CaseloadSteps:
     """The compiled assessment and visit steps of one service's people and accounts."""
 
@@ -360,6 +623,61 @@ class CaseloadSteps:
             p.budgets, p.ends, p.los,
             sums["caseload_days"], sums["discharges"], sums["admissions"], sums["admissions_after_discharge"],
             sums["bed_days"], sums["hospital_cost_gbp"], sums["counterfactual_admissions"],
+        )  # fmt: skip
+
+    def admit(
+        self, due: np.ndarray, day: int, admissions: Admissions, m_care: float, m_wait: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`fundsim.sim.admissions.Admissions._admit` bar the Python hooks, in one call.
+
+        Returns the admissions (locality, time, stay) for a virtual ward's step-down offers, and the
+        slots whose episode the admission ended, for the caller to count and release.
+        """
+        p = self.people
+        c = p.cols
+        sums = self.accounts.sums
+        return _admit(
+            np.ascontiguousarray(due, dtype=np.int64), int(day), self.accounts._bounds,
+            float(m_care), float(m_wait), float(admissions.m_post), float(admissions.m_untreated),
+            float(admissions.follow_up_days), float(admissions.tariff), float(admissions.trim),
+            float(admissions.excess),
+            c["locality"], c["stage"], c["stage_start_day"], c["admission_day"], c["k"], c["next_due_day"],
+            c["due_since_day"], c["return_day"], c["raised_until_day"], c["base_hazard"], c["multiplier"],
+            c["hazard_since_day"], c["budget_left"], c["window_end_day"], c["referral_day"], c["planned_end_day"],
+            p.budgets, p.ends, p.los,
+            sums["admissions"], sums["admissions_from_caseload"], sums["admissions_from_waiting_list"],
+            sums["bed_days"], sums["hospital_cost_gbp"], sums["visits_cancelled"], sums["waiting_list_days"],
+            sums["caseload_days"], sums["episodes_ended_by_admission"], sums["counterfactual_admissions"],
+        )  # fmt: skip
+
+    def join(
+        self,
+        block: ReferralBlock,
+        keep: np.ndarray,
+        slots: np.ndarray,
+        buffer: VisitBuffer,
+        interval_by_tier: np.ndarray,
+        hazard_by_tier: np.ndarray,
+        m_wait: float,
+    ) -> None:
+        """Rows ``keep`` of ``block`` join the waiting lists in ``slots``: their columns, visits and hazard.
+
+        :meth:`fundsim.sim.service.ServiceModel.arrive` from the visit buffer's store on, in one call.
+        """
+        b = block
+        p = self.people
+        c = p.cols
+        offset0 = buffer.reserve(int(b.n_visits[keep].sum()))
+        _join(
+            np.ascontiguousarray(keep, dtype=np.int64), slots, offset0, float(m_wait), interval_by_tier,
+            hazard_by_tier, b.loc, b.time, b.tier, b.urgent, b.n_visits, b.visit_start, b.assessment_minutes,
+            b.assessment_travel_minutes, b.planned_end, b.window_end, b.budgets, b.ends, b.los, b.f2f, b.travel,
+            buffer.f2f_minutes, buffer.travel_minutes,
+            c["stage"], c["locality"], c["tier"], c["urgent"], c["referral_day"], c["stage_start_day"],
+            c["n_visits"], c["visits_done"], c["interval_days"], c["visit_offset"], c["assessment_minutes"],
+            c["assessment_travel_minutes"], c["base_hazard"], c["k"], c["raised_until_day"], c["return_day"],
+            c["planned_end_day"], c["window_end_day"], c["multiplier"], c["hazard_since_day"], c["budget_left"],
+            c["admission_day"], p.budgets, p.ends, p.los,
         )  # fmt: skip
 
 

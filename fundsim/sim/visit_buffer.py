@@ -27,15 +27,22 @@ class VisitBuffer:
 
     def store(self, f2f: np.ndarray, travel: np.ndarray) -> int:
         """Append visits' minutes; return the position of the first."""
-        n = len(f2f)
+        start = self.reserve(len(f2f))
+        self.f2f_minutes[start : self.used] = f2f
+        self.travel_minutes[start : self.used] = travel
+        return start
+
+    def reserve(self, n: int) -> int:
+        """Make room for ``n`` more visits and count them as used; return the position of the first.
+
+        For a caller that writes the minutes itself (the compiled arrivals, :mod:`fundsim.sim.service_compiled`).
+        """
         need = self.used + n
         if need > len(self.f2f_minutes):
             size = max(2 * len(self.f2f_minutes), need)
             self.f2f_minutes = np.resize(self.f2f_minutes, size)
             self.travel_minutes = np.resize(self.travel_minutes, size)
         start = self.used
-        self.f2f_minutes[start:need] = f2f
-        self.travel_minutes[start:need] = travel
         self.used = need
         return start
 
