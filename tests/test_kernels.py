@@ -330,6 +330,40 @@ def test_shipped_scenarios_give_bit_identical_ledgers_on_both_paths(name, monkey
     assert pure.peak_live_people == comp.peak_live_people
 
 
+def _variant(name: str) -> dict:
+    """Small scenarios that reach what the shipped ones may not: a stretched team, declines, continuous days."""
+    d = small_dict(population=30_000, years=1.0, warmup_days=60)
+    loc = d["localities"][0]
+    if name == "stretched":  # deferrals, missed visits, rationing (shortened visits, declines) under review
+        loc["referral_rate_per_1000_per_year"] *= 1.8
+    elif name == "declines":  # the lowest tier declined from the start, on a passive provider
+        d["care"]["min_accepted_tier"] = 1
+        d["provider_policy"]["mode"] = "passive"
+    elif name == "continuous":
+        d["simulation"]["scheduling"] = "continuous"
+        d["provider_policy"]["mode"] = "passive"
+    elif name == "two-localities":
+        busy = {"staff_share": 0.45, "referral_rate_per_1000_per_year": 80}
+        d["localities"] = [{**loc, "name": "A", "staff_share": 0.55}, {**loc, "name": "B", **busy}]
+    return d
+
+
+@pytest.mark.parametrize("variant", ["stretched", "declines", "continuous", "two-localities"])
+def test_varied_small_scenarios_give_bit_identical_ledgers_on_both_paths(variant, monkeypatch) -> None:
+    scenario = build(_variant(variant))
+    monkeypatch.setenv(kernels.ENV_VAR, "pure")
+    pure = simulate(scenario, 2)
+    monkeypatch.setenv(kernels.ENV_VAR, "compiled")
+    comp = simulate(scenario, 2)
+    pd.testing.assert_frame_equal(pure.ledger, comp.ledger, check_exact=True)
+    pd.testing.assert_frame_equal(pure.decisions, comp.decisions, check_exact=True)
+    if variant == "stretched":  # the variant reaches what it is for (a guard on the scenario, not the code)
+        assert pure.ledger["visits_missed"].sum() > 0
+        assert pure.ledger["visit_minutes_cut"].sum() > 0
+    if variant == "declines":
+        assert pure.ledger["referrals_declined"].sum() > 0
+
+
 # --------------------------------------------------------------------------- choosing the path
 
 

@@ -34,10 +34,16 @@ from fundsim.sim.patients import CASELOAD, WAITING, PatientTable
 
 if TYPE_CHECKING:
     from fundsim.sim.admissions import Admissions
+    from fundsim.sim.allocation import Allocation
     from fundsim.sim.referrals import ReferralBlock
     from fundsim.sim.visit_buffer import VisitBuffer
 
 _NO_WEIGHTS = np.zeros(0)
+MINUTES_PER_HOUR = 60.0
+#: The day's staff-time metrics, in the order the reference adds them.
+STAFF_METRICS = (
+    "rostered_hours", "paid_hours", "overtime_hours", "paid_overtime_hours", "unpaid_overtime_hours", "staff_cost_gbp",
+)  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -567,6 +573,87 @@ def _join(
         pos += nv
 
 
+@njit(cache=True, nogil=True)
+def _by_loc(sums: np.ndarray, m: int, loc: np.ndarray, done: np.ndarray, values: np.ndarray, scale: float) -> None:
+    """``count_day``: per locality, ``values / scale`` of the done items summed from zero in item order, then added."""
+    total = np.zeros(sums.shape[0])
+    for i in range(loc.shape[0]):
+        if done[i]:
+            total[loc[i]] += values[i] / scale
+    for j in range(sums.shape[0]):
+        sums[j, m] += total[j]
+
+
+@njit(cache=True, nogil=True)
+def _staff_time(
+    m: int,
+    used: np.ndarray,
+    rostered: np.ndarray,
+    hourly_cost: np.ndarray,
+    unpaid_share: float,
+    premium: float,
+    pay: float,
+    fte_scale: float,
+    on_duty_hours: np.ndarray,
+    paid_hours: np.ndarray,
+    base_staff_cost: np.ndarray,
+    loc: np.ndarray,
+    tier: np.ndarray,
+    done: np.ndarray,
+    f2f: np.ndarray,
+    travel: np.ndarray,
+    cut: np.ndarray,
+    minutes_per_hour: float,
+    sums_staff: tuple[np.ndarray, ...],
+    sums_contact_hours: np.ndarray,
+    sums_cut: np.ndarray,
+    sums_travel: np.ndarray,
+    sums_contacts_by_tier: tuple[np.ndarray, ...],
+    sums_hours_by_tier: tuple[np.ndarray, ...],
+) -> None:  # pragma: no cover - compiled; the reference is ServiceModel._record_staff_time
+    n_loc, n_grades = used.shape
+    for j in range(n_loc):
+        # numpy's sum along a row of fewer than 8 items: from zero, in order (its pairwise sum's base case).
+        overtime_h = 0.0
+        ot_cost = 0.0
+        for g in range(n_grades):
+            ot_h = max(0.0, used[j, g] - rostered[j, g]) / minutes_per_hour
+            overtime_h += ot_h
+            ot_cost += ot_h * hourly_cost[g]
+        unpaid_h = overtime_h * unpaid_share
+        paid_ot_cost = ot_cost * (1.0 - unpaid_share) * premium * pay
+        sums_staff[0][j, m] += on_duty_hours[j] * fte_scale
+        sums_staff[1][j, m] += paid_hours[j] * fte_scale
+        sums_staff[2][j, m] += overtime_h
+        sums_staff[3][j, m] += overtime_h - unpaid_h
+        sums_staff[4][j, m] += unpaid_h
+        sums_staff[5][j, m] += base_staff_cost[j] * pay * fte_scale + paid_ot_cost
+    n_done = 0
+    any_cut = False
+    for i in range(loc.shape[0]):
+        n_done += done[i]
+        any_cut |= cut[i] != 0.0
+    if n_done == 0:
+        return
+    _by_loc(sums_contact_hours, m, loc, done, f2f, minutes_per_hour)
+    if any_cut:
+        _by_loc(sums_cut, m, loc, done, cut, 1.0)
+    _by_loc(sums_travel, m, loc, done, travel, minutes_per_hour)
+    n_t = len(sums_contacts_by_tier)
+    counts = np.zeros((n_loc, n_t), np.int64)
+    hours = np.zeros((n_loc, n_t))
+    for i in range(loc.shape[0]):
+        if done[i]:
+            counts[loc[i], tier[i]] += 1
+            hours[loc[i], tier[i]] += f2f[i] / minutes_per_hour
+    for t in range(n_t):
+        for j in range(n_loc):
+            sums_contacts_by_tier[t][j, m] += counts[j, t]
+    for t in range(n_t):
+        for j in range(n_loc):
+            sums_hours_by_tier[t][j, m] += hours[j, t]
+
+
 class CaseloadSteps:
     """The compiled assessment and visit steps of one service's people and accounts."""
 
@@ -575,6 +662,10 @@ class CaseloadSteps:
         self.accounts = accounts
         self.urgent_kpi_days = float(urgent_kpi_days)
         self._episodes = tuple(accounts.sums[f"episodes_tier_{name}"] for name in accounts.tiers)
+        self._month_of_day = accounts.calendar.month_of_day
+        self._staff = tuple(accounts.sums[name] for name in STAFF_METRICS)
+        self._contacts_by_tier = tuple(accounts.sums[f"contacts_tier_{name}"] for name in accounts.tiers)
+        self._hours_by_tier = tuple(accounts.sums[f"contact_hours_tier_{name}"] for name in accounts.tiers)
 
     def complete_assessments(self, slots: np.ndarray, t_days: float, m_care: float) -> np.ndarray:
         """Move ``slots`` from the waiting list to the caseload at ``t_days``; return those with no visits planned.
@@ -678,6 +769,32 @@ class CaseloadSteps:
             c["assessment_travel_minutes"], c["base_hazard"], c["k"], c["raised_until_day"], c["return_day"],
             c["planned_end_day"], c["window_end_day"], c["multiplier"], c["hazard_since_day"], c["budget_left"],
             c["admission_day"], p.budgets, p.ends, p.los,
+        )  # fmt: skip
+
+    def staff_time(
+        self,
+        day: int,
+        alloc: Allocation,
+        hourly_cost: np.ndarray,
+        unpaid_share: float,
+        premium: float,
+        pay: float,
+        fte_scale: float,
+        on_duty_hours: np.ndarray,
+        paid_hours: np.ndarray,
+        base_staff_cost: np.ndarray,
+    ) -> None:
+        """:meth:`fundsim.sim.service.ServiceModel._record_staff_time` in one call (the same sums, bit for bit)."""
+        m = int(self._month_of_day[day])
+        if m < 0:  # a warm-up day: nothing is kept
+            return
+        sums = self.accounts.sums
+        _staff_time(
+            m, alloc.used_minutes, np.ascontiguousarray(alloc.rostered_minutes), hourly_cost, float(unpaid_share),
+            float(premium), float(pay), float(fte_scale), on_duty_hours, paid_hours, base_staff_cost,
+            alloc.loc.astype(np.int64, copy=False), alloc.tier, alloc.done, alloc.f2f_minutes, alloc.travel_minutes,
+            alloc.cut_minutes, MINUTES_PER_HOUR, self._staff, sums["contact_hours"], sums["visit_minutes_cut"],
+            sums["travel_hours"], self._contacts_by_tier, self._hours_by_tier,
         )  # fmt: skip
 
 
