@@ -100,6 +100,45 @@ def _allocate(
 
 
 @njit(cache=True, nogil=True)
+def _merge_by_keys(
+    out: np.ndarray, lo: int, hi: int, key1: np.ndarray, key2: np.ndarray
+) -> None:  # pragma: no cover - compiled; tests/test_kernels.py compares it with np.lexsort
+    """Sort the indices ``out[lo:hi]`` by ``(key1, key2)`` in place, keeping ties in order (a bottom-up merge sort)."""
+    n = hi - lo
+    if n < 2:
+        return
+    src = out[lo:hi].copy()
+    dst = np.empty(n, np.int64)
+    width = 1
+    while width < n:
+        i = 0
+        while i < n:
+            mid, end = min(i + width, n), min(i + 2 * width, n)
+            a, b, k = i, mid, i
+            while a < mid and b < end:
+                x, y = src[a], src[b]
+                if key1[y] < key1[x] or (key1[y] == key1[x] and key2[y] < key2[x]):
+                    dst[k] = y
+                    b += 1
+                else:
+                    dst[k] = x
+                    a += 1
+                k += 1
+            while a < mid:
+                dst[k] = src[a]
+                a += 1
+                k += 1
+            while b < end:
+                dst[k] = src[b]
+                b += 1
+                k += 1
+            i += 2 * width
+        src, dst = dst, src
+        width *= 2
+    out[lo:hi] = src
+
+
+@njit(cache=True, nogil=True)
 def _order(
     loc: np.ndarray, priority: np.ndarray, key1: np.ndarray, key2: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled; tests/test_kernels.py compares it with np.lexsort
@@ -122,41 +161,9 @@ def _order(
         g = loc[i] * n_pri + priority[i]
         out[fill[g]] = i
         fill[g] += 1
-    # Then each group by (key1, key2): a bottom-up merge sort, which keeps ties in order (stable), as lexsort does.
-    buf = np.empty(n, np.int64)
+    # Then each group by (key1, key2), stably, as lexsort does.
     for g in range(n_groups):
-        lo, hi = start[g], start[g + 1]
-        src, dst = out, buf
-        in_buf = False
-        width = 1
-        while width < hi - lo:
-            i = lo
-            while i < hi:
-                mid, end = min(i + width, hi), min(i + 2 * width, hi)
-                a, b, k = i, mid, i
-                while a < mid and b < end:
-                    x, y = src[a], src[b]
-                    if key1[y] < key1[x] or (key1[y] == key1[x] and key2[y] < key2[x]):
-                        dst[k] = y
-                        b += 1
-                    else:
-                        dst[k] = x
-                        a += 1
-                    k += 1
-                while a < mid:
-                    dst[k] = src[a]
-                    a += 1
-                    k += 1
-                while b < end:
-                    dst[k] = src[b]
-                    b += 1
-                    k += 1
-                i += 2 * width
-            src, dst = dst, src
-            in_buf = not in_buf
-            width *= 2
-        if in_buf:
-            out[lo:hi] = buf[lo:hi]
+        _merge_by_keys(out, start[g], start[g + 1], key1, key2)
     return out
 
 

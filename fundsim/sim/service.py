@@ -122,6 +122,10 @@ class ServiceModel:
         self.checks_run = 0
         # Where the day's work comes from, in the order their items are listed (ties keep it).
         self.work_sources: list[WorkSource] = [Assessments(self), FollowUpVisits(self)]
+        if self.kernel == "compiled" and n_grades < 8:  # their compiled twins (the reserve's row sum: see staff time)
+            from fundsim.sim.work_compiled import CompiledAssessments, CompiledFollowUpVisits
+
+            self.work_sources = [CompiledAssessments(self), CompiledFollowUpVisits(self)]
         # A virtual ward beside the core (fundsim.sim.virtual_ward): step-ups instead of admissions, step-downs.
         self.ward = VirtualWardService.build(self, streams, grade_index)
         self.admissions = Admissions(self)

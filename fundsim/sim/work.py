@@ -25,6 +25,7 @@ import numpy as np
 from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import Accounts
 from fundsim.sim.patients import CASELOAD, WAITING, PatientTable
+from fundsim.sim.visit_buffer import VisitBuffer
 
 
 class Priority(IntEnum):
@@ -84,6 +85,7 @@ class Team(Protocol):
     people: PatientTable
     n_localities: int
     visit_time_factor: float
+    visit_buffer: VisitBuffer
 
     def visit_f2f_minutes(self, pos: np.ndarray) -> np.ndarray: ...  # noqa: D102
     def visit_travel_minutes(self, pos: np.ndarray) -> np.ndarray: ...  # noqa: D102
