@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from fundsim.scenario.loader import load_scenario
 from fundsim.sim import kernels, simulate
 from fundsim.sim.accounts import Accounts
 from fundsim.sim.allocation import allocate as pure_allocate
+from fundsim.sim.allocation import allocate_day as pure_allocate_day
 from fundsim.sim.allocation import priority_order as pure_priority_order
 from fundsim.sim.calendar import build_calendar
 from fundsim.sim.event_draws import EventDraws
@@ -34,6 +36,7 @@ numba = pytest.importorskip("numba", reason="the compiled path needs numba (pip 
 
 from fundsim.sim.accounts_compiled import CompiledAccounts  # noqa: E402
 from fundsim.sim.allocation_compiled import allocate as compiled_allocate  # noqa: E402
+from fundsim.sim.allocation_compiled import allocate_day as compiled_allocate_day  # noqa: E402
 from fundsim.sim.allocation_compiled import priority_order as compiled_priority_order  # noqa: E402
 from fundsim.sim.hazard_compiled import no_care_admissions as compiled_no_care  # noqa: E402
 from fundsim.sim.hazard_compiled import post_discharge_admissions  # noqa: E402
@@ -115,6 +118,27 @@ def test_compiled_priority_order_is_the_stable_lexsort() -> None:
     # The generator reaches merges of many passes, and empty days.
     assert max(sizes) > 1000
     assert min(sizes) == 0
+
+
+def test_compiled_day_allocation_is_the_pure_one_field_by_field() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n_loc, n_grades = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        cells = [[[i * n_grades + g for g in range(int(rng.integers(0, n_grades)), n_grades)] for _ in range(3)]
+                 for i in range(n_loc)]  # fmt: skip
+        items = []
+        for source in ("a", "b"):
+            w = _items(rng, int(rng.choice([0, 3, 40, 400])), n_loc, source)
+            n = len(w.slots)
+            minutes = rng.uniform(5.0, 90.0, (3, n))
+            items.append(replace(w, f2f_minutes=minutes[0], travel_minutes=minutes[1], cut_minutes=minutes[2] * 0.1))
+        work = sum(len(w.slots) for w in items) * 60.0 / max(1, n_loc * n_grades)
+        rostered = rng.uniform(0.0, 1.0, (n_loc, n_grades)) * work * rng.choice([0.0, 0.5, 2.0])
+        overtime = rng.uniform(0.0, 0.2, (n_loc, n_grades)) * work
+        want = pure_allocate_day(items, rostered, overtime, cells)
+        got = compiled_allocate_day(items, rostered, overtime, cells)
+        for field in fields(want):
+            assert np.array_equal(getattr(want, field.name), getattr(got, field.name)), field.name
 
 
 # --------------------------------------------------------------------------- the accounts

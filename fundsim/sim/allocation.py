@@ -196,6 +196,19 @@ def allocator_for(kernel: str) -> Allocator:
     return allocate
 
 
+#: The signature :func:`allocate_day` and its compiled twin share, bar the kernel arguments.
+DayAllocator = Callable[[Sequence[WorkItems], np.ndarray, np.ndarray, list[list[list[int]]]], Allocation]
+
+
+def day_allocator_for(kernel: str) -> DayAllocator:
+    """:func:`allocate_day` for ``kernel == "pure"``; for ``"compiled"``, one compiled call (the same allocation)."""
+    if kernel == "compiled":
+        from fundsim.sim.allocation_compiled import allocate_day as compiled  # numba: imported only when chosen
+
+        return compiled
+    return allocate_day
+
+
 def order_for(kernel: str) -> Callable[[Sequence[WorkItems]], np.ndarray]:
     """:func:`priority_order` for ``kernel == "pure"``; for ``"compiled"``, numba's twin (the same permutation)."""
     if kernel == "compiled":
@@ -205,4 +218,14 @@ def order_for(kernel: str) -> Callable[[Sequence[WorkItems]], np.ndarray]:
     return priority_order
 
 
-__all__ = ["Allocation", "Allocator", "allocate", "allocate_day", "allocator_for", "order_for", "priority_order"]
+__all__ = [
+    "Allocation",
+    "Allocator",
+    "DayAllocator",
+    "allocate",
+    "allocate_day",
+    "allocator_for",
+    "day_allocator_for",
+    "order_for",
+    "priority_order",
+]

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
+from fundsim.sim.allocation import Allocation
 from fundsim.sim.work import WorkItems
 
 
@@ -182,6 +183,97 @@ def priority_order(items: Sequence[WorkItems]) -> np.ndarray:
     )
 
 
+@njit(cache=True, nogil=True)
+def _allocate_day(
+    loc: np.ndarray,
+    priority: np.ndarray,
+    key1: np.ndarray,
+    key2: np.ndarray,
+    tier: np.ndarray,
+    f2f: np.ndarray,
+    travel: np.ndarray,
+    cut: np.ndarray,
+    slots: np.ndarray,
+    source_of: np.ndarray,
+    cells: np.ndarray,
+    n_tiers: int,
+    n_loc: int,
+    rostered: np.ndarray,
+    overtime_cap: np.ndarray,
+) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled; the reference is fundsim.sim.allocation.allocate_day
+    order = _order(loc, priority, key1, key2)
+    n = order.shape[0]
+    o_loc = np.empty(n, np.int64)
+    o_tier = np.empty(n, np.int64)
+    o_f2f = np.empty(n)
+    o_travel = np.empty(n)
+    o_cut = np.empty(n)
+    o_slots = np.empty(n, np.int64)
+    o_source = np.empty(n, np.int64)
+    minutes = np.empty(n)
+    for q in range(n):
+        i = order[q]
+        o_loc[q] = loc[i]
+        o_tier[q] = tier[i]
+        o_f2f[q] = f2f[i]
+        o_travel[q] = travel[i]
+        o_cut[q] = cut[i]
+        o_slots[q] = slots[i]
+        o_source[q] = source_of[i]
+        minutes[q] = f2f[i] + travel[i]
+    done = np.zeros(n, np.bool_)
+    spare = _allocate(minutes, o_loc, o_tier, cells, n_tiers, n_loc, rostered, done)
+    all_done = True
+    for q in range(n):
+        all_done &= done[q]
+    if all_done:  # nobody stays on
+        spare_ot = overtime_cap.copy()
+    else:
+        spare_ot = _allocate(minutes, o_loc, o_tier, cells, n_tiers, n_loc, overtime_cap, done)
+    used = np.empty(rostered.shape[0])
+    for c in range(rostered.shape[0]):
+        used[c] = rostered[c] + overtime_cap[c] - (spare[c] + spare_ot[c])
+    return order, o_source, o_slots, o_loc, o_tier, o_f2f, o_travel, o_cut, done, used
+
+
+def allocate_day(
+    items: Sequence[WorkItems],
+    rostered_minutes: np.ndarray,
+    overtime_cap_minutes: np.ndarray,
+    cells: list[list[list[int]]],
+) -> Allocation:
+    """:func:`fundsim.sim.allocation.allocate_day` with the compiled allocator and order, in one call."""
+    rostered = np.ascontiguousarray(rostered_minutes, dtype=np.float64)
+    overtime = np.ascontiguousarray(overtime_cap_minutes, dtype=np.float64)
+    order, source_of, slots, loc, tier, f2f, travel, cut, done, used = _allocate_day(
+        np.concatenate([w.loc for w in items]).astype(np.int64, copy=False),
+        np.concatenate([w.priority for w in items]).astype(np.int64, copy=False),
+        np.concatenate([w.key1 for w in items]).astype(np.float64, copy=False),
+        np.concatenate([w.key2 for w in items]).astype(np.float64, copy=False),
+        np.concatenate([w.tier for w in items]).astype(np.int64, copy=False),
+        np.concatenate([w.f2f_minutes for w in items]).astype(np.float64, copy=False),
+        np.concatenate([w.travel_minutes for w in items]).astype(np.float64, copy=False),
+        np.concatenate([w.cut_minutes for w in items]).astype(np.float64, copy=False),
+        np.concatenate([w.slots for w in items]).astype(np.int64, copy=False),
+        np.concatenate([np.full(len(w.slots), i, dtype=np.int64) for i, w in enumerate(items)]),
+        cell_table(cells), len(cells[0]), len(cells), rostered.ravel(), overtime.ravel(),
+    )  # fmt: skip
+    return Allocation(
+        order=order,
+        source_of=source_of,
+        slots=slots,
+        loc=loc,
+        tier=tier,
+        f2f_minutes=f2f,
+        travel_minutes=travel,
+        cut_minutes=cut,
+        done=done,
+        used_minutes=used.reshape(rostered_minutes.shape),
+        rostered_minutes=rostered_minutes,
+        overtime_cap_minutes=overtime_cap_minutes,
+    )
+
+
 #: The last ``cells`` converted (a copy, compared by value) and its table: a run passes the same cells every day.
 _last_cells: tuple[list[list[list[int]]] | None, np.ndarray] = (None, np.zeros((0, 0), dtype=np.int64))
 
@@ -222,4 +314,4 @@ def allocate(
     return remaining.tolist()
 
 
-__all__ = ["allocate", "cell_table", "priority_order"]
+__all__ = ["allocate", "allocate_day", "cell_table", "priority_order"]

@@ -28,7 +28,7 @@ import numpy as np
 from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import URGENT_KPI_DAYS, accounts_class
 from fundsim.sim.admissions import Admissions
-from fundsim.sim.allocation import Allocation, allocate_day, allocator_for, order_for
+from fundsim.sim.allocation import Allocation, day_allocator_for
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.initial_state import seed_initial_state
 from fundsim.sim.kernels import kernel_choice
@@ -84,8 +84,7 @@ class ServiceModel:
         self.allowed = allowed
         # Per (locality, tier): the flat (locality × grade) capacity cells an item may use, in order.
         self._cells = [[[i * n_grades + g for g in a] for a in allowed] for i in range(n_loc)]
-        self._allocator = allocator_for(self.kernel)
-        self._order = order_for(self.kernel)
+        self._allocate_day = day_allocator_for(self.kernel)
         # The compiled assessment and visit steps (fundsim.sim.service_compiled), when chosen.
         self._steps: CaseloadSteps | None = None
         if self.kernel == "compiled":
@@ -270,7 +269,7 @@ class ServiceModel:
             rostered = self.ward.take_core_minutes(day, rostered)
         overtime_cap = self.overtime_minutes_cap[day] * self.fte_scale
         items = [source.collect(day, rostered) for source in self.work_sources]
-        alloc = allocate_day(items, rostered, overtime_cap, self._cells, self._allocator, self._order)
+        alloc = self._allocate_day(items, rostered, overtime_cap, self._cells)
         self.last_allocation = alloc
         self._record_staff_time(day, alloc)
         for i, source in enumerate(self.work_sources):
