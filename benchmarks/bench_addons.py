@@ -68,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds of the three cases")
     args = parser.parse_args(argv)
 
-    from bench_core import _addon_visits, _dedicated
+    from bench_core import _addon_visits, _dedicated, warm_up
 
     import fundsim
     from fundsim.sim.kernels import kernel_choice
 
     totals: dict[str, float] = {}
     _instrument(totals)
-    fundsim.simulate(fundsim.load_scenario(ROOT / "scenarios" / "tiny.yaml"), 0)  # one-off start-up costs
+    warm_up(fundsim)  # one-off start-up costs
     shipped = fundsim.load_scenario(ROOT / "scenarios" / "example-addons.yaml")
     cases = {
         "example": fundsim.load_scenario(ROOT / "scenarios" / "example.yaml"),
