@@ -44,9 +44,13 @@ class Allocation:
     used_minutes: np.ndarray  # (n_loc, n_grades): rostered and overtime minutes given
     rostered_minutes: np.ndarray  # (n_loc, n_grades)
     overtime_cap_minutes: np.ndarray  # (n_loc, n_grades)
+    #: :meth:`of_source`'s answers when already grouped (the compiled allocation): source by source, placed first.
+    groups: tuple[np.ndarray, ...] | None = None
 
     def of_source(self, index: int, placed: bool) -> np.ndarray:
         """Slots of source ``index``'s items that were (``placed``) or were not placed, in priority order."""
+        if self.groups is not None:
+            return self.groups[2 * index + (0 if placed else 1)]
         return self.slots[(self.source_of == index) & (self.done == placed)]
 
     def done_minutes_by_locality(self, n_loc: int) -> np.ndarray:

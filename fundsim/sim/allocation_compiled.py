@@ -195,6 +195,7 @@ def _allocate_day(
     cut: np.ndarray,
     slots: np.ndarray,
     source_of: np.ndarray,
+    n_sources: int,
     cells: np.ndarray,
     n_tiers: int,
     n_loc: int,
@@ -203,25 +204,23 @@ def _allocate_day(
 ) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled; the reference is fundsim.sim.allocation.allocate_day
     order = _order(loc, priority, key1, key2)
     n = order.shape[0]
-    o_loc = np.empty(n, np.int64)
-    o_tier = np.empty(n, np.int64)
-    o_f2f = np.empty(n)
-    o_travel = np.empty(n)
-    o_cut = np.empty(n)
-    o_slots = np.empty(n, np.int64)
-    o_source = np.empty(n, np.int64)
+    # Few arrays out (numba boxes each returned array, about a microsecond apiece): rows of two tables.
+    ints = np.empty((5, n), np.int64)  # order, source, slot, locality, tier
+    floats = np.empty((3, n))  # face to face, travel, cut minutes
     minutes = np.empty(n)
     for q in range(n):
         i = order[q]
-        o_loc[q] = loc[i]
-        o_tier[q] = tier[i]
-        o_f2f[q] = f2f[i]
-        o_travel[q] = travel[i]
-        o_cut[q] = cut[i]
-        o_slots[q] = slots[i]
-        o_source[q] = source_of[i]
+        ints[0, q] = i
+        ints[1, q] = source_of[i]
+        ints[2, q] = slots[i]
+        ints[3, q] = loc[i]
+        ints[4, q] = tier[i]
+        floats[0, q] = f2f[i]
+        floats[1, q] = travel[i]
+        floats[2, q] = cut[i]
         minutes[q] = f2f[i] + travel[i]
     done = np.zeros(n, np.bool_)
+    o_loc, o_tier = ints[3], ints[4]
     spare = _allocate(minutes, o_loc, o_tier, cells, n_tiers, n_loc, rostered, done)
     all_done = True
     for q in range(n):
@@ -233,7 +232,19 @@ def _allocate_day(
     used = np.empty(rostered.shape[0])
     for c in range(rostered.shape[0]):
         used[c] = rostered[c] + overtime_cap[c] - (spare[c] + spare_ot[c])
-    return order, o_source, o_slots, o_loc, o_tier, o_f2f, o_travel, o_cut, done, used
+    # Each source's slots placed, then not placed, in priority order: Allocation.of_source's groups.
+    bounds = np.zeros(2 * n_sources + 1, np.int64)
+    for q in range(n):
+        bounds[2 * ints[1, q] + (0 if done[q] else 1) + 1] += 1
+    for g in range(2 * n_sources):
+        bounds[g + 1] += bounds[g]
+    fill = bounds[: 2 * n_sources].copy()
+    grouped = np.empty(n, np.int64)
+    for q in range(n):
+        g = 2 * ints[1, q] + (0 if done[q] else 1)
+        grouped[fill[g]] = ints[2, q]
+        fill[g] += 1
+    return ints, floats, done, used, grouped, bounds
 
 
 def allocate_day(
@@ -245,7 +256,7 @@ def allocate_day(
     """:func:`fundsim.sim.allocation.allocate_day` with the compiled allocator and order, in one call."""
     rostered = np.ascontiguousarray(rostered_minutes, dtype=np.float64)
     overtime = np.ascontiguousarray(overtime_cap_minutes, dtype=np.float64)
-    order, source_of, slots, loc, tier, f2f, travel, cut, done, used = _allocate_day(
+    ints, floats, done, used, grouped, bounds = _allocate_day(
         np.concatenate([w.loc for w in items]).astype(np.int64, copy=False),
         np.concatenate([w.priority for w in items]).astype(np.int64, copy=False),
         np.concatenate([w.key1 for w in items]).astype(np.float64, copy=False),
@@ -256,21 +267,23 @@ def allocate_day(
         np.concatenate([w.cut_minutes for w in items]).astype(np.float64, copy=False),
         np.concatenate([w.slots for w in items]).astype(np.int64, copy=False),
         np.concatenate([np.full(len(w.slots), i, dtype=np.int64) for i, w in enumerate(items)]),
-        cell_table(cells), len(cells[0]), len(cells), rostered.ravel(), overtime.ravel(),
+        len(items), cell_table(cells), len(cells[0]), len(cells), rostered.ravel(), overtime.ravel(),
     )  # fmt: skip
+    b = bounds.tolist()
     return Allocation(
-        order=order,
-        source_of=source_of,
-        slots=slots,
-        loc=loc,
-        tier=tier,
-        f2f_minutes=f2f,
-        travel_minutes=travel,
-        cut_minutes=cut,
+        order=ints[0],
+        source_of=ints[1],
+        slots=ints[2],
+        loc=ints[3],
+        tier=ints[4],
+        f2f_minutes=floats[0],
+        travel_minutes=floats[1],
+        cut_minutes=floats[2],
         done=done,
         used_minutes=used.reshape(rostered_minutes.shape),
         rostered_minutes=rostered_minutes,
         overtime_cap_minutes=overtime_cap_minutes,
+        groups=tuple(grouped[b[g] : b[g + 1]] for g in range(len(b) - 1)),
     )
 
 

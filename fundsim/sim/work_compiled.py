@@ -40,24 +40,25 @@ def _collect_assessments(
     referral_day: np.ndarray,
     locality: np.ndarray,
     urgent: np.ndarray,
+    tier: np.ndarray,
     assessment_minutes: np.ndarray,
     assessment_travel_minutes: np.ndarray,
-) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled; the reference is Assessments.collect
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled; the reference is Assessments.collect
     n = 0
     for s in range(stage.shape[0]):
         n += stage[s] == WAITING and return_day[s] <= day and referral_day[s] < day
-    slots = np.empty(n, np.int64)
-    loc = np.empty(n, np.int64)
-    ref = np.empty(n)
-    minutes = np.empty(n)
-    travel = np.empty(n)
-    priority = np.empty(n, np.int64)
+    # Two tables out, their rows the item arrays (numba boxes each returned array, a microsecond apiece).
+    ints = np.empty((4, n), np.int64)
+    floats = np.empty((3, n))
+    slots, loc, priority, tiers = ints[0], ints[1], ints[2], ints[3]
+    ref, minutes, travel = floats[0], floats[1], floats[2]
     i = 0
     n_routine = 0
     for s in range(stage.shape[0]):
         if stage[s] == WAITING and return_day[s] <= day and referral_day[s] < day:
             slots[i] = s
             loc[i] = locality[s]
+            tiers[i] = tier[s]
             ref[i] = referral_day[s]
             minutes[i] = assessment_minutes[s]
             travel[i] = assessment_travel_minutes[s]
@@ -95,7 +96,7 @@ def _collect_assessments(
                 cum += minutes[i] + travel[i]
                 if cum - before <= reserve:
                     priority[i] = _RESERVED
-    return slots, loc, ref, minutes, travel, priority
+    return ints, floats
 
 
 @njit(cache=True, nogil=True)
@@ -114,18 +115,14 @@ def _collect_visits(
     buffer_f2f: np.ndarray,
     buffer_travel: np.ndarray,
     sums_visits_due: np.ndarray,
-) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled; the reference is FollowUpVisits.collect
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled; the reference is FollowUpVisits.collect
     n = 0
     for s in range(stage.shape[0]):
         n += stage[s] == CASELOAD and return_day[s] <= day and next_due_day[s] <= day
-    slots = np.empty(n, np.int64)
-    loc = np.empty(n, np.int64)
-    tiers = np.empty(n, np.int64)
-    key1 = np.empty(n)
-    key2 = np.empty(n)
-    f2f = np.empty(n)
-    travel = np.empty(n)
-    cut = np.empty(n)
+    ints = np.empty((4, n), np.int64)
+    floats = np.empty((5, n))
+    slots, loc, tiers, priority = ints[0], ints[1], ints[2], ints[3]
+    key1, key2, f2f, travel, cut = floats[0], floats[1], floats[2], floats[3], floats[4]
     due_today = np.zeros(sums_visits_due.shape[0], np.int64)
     i = 0
     for s in range(stage.shape[0]):
@@ -133,6 +130,7 @@ def _collect_visits(
             slots[i] = s
             loc[i] = locality[s]
             tiers[i] = tier[s]
+            priority[i] = _FOLLOW_UP
             key1[i] = float(due_since_day[s])
             key2[i] = -float(tier[s])
             pos = visit_offset[s] + visits_done[s]
@@ -146,7 +144,7 @@ def _collect_visits(
     if month >= 0 and due_today.sum() > 0:
         for j in range(due_today.shape[0]):
             sums_visits_due[j, month] += due_today[j]
-    return slots, loc, tiers, key1, key2, f2f, travel, cut
+    return ints, floats
 
 
 class CompiledAssessments(Assessments):
@@ -157,13 +155,14 @@ class CompiledAssessments(Assessments):
         s = self.service
         c = s.people.cols
         care = s.scenario.care
-        slots, loc, ref, minutes, travel, priority = _collect_assessments(
+        ints, floats = _collect_assessments(
             int(day), bool(care.urgent_assessment_first), float(care.assessment_capacity_share),
             np.ascontiguousarray(rostered_minutes, dtype=np.float64), c["stage"], c["return_day"],
-            c["referral_day"], c["locality"], c["urgent"], c["assessment_minutes"], c["assessment_travel_minutes"],
+            c["referral_day"], c["locality"], c["urgent"], c["tier"], c["assessment_minutes"],
+            c["assessment_travel_minutes"],
         )  # fmt: skip
-        zeros = np.zeros(len(slots))
-        return WorkItems(self.name, slots, loc, c["tier"][slots], priority, ref, zeros, minutes, travel, zeros)
+        zeros = np.zeros(ints.shape[1])
+        return WorkItems(self.name, ints[0], ints[1], ints[3], ints[2], floats[0], zeros, floats[1], floats[2], zeros)
 
 
 class CompiledFollowUpVisits(FollowUpVisits):
@@ -174,14 +173,13 @@ class CompiledFollowUpVisits(FollowUpVisits):
         s = self.service
         c = s.people.cols
         buffer = s.visit_buffer
-        slots, loc, tiers, key1, key2, f2f, travel, cut = _collect_visits(
+        ints, floats = _collect_visits(
             int(day), int(s.accounts.calendar.month_of_day[day]), float(s.visit_time_factor),
             c["stage"], c["return_day"], c["next_due_day"], c["due_since_day"], c["locality"], c["tier"],
             c["visit_offset"], c["visits_done"], buffer.f2f_minutes, buffer.travel_minutes,
             s.accounts.sums["visits_due"],
         )  # fmt: skip
-        priority = np.full(len(slots), _FOLLOW_UP, dtype=np.int64)
-        return WorkItems(self.name, slots, loc, tiers, priority, key1, key2, f2f, travel, cut)
+        return WorkItems(self.name, ints[0], ints[1], ints[2], ints[3], *floats)
 
 
 __all__ = ["CompiledAssessments", "CompiledFollowUpVisits"]
