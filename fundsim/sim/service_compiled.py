@@ -1,23 +1,34 @@
-"""The service's caseload steps compiled with numba: an assessment done, a visit done, in one call each.
+"""The service's per-person steps compiled with numba, one call each, bit-identical to the reference.
 
-:meth:`fundsim.sim.service.ServiceModel.complete_assessments` and
-:meth:`~fundsim.sim.service.ServiceModel.complete_visits` are the reference. Each is a dozen numpy
-calls on the day's handful of people, and the accounts' additions behind them, so numpy's per-call
-cost, not arithmetic, is what they cost. :class:`CaseloadSteps` does each in one compiled call with
-the same floating-point operations in the same order:
+Each step below is a dozen or more numpy calls on the day's handful of people, and the accounts'
+additions behind them, so numpy's per-call cost, not arithmetic, is what it costs. The references:
+
+* a referral joining the waiting list: :meth:`fundsim.sim.service.ServiceModel.arrive` (its
+  columns, its visit durations into the live buffer, its first hazard);
+* an assessment done and a visit done: :meth:`~fundsim.sim.service.ServiceModel.complete_assessments`
+  and :meth:`~fundsim.sim.service.ServiceModel.complete_visits`;
+* a discharge with its follow-up and no-care walks: :meth:`fundsim.sim.admissions.Admissions.discharge`;
+* the night's admissions, the end of an episode or the return home:
+  :meth:`fundsim.sim.admissions.Admissions._admit`;
+* the day's staff time, overtime, cost and contacts: ``ServiceModel._record_staff_time``.
+
+:class:`CaseloadSteps` does each in one compiled call with the same floating-point operations in the
+same order:
 
 * the accounts' additions are the compiled accounts' own kernels
   (:mod:`fundsim.sim.accounts_compiled`), called with the same items in the same order as the
   reference calls :meth:`~fundsim.sim.accounts.Accounts.add_times` and
   :meth:`~fundsim.sim.accounts.Accounts.add_area`; each metric gets the same additions in the
-  same sequence, so the same totals, bit for bit;
-* the hazard's new multiplier is :meth:`fundsim.sim.patients.PatientTable.set_multiplier`, person by
-  person: the unspent budget, then the new admission time, in the reference's order of operations;
-* what is left in Python is what touches Python objects: the wait samples (kept as lists of
-  arrays) and the discharges of those whose plan ends, whose follow-up walks are compiled already.
+  same sequence, so the same totals, bit for bit; the day's by-locality additions
+  (``count_day``, ``add_day``) are summed from zero in item order, as ``np.bincount`` sums them;
+* a hazard's new multiplier is :meth:`fundsim.sim.patients.PatientTable.set_multiplier` person
+  by person: the unspent budget, then the new admission time, in the reference's order of operations;
+* what is left in Python is what touches Python objects: the wait samples (lists of arrays), the
+  table's free list (a released slot), and the virtual ward's step-down offers, which receive the
+  admissions the compiled step returns, at the same point of the day as in the reference.
 
 Imported only when numba is installed (:mod:`fundsim.sim.kernels`); ``tests/test_kernels.py``
-compares whole runs of every shipped scenario on both paths.
+compares whole runs of every shipped scenario and of small variants on both paths.
 """
 
 from __future__ import annotations
