@@ -58,6 +58,68 @@ STAFF_METRICS = (
 
 
 @njit(cache=True, nogil=True)
+def _schedule_one(
+    s: int,
+    t_days: float,
+    budget: float,
+    multiplier: float,
+    base_hazard: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    admission_day: np.ndarray,
+) -> None:  # pragma: no cover - compiled; the reference is PatientTable._schedule
+    """Person ``s`` has ``budget`` left at ``t_days`` under ``multiplier``: their admission is when it runs out."""
+    budget_left[s] = budget
+    since[s] = t_days
+    mult[s] = multiplier
+    rate = base_hazard[s] * multiplier
+    admission_day[s] = t_days + (budget / rate if rate > 0 else np.inf)
+
+
+@njit(cache=True, nogil=True)
+def _close_counterfactual(
+    slots: np.ndarray,
+    loc: np.ndarray,
+    window_end: np.ndarray,
+    bounds: np.ndarray,
+    m_untreated: float,
+    m_post: float,
+    referral_day: np.ndarray,
+    planned_end_day: np.ndarray,
+    base_hazard: np.ndarray,
+    budgets: np.ndarray,
+    ends: np.ndarray,
+    los: np.ndarray,
+    sums_counterfactual: np.ndarray,
+) -> None:  # pragma: no cover - compiled; the reference is Admissions.close_counterfactual
+    """The no-care admissions of ``slots`` (localities ``loc``) to the ends of their windows, counted."""
+    n = slots.shape[0]
+    nb = budgets.shape[1]
+    start = np.empty(n)
+    planned = np.empty(n)
+    hazard = np.empty(n)
+    rows_budgets = np.empty((n, nb))
+    rows_ends = np.empty((n, nb), np.bool_)
+    rows_los = np.empty((n, nb))
+    for i in range(n):
+        s = slots[i]
+        start[i] = referral_day[s]
+        planned[i] = planned_end_day[s]
+        hazard[i] = base_hazard[s]
+        for b in range(nb):
+            rows_budgets[i, b] = budgets[s, b]
+            rows_ends[i, b] = ends[s, b]
+            rows_los[i, b] = los[s, b]
+    rows, t, _ = _no_care(start, planned, window_end, hazard, rows_budgets, rows_ends, rows_los, m_untreated, m_post)
+    if t.shape[0]:
+        a_loc = np.empty(rows.shape[0], np.int64)
+        for j in range(rows.shape[0]):
+            a_loc[j] = loc[rows[j]]
+        _add_times(sums_counterfactual, bounds, a_loc, t, _ONES, 0.0, _NO_WEIGHTS)
+
+
+@njit(cache=True, nogil=True)
 def _set_multiplier(
     slots: np.ndarray,
     t_days: float,
@@ -72,11 +134,7 @@ def _set_multiplier(
         budget = budget_left[s] - base_hazard[s] * mult[s] * (t_days - since[s])
         if budget < 0:
             continue  # spent already: the admission stands at its own time
-        budget_left[s] = budget
-        since[s] = t_days
-        mult[s] = multiplier
-        rate = base_hazard[s] * multiplier
-        admission_day[s] = t_days + (budget / rate if rate > 0 else np.inf)
+        _schedule_one(s, t_days, budget, multiplier, base_hazard, mult, since, budget_left, admission_day)
 
 
 @njit(cache=True, nogil=True)
@@ -299,27 +357,10 @@ def _discharge(
         _add_times(sums_bed_days, bounds, a_loc, a_t, _ARRAY, 0.0, a_l)
         _add_times(sums_cost, bounds, a_loc, a_t, _ARRAY, 0.0, cost)
     # Admissions.close_counterfactual: their no-care path over the same window.
-    c_start = np.empty(n)
-    c_planned = np.empty(n)
-    c_hazard = np.empty(n)
-    c_budgets = np.empty((n, nb))
-    c_ends = np.empty((n, nb), np.bool_)
-    c_los = np.empty((n, nb))
-    for i in range(n):
-        s = slots[i]
-        c_start[i] = referral_day[s]
-        c_planned[i] = planned_end_day[s]
-        c_hazard[i] = base_hazard[s]
-        for b in range(nb):
-            c_budgets[i, b] = budgets[s, b]
-            c_ends[i, b] = ends[s, b]
-            c_los[i, b] = los[s, b]
-    c_rows, c_t, _ = _no_care(c_start, c_planned, window_end, c_hazard, c_budgets, c_ends, c_los, m_untreated, m_post)
-    if c_t.shape[0]:
-        c_loc = np.empty(c_rows.shape[0], np.int64)
-        for j in range(c_rows.shape[0]):
-            c_loc[j] = loc[c_rows[j]]
-        _add_times(sums_counterfactual, bounds, c_loc, c_t, _ONES, 0.0, _NO_WEIGHTS)
+    _close_counterfactual(
+        slots, loc, window_end, bounds, m_untreated, m_post, referral_day, planned_end_day, base_hazard,
+        budgets, ends, los, sums_counterfactual,
+    )  # fmt: skip
     return a_loc, a_t, a_l
 
 
@@ -443,29 +484,13 @@ def _admit(
             _add_area(sums_waiting_list_days if code == WAITING else sums_caseload_days, bounds, g_loc, g_start, g_end)
         _add_times(sums_ended, bounds, e_loc, e_t, _ONES, 0.0, _NO_WEIGHTS)
         # Admissions.close_counterfactual: their no-care path to the end of their window.
-        c_start = np.empty(n_ended)
-        c_planned = np.empty(n_ended)
-        c_window = np.empty(n_ended)
-        c_hazard = np.empty(n_ended)
-        c_budgets = np.empty((n_ended, nb))
-        c_ends = np.empty((n_ended, nb), np.bool_)
-        c_los = np.empty((n_ended, nb))
+        window = np.empty(n_ended)
         for j in range(n_ended):
-            s = out_ended[j]
-            c_start[j] = referral_day[s]
-            c_planned[j] = planned_end_day[s]
-            c_window[j] = max(window_end_day[s], e_t[j] + follow_up_days)
-            c_hazard[j] = base_hazard[s]
-            for r in range(nb):
-                c_budgets[j, r] = budgets[s, r]
-                c_ends[j, r] = ends[s, r]
-                c_los[j, r] = los[s, r]
-        rows, nc_t, _ = _no_care(c_start, c_planned, c_window, c_hazard, c_budgets, c_ends, c_los, m_untreated, m_post)
-        if nc_t.shape[0]:
-            nc_loc = np.empty(rows.shape[0], np.int64)
-            for j in range(rows.shape[0]):
-                nc_loc[j] = e_loc[rows[j]]
-            _add_times(sums_counterfactual, bounds, nc_loc, nc_t, _ONES, 0.0, _NO_WEIGHTS)
+            window[j] = max(window_end_day[out_ended[j]], e_t[j] + follow_up_days)
+        _close_counterfactual(
+            out_ended, e_loc, window, bounds, m_untreated, m_post, referral_day, planned_end_day, base_hazard,
+            budgets, ends, los, sums_counterfactual,
+        )  # fmt: skip
     # The others come home: care resumes on the first whole day after the stay, the risk from the moment home.
     for i in range(n):
         if ended[i]:
@@ -482,11 +507,7 @@ def _admit(
         k = np.int64(k_col[s])
         budget = budgets[s, min(k, nb - 1)] if k < nb else np.inf
         multiplier = m_care if on_caseload[i] else m_wait
-        budget_left[s] = budget
-        since[s] = home
-        mult[s] = multiplier
-        rate = base_hazard[s] * multiplier
-        admission_day[s] = home + (budget / rate if rate > 0 else np.inf)
+        _schedule_one(s, home, budget, multiplier, base_hazard, mult, since, budget_left, admission_day)
     return loc, t, stay_los, out_ended
 
 
@@ -575,12 +596,7 @@ def _join(
             ends[s, j] = b_ends[r, j]
             los[s, j] = b_los[r, j]
         # PatientTable.start_hazard with k = 0: the first budget, from the referral, at the waiting list's hazard.
-        budget = budgets[s, 0]
-        budget_left[s] = budget
-        since[s] = t
-        mult[s] = m_wait
-        rate = base_hazard[s] * m_wait
-        admission_day[s] = t + (budget / rate if rate > 0 else np.inf)
+        _schedule_one(s, t, budgets[s, 0], m_wait, base_hazard, mult, since, budget_left, admission_day)
         pos += nv
 
 
