@@ -76,18 +76,15 @@ def allocate_day(
     rostered_minutes: np.ndarray,
     overtime_cap_minutes: np.ndarray,
     cells: list[list[list[int]]],
-    allocator: Allocator | None = None,
-    order_fn: Callable[[Sequence[WorkItems]], np.ndarray] = priority_order,
 ) -> Allocation:
     """Place the day's ``items`` on staff time: rostered minutes first, then overtime up to its cap.
 
     ``rostered_minutes`` and ``overtime_cap_minutes`` are (locality × grade); ``cells[loc][tier]``
     lists the flat cells (``loc × n_grades + grade``) an item of that tier may use, cheapest first.
-    ``allocator`` is :func:`allocate` (the default) or its compiled twin (:func:`allocator_for`), and
-    ``order_fn`` :func:`priority_order` or its compiled twin (:func:`order_for`).
+    Its compiled twin, the whole day in one call, is :func:`fundsim.sim.allocation_compiled.allocate_day`
+    (:func:`day_allocator_for` picks one).
     """
-    allocate_fn = allocator or allocate
-    order = order_fn(items)
+    order = priority_order(items)
     source_of = np.concatenate([np.full(len(w.slots), i, dtype=np.int64) for i, w in enumerate(items)])[order]
 
     def cat(name: str) -> np.ndarray:
@@ -99,11 +96,11 @@ def allocate_day(
     travel = cat("travel_minutes")
     minutes = f2f + travel
     done = np.zeros(len(order), dtype=bool)
-    spare = allocate_fn(minutes, loc, tier, cells, rostered_minutes.ravel().tolist(), done)
+    spare = allocate(minutes, loc, tier, cells, rostered_minutes.ravel().tolist(), done)
     if done.all():
         spare_ot = overtime_cap_minutes.ravel()
     else:
-        spare_ot = np.array(allocate_fn(minutes, loc, tier, cells, overtime_cap_minutes.ravel().tolist(), done))
+        spare_ot = np.array(allocate(minutes, loc, tier, cells, overtime_cap_minutes.ravel().tolist(), done))
     used = rostered_minutes + overtime_cap_minutes - (np.array(spare) + spare_ot).reshape(rostered_minutes.shape)
     return Allocation(
         order=order,
@@ -187,20 +184,7 @@ def allocate(
     return remaining
 
 
-#: The signature :func:`allocate` and its compiled twin share.
-Allocator = Callable[[np.ndarray, np.ndarray, np.ndarray, list[list[list[int]]], list[float], np.ndarray], list[float]]
-
-
-def allocator_for(kernel: str) -> Allocator:
-    """:func:`allocate` for ``kernel == "pure"``; for ``"compiled"``, numba's bit-identical twin (:mod:`.kernels`)."""
-    if kernel == "compiled":
-        from fundsim.sim.allocation_compiled import allocate as compiled  # numba: imported only when chosen
-
-        return compiled
-    return allocate
-
-
-#: The signature :func:`allocate_day` and its compiled twin share, bar the kernel arguments.
+#: The signature :func:`allocate_day` and its compiled twin share.
 DayAllocator = Callable[[Sequence[WorkItems], np.ndarray, np.ndarray, list[list[list[int]]]], Allocation]
 
 
@@ -213,23 +197,11 @@ def day_allocator_for(kernel: str) -> DayAllocator:
     return allocate_day
 
 
-def order_for(kernel: str) -> Callable[[Sequence[WorkItems]], np.ndarray]:
-    """:func:`priority_order` for ``kernel == "pure"``; for ``"compiled"``, numba's twin (the same permutation)."""
-    if kernel == "compiled":
-        from fundsim.sim.allocation_compiled import priority_order as compiled  # numba: imported only when chosen
-
-        return compiled
-    return priority_order
-
-
 __all__ = [
     "Allocation",
-    "Allocator",
     "DayAllocator",
     "allocate",
     "allocate_day",
-    "allocator_for",
     "day_allocator_for",
-    "order_for",
     "priority_order",
 ]

@@ -85,7 +85,7 @@ class ServiceModel:
         # Per (locality, tier): the flat (locality × grade) capacity cells an item may use, in order.
         self._cells = [[[i * n_grades + g for g in a] for a in allowed] for i in range(n_loc)]
         self._allocate_day = day_allocator_for(self.kernel)
-        # The compiled assessment and visit steps (fundsim.sim.service_compiled), when chosen.
+        # The compiled per-person steps (fundsim.sim.service_compiled): arrival, assessment, visit, staff time.
         self._steps: CaseloadSteps | None = None
         if self.kernel == "compiled":
             from fundsim.sim.service_compiled import CaseloadSteps
