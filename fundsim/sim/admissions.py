@@ -185,6 +185,9 @@ class Admissions:
 
     def restore_hazards(self, day: int) -> None:
         """End the raised hazard of missed visits whose effect has worn off."""
+        if self._steps is not None:
+            self._steps.restore_hazards(day, self.service.m_care)
+            return
         c = self.service.people.cols
         raised = c["raised_until_day"]
         back = np.flatnonzero((raised > 0) & (raised <= day) & (c["stage"] == CASELOAD))

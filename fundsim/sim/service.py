@@ -376,6 +376,11 @@ class ServiceModel:
         """``slots``' due visits did not fit in ``day``: deferred, or missed once late beyond the tolerance."""
         if len(slots) == 0:
             return
+        if self._steps is not None:  # compiled: the same counts, plan and hazard changes
+            tolerance = self.scenario.care.deferral_tolerance_days
+            finished = self._steps.defer_visits(slots, day, tolerance, self.missed_effect_days, self.m_missed)
+            self.discharge(finished, day)
+            return
         c = self.people.cols
         acc = self.accounts
         late = day - c["due_since_day"][slots] >= self.scenario.care.deferral_tolerance_days

@@ -681,6 +681,104 @@ def _staff_time(
             sums_hours_by_tier[t][j, m] += hours[j, t]
 
 
+@njit(cache=True, nogil=True)
+def _defer_visits(
+    slots: np.ndarray,
+    day: int,
+    month: int,
+    tolerance_days: int,
+    missed_effect_days: int,
+    m_missed: float,
+    locality: np.ndarray,
+    due_since_day: np.ndarray,
+    next_due_day: np.ndarray,
+    interval_days: np.ndarray,
+    visits_done: np.ndarray,
+    n_visits: np.ndarray,
+    raised_until_day: np.ndarray,
+    base_hazard: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    admission_day: np.ndarray,
+    sums_deferrals: np.ndarray,
+    sums_missed: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled; the reference is ServiceModel.defer_visits
+    n = slots.shape[0]
+    n_loc = sums_deferrals.shape[0]
+    deferred = np.zeros(n_loc, np.int64)
+    missed_by_loc = np.zeros(n_loc, np.int64)
+    n_missed = 0
+    late = np.empty(n, np.bool_)
+    for i in range(n):
+        s = slots[i]
+        late[i] = day - due_since_day[s] >= tolerance_days
+        if late[i]:
+            missed_by_loc[locality[s]] += 1
+            n_missed += 1
+        else:
+            deferred[locality[s]] += 1
+    if month >= 0:  # count_day: the day's counts by locality, added as floats
+        if n - n_missed:
+            for j in range(n_loc):
+                sums_deferrals[j, month] += deferred[j]
+        if n_missed:
+            for j in range(n_loc):
+                sums_missed[j, month] += missed_by_loc[j]
+    missed = np.empty(n_missed, np.int64)
+    k = 0
+    for i in range(n):
+        if late[i]:
+            missed[k] = slots[i]
+            k += 1
+    n_finished = 0
+    for s in missed:  # missed: the plan moves on to the next visit, and the risk rises for a while
+        visits_done[s] += 1
+        nxt = max(day + 1, due_since_day[s] + interval_days[s])
+        next_due_day[s] = nxt
+        due_since_day[s] = nxt
+        n_finished += visits_done[s] >= n_visits[s]
+    if missed_effect_days > 0:
+        for s in missed:
+            raised_until_day[s] = day + missed_effect_days
+        _set_multiplier(missed, float(day), m_missed, base_hazard, mult, since, budget_left, admission_day)
+    finished = np.empty(n_finished, np.int64)
+    k = 0
+    for s in missed:
+        if visits_done[s] >= n_visits[s]:
+            finished[k] = s
+            k += 1
+    return finished
+
+
+@njit(cache=True, nogil=True)
+def _restore_hazards(
+    day: int,
+    m_care: float,
+    stage: np.ndarray,
+    raised_until_day: np.ndarray,
+    base_hazard: np.ndarray,
+    mult: np.ndarray,
+    since: np.ndarray,
+    budget_left: np.ndarray,
+    admission_day: np.ndarray,
+) -> None:  # pragma: no cover - compiled; the reference is Admissions.restore_hazards
+    n = 0
+    for s in range(stage.shape[0]):
+        n += raised_until_day[s] > 0 and raised_until_day[s] <= day and stage[s] == CASELOAD
+    if n == 0:
+        return
+    back = np.empty(n, np.int64)
+    k = 0
+    for s in range(stage.shape[0]):
+        if raised_until_day[s] > 0 and raised_until_day[s] <= day and stage[s] == CASELOAD:
+            back[k] = s
+            k += 1
+    for j in range(n):
+        raised_until_day[back[j]] = 0
+    _set_multiplier(back, float(day), m_care, base_hazard, mult, since, budget_left, admission_day)
+
+
 class CaseloadSteps:
     """The compiled assessment and visit steps of one service's people and accounts."""
 
@@ -822,6 +920,28 @@ class CaseloadSteps:
             alloc.loc.astype(np.int64, copy=False), alloc.tier, alloc.done, alloc.f2f_minutes, alloc.travel_minutes,
             alloc.cut_minutes, MINUTES_PER_HOUR, self._staff, sums["contact_hours"], sums["visit_minutes_cut"],
             sums["travel_hours"], self._contacts_by_tier, self._hours_by_tier,
+        )  # fmt: skip
+
+    def defer_visits(
+        self, slots: np.ndarray, day: int, tolerance_days: int, missed_effect_days: int, m_missed: float
+    ) -> np.ndarray:
+        """:meth:`fundsim.sim.service.ServiceModel.defer_visits` in one call; return those whose plan ends."""
+        c = self.people.cols
+        sums = self.accounts.sums
+        return _defer_visits(
+            np.ascontiguousarray(slots, dtype=np.int64), int(day), int(self._month_of_day[day]), int(tolerance_days),
+            int(missed_effect_days), float(m_missed), c["locality"], c["due_since_day"], c["next_due_day"],
+            c["interval_days"], c["visits_done"], c["n_visits"], c["raised_until_day"], c["base_hazard"],
+            c["multiplier"], c["hazard_since_day"], c["budget_left"], c["admission_day"],
+            sums["visit_deferrals"], sums["visits_missed"],
+        )  # fmt: skip
+
+    def restore_hazards(self, day: int, m_care: float) -> None:
+        """:meth:`fundsim.sim.admissions.Admissions.restore_hazards` in one pass over the table."""
+        c = self.people.cols
+        _restore_hazards(
+            int(day), float(m_care), c["stage"], c["raised_until_day"], c["base_hazard"], c["multiplier"],
+            c["hazard_since_day"], c["budget_left"], c["admission_day"],
         )  # fmt: skip
 
 
