@@ -10,7 +10,9 @@ additions behind them, so numpy's per-call cost, not arithmetic, is what it cost
 * a discharge with its follow-up and no-care walks: :meth:`fundsim.sim.admissions.Admissions.discharge`;
 * the night's admissions, the end of an episode or the return home:
   :meth:`fundsim.sim.admissions.Admissions._admit`;
-* the day's staff time, overtime, cost and contacts: ``ServiceModel._record_staff_time``.
+* the day's staff time, overtime, cost and contacts: ``ServiceModel._record_staff_time``;
+* a day's deferrals and missed visits: :meth:`~fundsim.sim.service.ServiceModel.defer_visits`, and the
+  end of raised hazards: :meth:`fundsim.sim.admissions.Admissions.restore_hazards`.
 
 :class:`CaseloadSteps` does each in one compiled call with the same floating-point operations in the
 same order:
