@@ -6,8 +6,9 @@ busiest additions (:mod:`fundsim.sim.accounts_compiled`), the hazard-path walks
 (:mod:`fundsim.sim.hazard_compiled`), the virtual ward's night (:mod:`fundsim.sim.ward_night_compiled`),
 the work sources' collection (:mod:`fundsim.sim.work_compiled`) and the per-person steps of the day:
 arrival, assessment, visit, deferral, discharge, overnight admission, the end of a raised hazard
-and staff time (:mod:`fundsim.sim.service_compiled`). A run gives **bit-identical** numbers on either path (``tests/test_kernels.py``
-checks it on recorded days and on whole runs of the shipped scenarios). The compiled path needs
+and staff time (:mod:`fundsim.sim.service_compiled`). A run gives **bit-identical** numbers on
+either path (``tests/test_kernels.py`` checks it on recorded days and on whole runs of the shipped
+scenarios). The compiled path needs
 numba (``pip install 'fundsim[fast]'``); without it the pure path runs.
 
 The choice is ``FUNDSIM_KERNEL`` in the environment, read when a simulation starts:
