@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,18 +44,27 @@ def test_an_overbooking_bug_is_caught(monkeypatch, kernel) -> None:
     On either implementation of the allocation (fundsim.sim.kernels): the bug goes into the one that runs.
     """
     monkeypatch.setenv("FUNDSIM_KERNEL", kernel)
-    module = allocation_module
-    if kernel == "compiled":
+    if kernel == "pure":
+        real = allocation_module.allocate
+
+        def overbook(minutes, loc, tiers, cells, capacity, done):
+            remaining = real(minutes, loc, tiers, cells, capacity, done)
+            done[:] = True  # claims everything was done, beyond the minutes on duty
+            return remaining
+
+        monkeypatch.setattr(allocation_module, "allocate", overbook)
+    else:  # the compiled day allocation is one call: the bug goes into what it returns
         pytest.importorskip("numba")
-        from fundsim.sim import allocation_compiled as module
-    real = module.allocate
+        from fundsim.sim import allocation_compiled
 
-    def overbook(minutes, loc, tiers, cells, capacity, done):
-        remaining = real(minutes, loc, tiers, cells, capacity, done)
-        done[:] = True  # claims everything was done, beyond the minutes on duty
-        return remaining
+        real_day = allocation_compiled.allocate_day
 
-    monkeypatch.setattr(module, "allocate", overbook)
+        def overbook_day(items, rostered, overtime_cap, cells):
+            alloc = real_day(items, rostered, overtime_cap, cells)
+            # Claims everything was done, beyond the minutes on duty (of_source regroups from ``done``).
+            return replace(alloc, done=np.ones_like(alloc.done), groups=None)
+
+        monkeypatch.setattr(allocation_compiled, "allocate_day", overbook_day)
     sc = build(small_dict(population=40_000, years=0.5, warmup_days=30))
     # Without the check the bug passes silently; with it the run stops.
     simulate(sc, 0)
