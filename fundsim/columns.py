@@ -134,6 +134,11 @@ def wait_weights(ledger: pd.DataFrame) -> pd.Series:
     return ledger["assessments"].where(ledger["wait_mean_days"].notna(), 0.0)
 
 
+def wait_weight_values(assessments: np.ndarray, wait_mean_days: np.ndarray) -> np.ndarray:
+    """:func:`wait_weights` on numpy columns (as floats): ``assessments``, or 0 where ``wait_mean_days`` is NaN."""
+    return np.where(np.isnan(wait_mean_days), 0.0, assessments)
+
+
 def mean_wait(
     ledger: pd.DataFrame, by: Sequence[str] | None = None, column: str = "wait_mean_days", sort: bool = True
 ) -> pd.Series:
@@ -217,5 +222,6 @@ __all__ = [
     "source_columns",
     "tier_columns",
     "wait_band_names",
+    "wait_weight_values",
     "wait_weights",
 ]

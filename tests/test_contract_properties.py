@@ -439,6 +439,25 @@ def test_settle_money_identities(name: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
+@FAST
+@given(data=st.data())
+def test_numpy_columns_price_as_the_frame_does(name: str, data: st.DataObject) -> None:
+    """The review's path: the same columns as numpy arrays give the frame's payments, bit for bit."""
+    assert REGISTRY[name].reads_column_tables
+    ledger = data.draw(ledgers())
+    config = data.draw(CONFIGS[name](ledger))
+    frame_out = pay(name, ledger, config)
+    columns = {str(c): ledger[c].to_numpy() for c in ledger.columns}
+    dict_out = REGISTRY[name].pay(columns, config, CONTEXT)
+    assert isinstance(dict_out, dict)
+    assert list(dict_out) == list(frame_out.columns)
+    for col in frame_out.columns:
+        got = np.asarray(dict_out[col])
+        assert got.shape == (len(ledger),), col
+        np.testing.assert_array_equal(got, frame_out[col].to_numpy(), err_msg=col, strict=True)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_empty_ledger_gives_empty_payments(name: str) -> None:
     ledger = make_ledger(1, 1, 12, 1.0, 0.0)
     out = pay(name, ledger.iloc[:0], SIMPLE[name])

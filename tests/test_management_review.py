@@ -1,7 +1,7 @@
 """The provider's monthly review reads the same signals, bit for bit, as the pandas review it replaced.
 
-``ProviderManager.signals`` builds the provider-wide months as numpy columns and one frame, keeps the
-closed years' columns, reuses a month's mean wait while its samples are unchanged and skips the second
+``ProviderManager.signals`` builds the provider-wide months as numpy columns (priced as they are by a
+contract that reads numpy columns, as a frame by any other), keeps the closed years' columns, reuses a month's mean wait while its samples are unchanged and skips the second
 pricing when a contract's income cannot move with activity. The reference below is the review as it
 was written before (a pandas frame per call, ``add_derived_columns`` on a copy, ``pd.concat`` with the
 closed years' frame, the last row bumped with ``.loc`` and priced again, pandas sums): each review of a
@@ -29,6 +29,7 @@ from fundsim.scenario.scaling import scale_contracts
 from fundsim.sim.engine import simulate
 from fundsim.sim.management import MARGINAL_STEP, ProviderManager, _sum_from
 from fundsim.sim.policy import Signals
+from fundsim.sim.retender import value_factor
 from tests.builders import build, example_dict
 
 # Example-sized configs (9.5m a year, 130,000 contacts) for the contracts example.yaml leaves out; the
@@ -96,6 +97,17 @@ def reference_month_frame(m: ProviderManager, months: range) -> pd.DataFrame:
     return add_derived_columns(pd.DataFrame(data))
 
 
+def reference_pay(m: ProviderManager, frame: pd.DataFrame) -> pd.DataFrame:
+    """The contract priced on a frame, as the review priced it before (and settle does): any re-let's value applied."""
+    payments = m.contract.pay(frame, m.config, m.context)
+    assert isinstance(payments, pd.DataFrame)
+    if m.retendering is not None:
+        payments = payments.copy()
+        factor = value_factor(frame["contract_year"].to_numpy(), m.retendering)
+        payments["income_gbp"] = payments["income_gbp"].to_numpy(dtype=float) * factor
+    return payments
+
+
 def reference_signals(m: ProviderManager, month: int, closed: dict[int, pd.DataFrame]) -> Signals:
     """The signals as the pandas review computed them; ``closed`` is its closed-years frame, kept per manager."""
     year_start = (month // 12) * 12
@@ -104,7 +116,7 @@ def reference_signals(m: ProviderManager, month: int, closed: dict[int, pd.DataF
     if earlier is None or len(earlier) != year_start:
         earlier = closed[id(m)] = reference_month_frame(m, range(0, year_start))
     frame = pd.concat([earlier, ytd], ignore_index=True) if len(earlier) else ytd
-    payments = m._pay(frame).iloc[len(earlier) :]
+    payments = reference_pay(m, frame).iloc[len(earlier) :]
     income = float(payments["income_gbp"].sum())
     last = ytd.iloc[-1]
     contacts = float(last["contacts"])
@@ -112,7 +124,7 @@ def reference_signals(m: ProviderManager, month: int, closed: dict[int, pd.DataF
     bumped.loc[bumped.index[-1], m.activity_columns] = last[m.activity_columns].to_numpy(dtype=float) * (
         1.0 + MARGINAL_STEP
     )
-    bumped_income = float(m._pay(bumped)["income_gbp"].iloc[len(earlier) :].sum())
+    bumped_income = float(reference_pay(m, bumped)["income_gbp"].iloc[len(earlier) :].sum())
     marginal = (bumped_income - income) / (contacts * MARGINAL_STEP) if contacts > 0 else 0.0
     cost = float(ytd["staff_cost_gbp"].sum()) + m._mobilisation_cost_gbp(range(year_start, month + 1))
     if "hospital_cost_borne_gbp" in payments:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from fundsim.contracts import REGISTRY
 from fundsim.contracts.base import ContractConfig, ContractContext
+from fundsim.contracts.table import column
 
 
 def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context: ContractContext) -> pd.DataFrame:
@@ -32,13 +33,13 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
     out = periods.copy()
     out.insert(0, "contract", contract)
     for col in ("income_gbp", "contracted_activity", "delivered_activity"):
-        out[col] = payments[col].to_numpy(dtype=float)
+        out[col] = column(payments, col)
     if "contract_value_factor" in periods:
         # Re-tendering (fundsim.sim.retender): the winning bid's value, a share of the value it replaced.
         out["income_gbp"] = out["income_gbp"] * periods["contract_value_factor"].to_numpy(dtype=float)
     # Extra columns a contract reports (e.g. blended fixed/variable/incentive) are kept, prefixed
     # with "pay_" so that they can never shadow a ledger column.
-    for col in payments.columns:
+    for col in (str(name) for name in payments):
         if col not in (
             "income_gbp",
             "contracted_activity",
@@ -46,7 +47,7 @@ def settle(periods: pd.DataFrame, contract: str, config: ContractConfig, context
             "hospital_cost_borne_gbp",
             "funded_activity",
         ):
-            out[f"pay_{col}"] = payments[col].to_numpy()
+            out[f"pay_{col}"] = column(payments, col, None)
     # What the contract's own payment rule pays for. A contract that does not say pays for its
     # contracted activity (block-like: a fixed sum meant to buy that much).
     funded = payments["funded_activity"] if "funded_activity" in payments else payments["contracted_activity"]

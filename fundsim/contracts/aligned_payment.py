@@ -33,12 +33,12 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.kpi import QualityTarget, quality_achievement
 from fundsim.contracts.rebasing import Rebasing, annual_values, check_rebasing
+from fundsim.contracts.table import Table, column, like
 
 #: NHS Payment Scheme 2025/26 cost uplift factor after the 2025/26 pay awards (4.15% as first
 #: published on 4 April 2025, revised to 4.83% in the pay award prices workbook of 27 June 2025).
@@ -101,15 +101,15 @@ class AlignedPaymentContract(UpliftedConfig):
     )
 
 
-def pay(periods: pd.DataFrame, config: AlignedPaymentContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: AlignedPaymentContract, context: ContractContext) -> Table:
     """API payments (fixed + variable + quality) for each row of the provider's monthly ledger."""
     months = float(context.months_per_year)
-    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    delivered = column(periods, config.activity_unit)
     g = 1.0 + config.cost_uplift_per_year - config.efficiency_per_year
     value, planned = annual_values(
         periods, config.fixed_gbp_per_year, config.planned_activity_per_year, g, config.rebasing, context, delivered
     )
-    price = config.unit_price_gbp * config.uplift(periods["contract_year"])
+    price = config.unit_price_gbp * config.uplift(column(periods, "contract_year"))
     fixed = value / months
     plan = planned / months
     gap = delivered - plan
@@ -117,7 +117,8 @@ def pay(periods: pd.DataFrame, config: AlignedPaymentContract, context: Contract
         gap = np.maximum(gap, 0.0)
     variable = np.maximum(config.variable_rate_of_unit_price * price * gap, -fixed)
     quality = config.quality_share_of_fixed * fixed * quality_achievement(periods, config.quality_targets)
-    return pd.DataFrame(
+    return like(
+        periods,
         {
             "income_gbp": fixed + variable + quality,
             "contracted_activity": plan,
@@ -128,7 +129,6 @@ def pay(periods: pd.DataFrame, config: AlignedPaymentContract, context: Contract
             # Each unit away from plan is paid (or refunded) at the variable rate of a unit price.
             "funded_activity": plan + variable / price,
         },
-        index=periods.index,
     )
 
 
@@ -140,6 +140,7 @@ CONTRACT = ContractType(
     name="aligned_payment",
     config=AlignedPaymentContract,
     pay=pay,
+    reads_column_tables=True,
     summary="NHS Payment Scheme 2025/26 aligned payment and incentive: fixed element plus variable at 100% of price",
     label="aligned payment and incentive",
     colour="#332288",

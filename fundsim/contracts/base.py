@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field
+
+from fundsim.contracts.table import Table
 
 
 class ContractConfig(BaseModel):
@@ -62,11 +63,14 @@ class ContractContext:
 #: The config model of one contract type: a payment rule and a check read their own contract's config.
 ConfigT = TypeVar("ConfigT", bound=ContractConfig)
 
-#: A payment function: (provider monthly ledger, config, context) -> a frame with one row per ledger
+#: A payment function: (provider monthly ledger, config, context) -> a table with one row per ledger
 #: row and the columns ``income_gbp``, ``contracted_activity`` and ``delivered_activity``, and
 #: optionally ``hospital_cost_borne_gbp`` (the part of the hospital cost the provider pays, e.g.
-#: under a capitated budget that includes acute emergency admissions; 0 when absent).
-PaymentFunction = Callable[[pd.DataFrame, ConfigT, ContractContext], pd.DataFrame]
+#: under a capitated budget that includes acute emergency admissions; 0 when absent). It is given a
+#: DataFrame and returns one with the same index; a contract whose ``ContractType`` says
+#: ``reads_column_tables`` may also be given a dict of numpy columns, and then returns one
+#: (:mod:`fundsim.contracts.table`).
+PaymentFunction = Callable[[Table, ConfigT, ContractContext], Table]
 
 
 #: An extra check of a contract's config against the scenario: raise ``ValueError`` with a message
@@ -130,6 +134,10 @@ class ContractType(Generic[ConfigT]):
     #: The config field holding the contacts a year the contract plans for (``None``: it plans none), read
     #: by the pre-run sizing check to compare the contract with the demand it will meet.
     planned_activity_field: str | None = None
+    #: Whether ``pay`` also prices a dict of numpy columns (returning one), bit for bit as it prices the
+    #: same columns in a DataFrame: the provider's monthly review then skips building frames
+    #: (:mod:`fundsim.contracts.table`). Every built-in contract does; a new one need not.
+    reads_column_tables: bool = False
     #: Any further check of a config against the scenario (beyond the keyed fields).
     check: ScenarioCheck[ConfigT] | None = field(default=None, compare=False)
 

@@ -27,12 +27,12 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.kpi import QualityTarget, quality_achievement
 from fundsim.contracts.rebasing import Rebasing, annual_values, check_rebasing
+from fundsim.contracts.table import Table, column, like
 
 
 class BlendedContract(UpliftedConfig):
@@ -73,11 +73,11 @@ class BlendedContract(UpliftedConfig):
     )
 
 
-def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: BlendedContract, context: ContractContext) -> Table:
     """Blended payments (fixed + variable + incentive) for each row of the provider's monthly ledger."""
     months = float(context.months_per_year)
-    growth = config.uplift(periods["contract_year"])
-    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    growth = config.uplift(column(periods, "contract_year"))
+    delivered = column(periods, config.activity_unit)
     agreed: float | np.ndarray = config.agreed_activity_per_year / months
     fixed = config.fixed_gbp_per_year * growth / months
     if config.rebasing.rule != "none":
@@ -89,7 +89,8 @@ def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext
     variable = config.variable_share_of_unit_price * config.unit_price_gbp * growth * (delivered - agreed)
     variable = np.maximum(variable, -fixed)
     incentive = config.quality_incentive_share * fixed * quality_achievement(periods, config.quality_targets)
-    return pd.DataFrame(
+    return like(
+        periods,
         {
             "income_gbp": fixed + variable + incentive,
             "contracted_activity": agreed,
@@ -102,7 +103,6 @@ def pay(periods: pd.DataFrame, config: BlendedContract, context: ContractContext
             # is smaller than the unit price, so less than the activity not done is taken back).
             "funded_activity": agreed + variable / (config.unit_price_gbp * growth),
         },
-        index=periods.index,
     )
 
 
@@ -114,6 +114,7 @@ CONTRACT = ContractType(
     name="blended",
     config=BlendedContract,
     pay=pay,
+    reads_column_tables=True,
     summary="fixed element for agreed activity, variable element at a share of unit price, and a quality incentive",
     label="blended",
     colour="#D55E00",

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.rebasing import Rebasing, annual_values, check_rebasing
+from fundsim.contracts.table import Table, column, like
 
 
 class BlockContract(UpliftedConfig):
@@ -37,31 +37,32 @@ class BlockContract(UpliftedConfig):
     )
 
 
-def pay(periods: pd.DataFrame, config: BlockContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: BlockContract, context: ContractContext) -> Table:
     """Block payments for each row of the provider's monthly ledger."""
     if config.rebasing.rule != "none":
         return _pay_rebased(periods, config, context)
-    growth = config.uplift(periods["contract_year"])
-    return pd.DataFrame(
+    growth = config.uplift(column(periods, "contract_year"))
+    return like(
+        periods,
         {
             "income_gbp": config.annual_value_gbp * growth / context.months_per_year,
             "contracted_activity": config.contracted_activity_per_year / context.months_per_year,
-            "delivered_activity": periods[config.activity_unit].to_numpy(dtype=float),
+            "delivered_activity": column(periods, config.activity_unit),
             "funded_activity": config.contracted_activity_per_year / context.months_per_year,
         },
-        index=periods.index,
     )
 
 
-def _pay_rebased(periods: pd.DataFrame, config: BlockContract, context: ContractContext) -> pd.DataFrame:
+def _pay_rebased(periods: Table, config: BlockContract, context: ContractContext) -> Table:
     """Block payments whose annual value (and contracted activity) is rebased each contract year."""
     months = float(context.months_per_year)
-    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    delivered = column(periods, config.activity_unit)
     g = 1.0 + config.cost_uplift_per_year - config.efficiency_per_year
     value, planned = annual_values(
         periods, config.annual_value_gbp, config.contracted_activity_per_year, g, config.rebasing, context, delivered
     )
-    return pd.DataFrame(
+    return like(
+        periods,
         {
             "income_gbp": value / months,
             "contracted_activity": planned / months,
@@ -69,9 +70,8 @@ def _pay_rebased(periods: pd.DataFrame, config: BlockContract, context: Contract
             "funded_activity": planned / months,
             # The year's value and what "none" would have paid: contract value against activity, year by year.
             "annual_value_gbp": value,
-            "rolled_forward_value_gbp": config.annual_value_gbp * config.uplift(periods["contract_year"]),
+            "rolled_forward_value_gbp": config.annual_value_gbp * config.uplift(column(periods, "contract_year")),
         },
-        index=periods.index,
     )
 
 
@@ -83,6 +83,7 @@ CONTRACT = ContractType(
     name="block",
     config=BlockContract,
     pay=pay,
+    reads_column_tables=True,
     summary="fixed annual sum, independent of activity",
     label="block",
     colour="#0072B2",

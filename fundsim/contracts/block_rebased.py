@@ -50,6 +50,7 @@ CONTRACT = ContractType(
     name="block_rebased",
     config=RebasedBlockContract,
     pay=block.pay,
+    reads_column_tables=True,
     summary="fixed annual sum, re-agreed each year on outturn activity or need (rebasing)",
     label="block, rebased",
     colour="#88CCEE",

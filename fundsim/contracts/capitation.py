@@ -28,10 +28,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
+from fundsim.contracts.table import Table, column, like, n_rows
 from fundsim.contracts.years import YearGroups
 
 Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
@@ -113,22 +113,22 @@ def risk_weighted_population(config: CapitationContract, context: ContractContex
     return float(people * factor)
 
 
-def pay(periods: pd.DataFrame, config: CapitationContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: CapitationContract, context: ContractContext) -> Table:
     """Capitated payments, with any risk-share adjustment, for each row of the provider's monthly ledger."""
     weighted = risk_weighted_population(config, context)
     months = float(context.months_per_year)
-    growth = config.uplift(periods["contract_year"])
+    growth = config.uplift(column(periods, "contract_year"))
     per_head = config.rate_per_head_gbp_per_year
     if config.include_acute_budget:
         per_head += config.acute_budget_per_head_gbp_per_year
-        borne = periods["hospital_cost_gbp"].to_numpy(dtype=float)
+        borne = column(periods, "hospital_cost_gbp")
     else:
-        borne = np.zeros(len(periods))
+        borne = np.zeros(n_rows(periods))
     budget = per_head * weighted * growth / months
 
     years = YearGroups.of(periods)
     year_budget = years.per_row(years.sum(budget))
-    year_cost = years.per_row(years.sum(periods["staff_cost_gbp"].to_numpy(dtype=float) + borne))
+    year_cost = years.per_row(years.sum(column(periods, "staff_cost_gbp") + borne))
     n_months = years.per_row(years.sizes).astype(float)
     variance = year_cost - year_budget
     band = config.provider_risk_share_band * year_budget
@@ -139,9 +139,10 @@ def pay(periods: pd.DataFrame, config: CapitationContract, context: ContractCont
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(year_budget > 0, budget / year_budget, 1.0 / n_months)
     risk_share = adjustment * weight
-    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    delivered = column(periods, config.activity_unit)
     contracted = reference_activity(delivered, config.reference_activity_per_year, months)
-    return pd.DataFrame(
+    return like(
+        periods,
         {
             "income_gbp": np.maximum(budget + risk_share, 0.0),  # ≥ 0 already; max() absorbs rounding
             "contracted_activity": contracted,
@@ -150,7 +151,6 @@ def pay(periods: pd.DataFrame, config: CapitationContract, context: ContractCont
             "budget_gbp": budget,
             "risk_share_gbp": risk_share,
         },
-        index=periods.index,
     )
 
 
@@ -158,6 +158,7 @@ CONTRACT = ContractType(
     name="capitation",
     config=CapitationContract,
     pay=pay,
+    reads_column_tables=True,
     summary="budget per head of risk-weighted population, optionally with the acute budget and risk-share corridors",
     label="capitation",
     colour="#009E73",

@@ -24,10 +24,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, model_validator
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
+from fundsim.contracts.table import Table, column, like
 from fundsim.contracts.years import YearGroups
 
 #: The ledger column counting each unit, and the prefix of its per-tier columns.
@@ -106,38 +106,38 @@ def paid_volume(volume: np.ndarray, baseline: np.ndarray, config: CostAndVolumeC
     return np.where(volume > high, above, np.where(volume < low, below, volume))
 
 
-def weighted_activity(periods: pd.DataFrame, config: CostAndVolumeContract) -> np.ndarray:
+def weighted_activity(periods: Table, config: CostAndVolumeContract) -> np.ndarray:
     """Each row's activity in ``config.unit``, each tier's units weighted by its price relative to price_gbp."""
     total_col, prefix = UNIT_COLUMNS[config.unit]
-    volume = periods[total_col].to_numpy(dtype=float).copy()
+    volume = column(periods, total_col).copy()
     for tier, price in (config.tier_prices_gbp or {}).items():
-        volume += (price / config.price_gbp - 1.0) * periods[prefix + tier].to_numpy(dtype=float)
+        volume += (price / config.price_gbp - 1.0) * column(periods, prefix + tier)
     return volume
 
 
-def _check_tiers(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractContext) -> None:
+def _check_tiers(periods: Table, config: CostAndVolumeContract, context: ContractContext) -> None:
     unknown = sorted(set(config.tier_prices_gbp or {}) - set(context.tier_names))
     if unknown:
         raise ValueError(
             f"cost_and_volume.tier_prices_gbp names unknown tier(s) {unknown}; tiers are {list(context.tier_names)}"
         )
     prefix = UNIT_COLUMNS[config.unit][1]
-    missing = [prefix + t for t in config.tier_prices_gbp or {} if prefix + t not in periods.columns]
+    missing = [prefix + t for t in config.tier_prices_gbp or {} if prefix + t not in periods]
     if missing:
         raise ValueError(f"cost_and_volume.tier_prices_gbp needs the ledger column(s) {missing}")
 
 
-def _price(contract_year: pd.Series, config: CostAndVolumeContract) -> np.ndarray:
+def _price(contract_year: np.ndarray, config: CostAndVolumeContract) -> np.ndarray:
     """Default price per unit in each row's contract year: year-1 price × (1 + uplift − efficiency)^(year − 1)."""
     return config.price_gbp * config.uplift(contract_year)
 
 
-def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: CostAndVolumeContract, context: ContractContext) -> Table:
     """Cost-and-volume payments for each row of the provider's monthly ledger (year-to-date reconciliation)."""
     _check_tiers(periods, config, context)
     months = float(context.months_per_year)
     volume = weighted_activity(periods, config)
-    price = _price(periods["contract_year"], config)
+    price = _price(column(periods, "contract_year"), config)
     years, order = YearGroups.in_month_order(periods)  # the year-to-date runs month by month
     k = years.rank().astype(float) + 1.0  # month number within the contract year
     ytd_volume = years.cumsum(volume[order])
@@ -149,7 +149,8 @@ def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractC
     income = np.empty(len(order))
     # Only rounding can make S_k − S_(k−1) negative.
     income[order] = np.maximum(settled - years.previous(settled), 0.0)
-    return pd.DataFrame(
+    return like(
+        periods,
         {
             "income_gbp": income,
             "contracted_activity": config.baseline_volume_per_year / months,
@@ -159,7 +160,6 @@ def pay(periods: pd.DataFrame, config: CostAndVolumeContract, context: ContractC
             # of it, beyond it the marginal share), less whatever a cap cuts off.
             "funded_activity": income / price,
         },
-        index=periods.index,
     )
 
 
@@ -167,6 +167,7 @@ CONTRACT = ContractType(
     name="cost_and_volume",
     config=CostAndVolumeContract,
     pay=pay,
+    reads_column_tables=True,
     summary="price per unit of activity, full price inside a tolerance band and a marginal rate beyond it",
     label="cost and volume",
     colour="#E69F00",

@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 from pydantic import Field, model_validator
 
-from fundsim.columns import wait_weights
+from fundsim.columns import wait_weight_values
 from fundsim.contracts.base import ContractConfig
+from fundsim.contracts.table import Table, column, n_rows
 from fundsim.contracts.years import YearGroups
 
 KpiName = Literal["urgent_response_share", "missed_visit_share", "mean_wait_days"]
@@ -64,15 +64,16 @@ class KpiTarget(ContractConfig):
         return self
 
 
-def year_kpis(periods: pd.DataFrame, groups: YearGroups) -> dict[str, np.ndarray]:
+def year_kpis(periods: Table, groups: YearGroups) -> dict[str, np.ndarray]:
     """Each KPI per contract year of ``groups`` (arrays in the groups' order), NaN where undefined."""
-    urgent = groups.sum(periods["urgent_assessments"].to_numpy(dtype=float))
-    within = groups.sum(periods["urgent_assessed_within_2_days"].to_numpy(dtype=float))
-    due = groups.sum(periods["visits_due"].to_numpy(dtype=float))
-    missed = groups.sum(periods["visits_missed"].to_numpy(dtype=float))
+    urgent = groups.sum(column(periods, "urgent_assessments"))
+    within = groups.sum(column(periods, "urgent_assessed_within_2_days"))
+    due = groups.sum(column(periods, "visits_due"))
+    missed = groups.sum(column(periods, "visits_missed"))
     # The ledger's one mean wait (fundsim.columns.mean_wait): total wait-days over assessments.
-    weight = wait_weights(periods).to_numpy(dtype=float)
-    wait_days = groups.sum(np.nan_to_num(periods["wait_mean_days"].to_numpy(dtype=float), nan=0.0) * weight)
+    wait = column(periods, "wait_mean_days")
+    weight = wait_weight_values(column(periods, "assessments"), wait)
+    wait_days = groups.sum(np.nan_to_num(wait, nan=0.0) * weight)
     assessed = groups.sum(weight)
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
@@ -96,10 +97,10 @@ class QualityTarget(KpiTarget):
     weight: float = Field(1.0, gt=0, le=100, allow_inf_nan=False, description="Relative weight of this target.")
 
 
-def quality_achievement(periods: pd.DataFrame, targets: Sequence[QualityTarget]) -> np.ndarray:
+def quality_achievement(periods: Table, targets: Sequence[QualityTarget]) -> np.ndarray:
     """Share (0–1) of the quality targets' weight met in each row's contract year; 1 when there are no targets."""
     if not targets:
-        return np.ones(len(periods))
+        return np.ones(n_rows(periods))
     groups = YearGroups.of(periods)
     kpis = year_kpis(periods, groups)
     earned = np.zeros(groups.n_groups)

@@ -23,11 +23,11 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig
 from fundsim.contracts.rebasing import Rebasing, annual_values
+from fundsim.contracts.table import Table, column, like
 
 #: The LVA eligibility threshold of the 2025/26 scheme (£ a year; £0.5m in 2023/25).
 LVA_THRESHOLD_2025_26_GBP = 1_500_000.0
@@ -72,10 +72,10 @@ class LowVolumeBlockContract(UpliftedConfig):
         return Rebasing(rule="outturn", lag_years=self.lag_years, average_years=self.rolling_years)
 
 
-def pay(periods: pd.DataFrame, config: LowVolumeBlockContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: LowVolumeBlockContract, context: ContractContext) -> Table:
     """LVA block payments for each row of the provider's monthly ledger."""
     months = float(context.months_per_year)
-    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    delivered = column(periods, config.activity_unit)
     g = 1.0 + config.cost_uplift_per_year - config.efficiency_per_year
     value, planned = annual_values(
         periods,
@@ -86,14 +86,14 @@ def pay(periods: pd.DataFrame, config: LowVolumeBlockContract, context: Contract
         context,
         delivered,
     )
-    return pd.DataFrame(
+    return like(
+        periods,
         {
             "income_gbp": value / months,
             "contracted_activity": planned / months,
             "delivered_activity": delivered,
             "annual_value_gbp": np.asarray(value, dtype=float),
         },
-        index=periods.index,
     )
 
 
@@ -110,6 +110,7 @@ CONTRACT = ContractType(
     name="low_volume_block",
     config=LowVolumeBlockContract,
     pay=pay,
+    reads_column_tables=True,
     summary="NHS Payment Scheme 2025/26 low volume activity block: a fixed value from a 3-year rolling average",
     label="low-volume block",
     colour="#882255",

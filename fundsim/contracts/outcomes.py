@@ -34,6 +34,7 @@ from scipy.stats import poisson
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
 from fundsim.contracts.kpi import KpiTarget, target_met, year_kpis
+from fundsim.contracts.table import Table, column, like, n_rows
 from fundsim.contracts.years import YearGroups
 
 #: Two-sided significance level of the Poisson test of observed against expected admissions.
@@ -101,7 +102,7 @@ def _uses_risk_model(config: OutcomesContract) -> bool:
     return config.payment_per_admission_avoided_gbp > 0 or config.gain_share_of_acute_savings > 0
 
 
-def _check_tiers(periods: pd.DataFrame, config: OutcomesContract, context: ContractContext) -> None:
+def _check_tiers(periods: Table, config: OutcomesContract, context: ContractContext) -> None:
     rates = config.expected_admissions_per_referral
     unknown = sorted(set(rates) - set(context.tier_names))
     if unknown:
@@ -114,31 +115,35 @@ def _check_tiers(periods: pd.DataFrame, config: OutcomesContract, context: Contr
         raise ValueError(
             f"outcomes.expected_admissions_per_referral must give a rate for every tier; missing {missing}"
         )
-    columns = [f"referrals_tier_{t}" for t in rates if f"referrals_tier_{t}" not in periods.columns]
+    columns = [f"referrals_tier_{t}" for t in rates if f"referrals_tier_{t}" not in periods]
     if columns:
         raise ValueError(f"outcomes needs the ledger column(s) {columns}")
 
 
 def expected_admissions(periods: pd.DataFrame, config: OutcomesContract, context: ContractContext) -> pd.Series:
     """Risk-adjusted expected emergency admissions of each row: Σ_t rate_t × referrals_tier_<t>."""
+    return pd.Series(_expected_admissions(periods, config, context), index=periods.index, name="expected_admissions")
+
+
+def _expected_admissions(periods: Table, config: OutcomesContract, context: ContractContext) -> np.ndarray:
     _check_tiers(periods, config, context)
-    total = np.zeros(len(periods))
+    total = np.zeros(n_rows(periods))
     for tier, rate in config.expected_admissions_per_referral.items():
-        total = total + rate * periods[f"referrals_tier_{tier}"].to_numpy(dtype=float)
-    return pd.Series(total, index=periods.index, name="expected_admissions")
+        total = total + rate * column(periods, f"referrals_tier_{tier}")
+    return total
 
 
-def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: OutcomesContract, context: ContractContext) -> Table:
     """Outcomes-based payments for each row of the provider's monthly ledger (annual amounts spread evenly)."""
     months = float(context.months_per_year)
-    expected_row = expected_admissions(periods, config, context).to_numpy(dtype=float)
+    expected_row = _expected_admissions(periods, config, context)
     years = YearGroups.of(periods)
     n = years.sizes.astype(float)
     growth = config.uplift(years.contract_year)
     fixed = config.fixed_gbp_per_year * growth * n / months
 
     expected = years.sum(expected_row)
-    observed = years.sum(periods["admissions"].to_numpy(dtype=float))
+    observed = years.sum(column(periods, "admissions"))
     avoided = expected - observed
     if config.pay_only_if_significant:
         lower = poisson.ppf(SIGNIFICANCE / 2, expected)
@@ -162,7 +167,7 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
     if config.cost_per_admission_gbp is not None:
         unit_cost = np.full(years.n_groups, config.cost_per_admission_gbp)
     else:
-        hospital = years.sum(periods["hospital_cost_gbp"].to_numpy(dtype=float))
+        hospital = years.sum(column(periods, "hospital_cost_gbp"))
         with np.errstate(divide="ignore", invalid="ignore"):
             unit_cost = np.where(observed > 0, hospital / observed, 0.0)
     gain_share = config.gain_share_of_acute_savings * np.maximum(avoided, 0.0) * unit_cost
@@ -175,8 +180,9 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
     }
     total = parts["fixed_gbp"] + parts["outcome_gbp"] + parts["kpi_gbp"] + parts["gain_share_gbp"]
     income = np.maximum(total, 0.0)
-    delivered = periods["contacts"].to_numpy(dtype=float)
-    return pd.DataFrame(
+    delivered = column(periods, "contacts")
+    return like(
+        periods,
         {
             "income_gbp": income,
             "contracted_activity": reference_activity(delivered, config.reference_activity_per_year, months),
@@ -185,7 +191,6 @@ def pay(periods: pd.DataFrame, config: OutcomesContract, context: ContractContex
             "floor_adjustment_gbp": income - total,
             "expected_admissions": expected_row,
         },
-        index=periods.index,
     )
 
 
@@ -193,6 +198,7 @@ CONTRACT = ContractType(
     name="outcomes",
     config=OutcomesContract,
     pay=pay,
+    reads_column_tables=True,
     summary="fixed element plus payments for admissions avoided against a risk model, KPI bonuses and a gain-share",
     label="outcomes-based",
     colour="#CC79A7",

@@ -32,6 +32,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from fundsim.contracts.base import ContractConfig, ContractContext
+from fundsim.contracts.table import Table, column, n_rows
 
 Weight = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
@@ -124,7 +125,7 @@ def _targets(
 
 
 def annual_values(
-    periods: pd.DataFrame,
+    periods: Table,
     value_gbp: float,
     activity_per_year: float,
     g: float,
@@ -137,7 +138,7 @@ def annual_values(
     ``activity`` is each row's delivered activity in the contract's unit (what outturn rebasing reads);
     ``g`` the net annual uplift factor 1 + uplift − efficiency.
     """
-    n = len(periods)
+    n = n_rows(periods)
     value = np.empty(n)
     planned = np.empty(n)
     if n == 0:
@@ -151,8 +152,8 @@ def annual_values(
     cap = rebasing.max_change_share
     frame = pd.DataFrame(
         {
-            "replication": periods["replication"].to_numpy(),
-            "year": periods["contract_year"].to_numpy(dtype=float).astype(int),
+            "replication": column(periods, "replication", None),
+            "year": column(periods, "contract_year").astype(int),
             "activity": activity,
         }
     )

@@ -33,10 +33,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from fundsim.contracts.base import ContractContext, ContractType, UpliftedConfig, reference_activity
+from fundsim.contracts.table import Table, column, like, n_rows
 from fundsim.contracts.years import YearGroups
 
 Rate = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
@@ -73,7 +73,7 @@ class YearOfCareContract(UpliftedConfig):
     )
 
 
-def _check_columns(periods: pd.DataFrame, config: YearOfCareContract, context: ContractContext) -> None:
+def _check_columns(periods: Table, config: YearOfCareContract, context: ContractContext) -> None:
     unknown = sorted(set(config.rate_gbp_per_person_year) - set(context.tier_names))
     if unknown:
         raise ValueError(
@@ -84,37 +84,40 @@ def _check_columns(periods: pd.DataFrame, config: YearOfCareContract, context: C
     if missing:
         raise ValueError(f"year_of_care.rate_gbp_per_person_year must give a rate for every tier; missing {missing}")
     needed = [*FLOW_COLUMNS, *(f"episodes_tier_{t}" for t in context.tier_names)]
-    absent = [c for c in needed if c not in periods.columns]
+    absent = [c for c in needed if c not in periods]
     if absent:
         raise ValueError(f"year_of_care needs the ledger column(s) {absent}")
 
 
-def opening_caseload(periods: pd.DataFrame) -> np.ndarray:
+def opening_caseload(periods: Table) -> np.ndarray:
     """Each row's caseload at the start of its contract year (people), from the year's first month."""
-    start = periods["caseload_end"] - periods["caseload_entries"] + periods["discharges"]
-    start = np.maximum((start + periods["episodes_ended_by_admission"]).to_numpy(dtype=float), 0.0)
+    start = column(periods, "caseload_end", None) - column(periods, "caseload_entries", None)
+    start = start + column(periods, "discharges", None) + column(periods, "episodes_ended_by_admission", None)
+    start = np.maximum(start.astype(float), 0.0)
     years, order = YearGroups.in_month_order(periods)
     opening = np.empty(len(order))
     opening[order] = years.per_row(start[order][years.rank() == 0])  # the first months, in the groups' order
     return opening
 
 
-def pay(periods: pd.DataFrame, config: YearOfCareContract, context: ContractContext) -> pd.DataFrame:
+def pay(periods: Table, config: YearOfCareContract, context: ContractContext) -> Table:
     """Year-of-care payments for each row of the provider's monthly ledger."""
     _check_columns(periods, config, context)
     months = float(context.months_per_year)
-    growth = config.uplift(periods["contract_year"])
-    opening = opening_caseload(periods) if len(periods) else np.zeros(0)
+    growth = config.uplift(column(periods, "contract_year"))
+    n = n_rows(periods)
+    opening = opening_caseload(periods) if n else np.zeros(0)
     mix = context.expected_tier_mix or {t: 1.0 / len(context.tier_names) for t in context.tier_names}
-    income = np.zeros(len(periods))
-    people = np.zeros(len(periods))
+    income = np.zeros(n)
+    people = np.zeros(n)
     for tier, rate in config.rate_gbp_per_person_year.items():
-        paid_people = opening * mix.get(tier, 0.0) / months + periods[f"episodes_tier_{tier}"].to_numpy(dtype=float)
+        paid_people = opening * mix.get(tier, 0.0) / months + column(periods, f"episodes_tier_{tier}")
         income += rate * growth * paid_people
         people += paid_people
-    delivered = periods[config.activity_unit].to_numpy(dtype=float)
+    delivered = column(periods, config.activity_unit)
     contracted = reference_activity(delivered, config.reference_activity_per_year, months)
-    return pd.DataFrame(
+    return like(
+        periods,
         {
             "income_gbp": income,
             "contracted_activity": contracted,
@@ -123,7 +126,6 @@ def pay(periods: pd.DataFrame, config: YearOfCareContract, context: ContractCont
             "people_paid": people,
             "opening_caseload": opening,
         },
-        index=periods.index,
     )
 
 
@@ -131,6 +133,7 @@ CONTRACT = ContractType(
     name="year_of_care",
     config=YearOfCareContract,
     pay=pay,
+    reads_column_tables=True,
     summary="a payment per person on the caseload per year by complexity tier (10 Year Health Plan, 2025)",
     label="year of care",
     colour="#DDCC77",

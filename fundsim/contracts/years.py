@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
+
+from fundsim.contracts.table import Table, column
 
 #: The columns that identify one contract year of one replication.
 YEAR_KEYS = ["replication", "contract_year"]
@@ -49,19 +50,19 @@ class YearGroups:
         self._members: list[np.ndarray] = np.split(order, np.cumsum(self.sizes)[:-1]) if self.n_groups else []
 
     @classmethod
-    def of(cls, periods: pd.DataFrame) -> YearGroups:
+    def of(cls, periods: Table) -> YearGroups:
         """The contract years of a monthly table's rows (its ``replication`` and ``contract_year`` columns)."""
-        return cls(periods["replication"].to_numpy(), periods["contract_year"].to_numpy())
+        return cls(column(periods, "replication", None), column(periods, "contract_year", None))
 
     @classmethod
-    def in_month_order(cls, periods: pd.DataFrame) -> tuple[YearGroups, np.ndarray]:
+    def in_month_order(cls, periods: Table) -> tuple[YearGroups, np.ndarray]:
         """The contract years of ``periods``' rows taken in (replication, contract year, month) order.
 
         Returns the groups of the reordered rows and the order (positions in ``periods``): a
         year-to-date or a year's first month runs month by month whatever order the rows came in.
         """
-        replication, year = periods["replication"].to_numpy(), periods["contract_year"].to_numpy()
-        order = np.lexsort((periods["month"].to_numpy(), year, replication))
+        replication, year = column(periods, "replication", None), column(periods, "contract_year", None)
+        order = np.lexsort((column(periods, "month", None), year, replication))
         return cls(replication[order], year[order]), order
 
     def _rows(self, values: np.ndarray) -> list[np.ndarray]:

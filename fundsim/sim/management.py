@@ -19,6 +19,7 @@ import simpy
 
 from fundsim.columns import derived_columns
 from fundsim.contracts import REGISTRY
+from fundsim.contracts.table import column
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.policy import Decision, Signals, State, decide
@@ -31,8 +32,11 @@ MARGINAL_STEP = 0.01
 
 DAYS_PER_MONTH = 365.25 / 12.0
 
+#: The payment columns a review reads (hospital_cost_borne_gbp only from contracts that return it).
+PAYMENT_COLUMNS = ("income_gbp", "contracted_activity", "delivered_activity", "hospital_cost_borne_gbp")
 
-def _sum_from(values: pd.Series, start: int) -> float:
+
+def _sum_from(values: pd.Series | np.ndarray, start: int) -> float:
     """The sum of ``values`` from position ``start`` on (this contract year's months), as pandas sums.
 
     For floats, pandas' sum (``skipna``) is numpy's sum of the values with NaN set to 0, which is
@@ -40,8 +44,9 @@ def _sum_from(values: pd.Series, start: int) -> float:
     dtypes go through pandas.
     """
     if values.dtype == np.dtype(np.float64):  # numpy-backed floats only (not Arrow's, which pandas sums itself)
-        return float(np.nansum(values.to_numpy()[start:]))
-    return float(values.iloc[start:].sum())
+        return float(np.nansum(np.asarray(values)[start:]))
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    return float(series.iloc[start:].sum())
 
 
 class ProviderManager:
@@ -126,14 +131,20 @@ class ProviderManager:
         self._wait_means[month] = (count, mean)
         return mean
 
-    def _pay(self, frame: pd.DataFrame) -> pd.DataFrame:
-        payments = self.contract.pay(frame, self.config, self.context)
+    def _pay(self, columns: dict[str, np.ndarray]) -> dict[str, pd.Series | np.ndarray]:
+        """The contract's payments on ``columns``: the columns the review reads, as the contract returns them.
+
+        A contract that prices numpy columns (``ContractType.reads_column_tables``, every built-in one)
+        is given them as they are; any other is given them as a DataFrame, as settle gives it the ledger.
+        """
+        table = columns if self.contract.reads_column_tables else pd.DataFrame(columns)
+        payments = self.contract.pay(table, self.config, self.context)
+        out = {name: payments[name] for name in PAYMENT_COLUMNS if name in payments}
         if self.retendering is not None:
             # The winning bid's value, as settle prices it (fundsim.contracts.accounting).
-            payments = payments.copy()
-            factor = value_factor(frame["contract_year"].to_numpy(), self.retendering)
-            payments["income_gbp"] = payments["income_gbp"].to_numpy(dtype=float) * factor
-        return payments
+            factor = value_factor(columns["contract_year"], self.retendering)
+            out["income_gbp"] = column(payments, "income_gbp") * factor
+        return out
 
     def _mobilisation_cost_gbp(self, months: range) -> float:
         """Mobilisation cost of the re-lets falling in ``months`` (GBP)."""
@@ -173,7 +184,7 @@ class ProviderManager:
         earlier = self._closed_years(year_start)
         n_earlier = len(earlier["month"])
         columns = {name: np.concatenate((earlier[name], values)) for name, values in ytd.items()} if n_earlier else ytd
-        payments = self._pay(pd.DataFrame(columns))
+        payments = self._pay(columns)
         income = _sum_from(payments["income_gbp"], n_earlier)
         contacts = float(ytd["contacts"][-1])
         if self.activity_columns:
@@ -184,7 +195,7 @@ class ProviderManager:
                 values = columns[name].astype(float)
                 values[-1] = values[-1] * (1.0 + MARGINAL_STEP)
                 bumped[name] = values
-            bumped_income = _sum_from(self._pay(pd.DataFrame(bumped))["income_gbp"], n_earlier)
+            bumped_income = _sum_from(self._pay(bumped)["income_gbp"], n_earlier)
         else:
             # The contract's income does not move with activity (its ContractType scales no column):
             # pricing the same months again would give the same income, bit for bit.
