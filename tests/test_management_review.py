@@ -1,8 +1,9 @@
 """The provider's monthly review reads the same signals, bit for bit, as the pandas review it replaced.
 
 ``ProviderManager.signals`` builds the provider-wide months as numpy columns (priced as they are by a
-contract that reads numpy columns, as a frame by any other), keeps the closed years' columns, reuses a month's mean wait while its samples are unchanged and skips the second
-pricing when a contract's income cannot move with activity. The reference below is the review as it
+contract that reads numpy columns, as a frame by any other), keeps the closed years' columns, reuses
+a month's mean wait while its samples are unchanged and skips the second pricing when a contract's
+income cannot move with activity. The reference below is the review as it
 was written before (a pandas frame per call, ``add_derived_columns`` on a copy, ``pd.concat`` with the
 closed years' frame, the last row bumped with ``.loc`` and priced again, pandas sums): each review of a
 run, under every registered contract, must give exactly the same :class:`Signals` (every float to the
@@ -91,8 +92,8 @@ def reference_month_frame(m: ProviderManager, months: range) -> pd.DataFrame:
         data[metric] = acc.snapshots[metric][:, idx].sum(axis=0)
     means = []
     for i in idx:
-        waits = [w for by_month in acc.waits for w in by_month[i]]
-        means.append(float(np.concatenate(waits).mean()) if waits else np.nan)
+        waits = np.concatenate([acc.waits_of(loc, i) for loc in range(acc.n_localities)])
+        means.append(float(waits.mean()) if len(waits) else np.nan)
     data["wait_mean_days"] = means
     return add_derived_columns(pd.DataFrame(data))
 

@@ -55,7 +55,9 @@ class Accounts:
         shape = (n_localities, n)
         self.sums = {m: np.zeros(shape) for m in (*SUM_METRICS, *source_columns(sources), *tier_columns(tiers))}
         self.snapshots = {m: np.zeros(shape) for m in (*SNAPSHOT_METRICS, *wait_band_names())}
-        self.waits: list[list[list[np.ndarray]]] = [[[] for _ in range(n)] for _ in range(n_localities)]
+        # Each month's waits for assessment as recorded, one (localities, waits) pair per call: split by
+        # locality only when read (waits_of), not on each of a run's thousand-odd assessment days.
+        self._waits: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
         self._bounds = calendar.month_start_day.astype(float)
         self._bounds_list = self._bounds.tolist()
         self._band_edges_days = np.array(WAIT_BANDS_WEEKS[1:], dtype=float) * 7.0
@@ -190,14 +192,27 @@ class Accounts:
         if not (0 <= m < self.calendar.n_months) or len(waits_days) == 0:
             return
         self.sums["assessed_without_wait"][:, m] += self._by_locality(loc[waits_days <= 0.0])
-        if self.n_localities == 1:
-            self.waits[0][m].append(waits_days)
-            return
-        order = np.argsort(loc, kind="stable")
-        counts = np.bincount(loc, minlength=self.n_localities)
-        for i, part in enumerate(np.split(waits_days[order], np.cumsum(counts)[:-1])):
-            if len(part):
-                self.waits[i][m].append(part)
+        self._waits[m].append((loc, waits_days))
+
+    def wait_calls(self, month: int) -> int:
+        """How many times waits ending in ``month`` were recorded (grows whenever samples are added)."""
+        return len(self._waits[month])
+
+    def waits_of(self, locality: int, month: int) -> np.ndarray:
+        """The waits (days) of ``locality``'s assessments in ``month``, in the order they were recorded."""
+        parts = self._waits[month]
+        if not parts:
+            return np.empty(0)
+        loc = np.concatenate([p[0] for p in parts])
+        return np.concatenate([p[1] for p in parts])[loc == locality]
+
+    def month_waits(self, month: int) -> np.ndarray:
+        """Every locality's waits in ``month``: locality by locality, each in the order recorded."""
+        parts = self._waits[month]
+        if not parts:
+            return np.empty(0)
+        loc = np.concatenate([p[0] for p in parts])
+        return np.concatenate([p[1] for p in parts])[np.argsort(loc, kind="stable")]
 
     def snapshot(self, month: int, caseload_loc: np.ndarray, waiting_loc: np.ndarray, ages_days: np.ndarray) -> None:
         """Month-end snapshot of the lists, with the waiting list by SitRep band."""

@@ -22,10 +22,9 @@ from fundsim.sim.accounts import Accounts
 from fundsim.sim.calendar import Calendar
 
 
-def _wait_stats(samples: list[np.ndarray]) -> tuple[float, float, float, float]:
-    if not samples:
+def _wait_stats(waits: np.ndarray) -> tuple[float, float, float, float]:
+    if len(waits) == 0:
         return (np.nan, np.nan, np.nan, np.nan)
-    waits = np.concatenate(samples)
     p50, p90 = np.percentile(waits, [50, 90])
     return float(waits.mean()), float(p50), float(p90), float(len(waits))
 
@@ -49,7 +48,7 @@ def build_ledger(scenario: Scenario, calendar: Calendar, accounts: Accounts, rep
             data[metric] = acc.sums[metric][i]
         for metric in (*SNAPSHOT_METRICS, *wait_band_names()):
             data[metric] = acc.snapshots[metric][i]
-        stats = np.array([_wait_stats(acc.waits[i][m]) for m in range(calendar.n_months)]).reshape(-1, 4)
+        stats = np.array([_wait_stats(acc.waits_of(i, m)) for m in range(calendar.n_months)]).reshape(-1, 4)
         data["wait_mean_days"] = stats[:, 0]
         data["wait_p50_days"] = stats[:, 1]
         data["wait_p90_days"] = stats[:, 2]

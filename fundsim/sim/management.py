@@ -121,13 +121,13 @@ class ProviderManager:
         The accounts only append a month's wait samples, so a month whose count of samples has not
         changed since the last review keeps its mean; only the months still filling are recomputed.
         """
-        by_locality = self.service.accounts.waits
-        count = sum(len(by_month[month]) for by_month in by_locality)
+        accounts = self.service.accounts
+        count = accounts.wait_calls(month)
         known = self._wait_means.get(month)
         if known is not None and known[0] == count:
             return known[1]
-        waits = [w for by_month in by_locality for w in by_month[month]]
-        mean = float(np.concatenate(waits).mean()) if waits else np.nan
+        waits = accounts.month_waits(month)
+        mean = float(waits.mean()) if len(waits) else np.nan
         self._wait_means[month] = (count, mean)
         return mean
 
