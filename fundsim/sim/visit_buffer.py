@@ -39,9 +39,10 @@ class VisitBuffer:
         """
         need = self.used + n
         if need > len(self.f2f_minutes):
+            # Only the used entries move (np.resize would also fill the rest with repeats, ten times slower).
             size = max(2 * len(self.f2f_minutes), need)
-            self.f2f_minutes = np.resize(self.f2f_minutes, size)
-            self.travel_minutes = np.resize(self.travel_minutes, size)
+            self.f2f_minutes = _grown(self.f2f_minutes, self.used, size)
+            self.travel_minutes = _grown(self.travel_minutes, self.used, size)
         start = self.used
         self.used = need
         return start
@@ -66,6 +67,13 @@ class VisitBuffer:
     def nbytes(self) -> int:
         """Bytes held."""
         return self.f2f_minutes.nbytes + self.travel_minutes.nbytes
+
+
+def _grown(values: np.ndarray, used: int, size: int) -> np.ndarray:
+    """A new array of ``size`` entries whose first ``used`` are those of ``values``."""
+    out = np.empty(size)
+    out[:used] = values[:used]
+    return out
 
 
 __all__ = ["VisitBuffer"]
