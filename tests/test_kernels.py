@@ -364,9 +364,11 @@ def _variant(name: str) -> dict:
     loc = d["localities"][0]
     if name == "stretched":  # deferrals, missed visits, rationing (shortened visits, declines) under review
         loc["referral_rate_per_1000_per_year"] *= 1.8
-    elif name == "declines":  # the lowest tier declined from the start, on a passive provider
+    elif name.startswith("declines"):  # the lowest tier declined from the start, on a passive provider
         d["care"]["min_accepted_tier"] = 1
         d["provider_policy"]["mode"] = "passive"
+        if name == "declines-ward":  # the declined referrals' admissions offered to a virtual ward (step-down)
+            d["addons"] = {"virtual_ward": {"places_per_100k": 60, "staffing": "dedicated"}}
     elif name == "continuous":
         d["simulation"]["scheduling"] = "continuous"
         d["provider_policy"]["mode"] = "passive"
@@ -376,7 +378,7 @@ def _variant(name: str) -> dict:
     return d
 
 
-@pytest.mark.parametrize("variant", ["stretched", "declines", "continuous", "two-localities"])
+@pytest.mark.parametrize("variant", ["stretched", "declines", "declines-ward", "continuous", "two-localities"])
 def test_varied_small_scenarios_give_bit_identical_ledgers_on_both_paths(variant, monkeypatch) -> None:
     scenario = build(_variant(variant))
     monkeypatch.setenv(kernels.ENV_VAR, "pure")
@@ -388,8 +390,10 @@ def test_varied_small_scenarios_give_bit_identical_ledgers_on_both_paths(variant
     if variant == "stretched":  # the variant reaches what it is for (a guard on the scenario, not the code)
         assert pure.ledger["visits_missed"].sum() > 0
         assert pure.ledger["visit_minutes_cut"].sum() > 0
-    if variant == "declines":
+    if variant.startswith("declines"):
         assert pure.ledger["referrals_declined"].sum() > 0
+    if variant == "declines-ward":
+        assert pure.ledger["vw_admissions_step_down"].sum() > 0
 
 
 # --------------------------------------------------------------------------- choosing the path

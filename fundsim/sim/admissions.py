@@ -78,6 +78,11 @@ class Admissions:
         Their admissions are their no-care ones, over their planned window, counted both as what
         happened and as the counterfactual (a declined referral adds 0 avoided admissions).
         """
+        if self._steps is not None:  # the same steps compiled, bar the ward's step-down offers
+            a_loc, a_time, a_los = self._steps.declined(b, rows, hazard, self)
+            if self.ward is not None:
+                self.ward.hospital_stays(a_loc, a_time, a_los)
+            return
         a_loc, a_time, a_los = self._no_care(
             b.loc[rows], b.time[rows], b.planned_end[rows], b.window_end[rows], hazard,
             b.budgets[rows], b.ends[rows], b.los[rows], self.m_untreated, self.m_post,

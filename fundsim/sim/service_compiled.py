@@ -367,6 +367,61 @@ def _discharge(
 
 
 @njit(cache=True, nogil=True)
+def _declined(
+    rows: np.ndarray,
+    hazard: np.ndarray,
+    bounds: np.ndarray,
+    m_untreated: float,
+    m_post: float,
+    tariff: float,
+    trim: float,
+    excess: float,
+    b_loc: np.ndarray,
+    b_time: np.ndarray,
+    b_planned_end: np.ndarray,
+    b_window_end: np.ndarray,
+    b_budgets: np.ndarray,
+    b_ends: np.ndarray,
+    b_los: np.ndarray,
+    sums_admissions: np.ndarray,
+    sums_declined: np.ndarray,
+    sums_bed_days: np.ndarray,
+    sums_cost: np.ndarray,
+    sums_counterfactual: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled; the reference is Admissions.declined
+    n = rows.shape[0]
+    nb = b_budgets.shape[1]
+    start = np.empty(n)
+    planned = np.empty(n)
+    window = np.empty(n)
+    budgets = np.empty((n, nb))
+    ends = np.empty((n, nb), np.bool_)
+    los = np.empty((n, nb))
+    for i in range(n):
+        r = rows[i]
+        start[i] = b_time[r]
+        planned[i] = b_planned_end[r]
+        window[i] = b_window_end[r]
+        for b in range(nb):
+            budgets[i, b] = b_budgets[r, b]
+            ends[i, b] = b_ends[r, b]
+            los[i, b] = b_los[r, b]
+    hit, a_t, a_l = _no_care(start, planned, window, hazard, budgets, ends, los, m_untreated, m_post)
+    a_loc = np.empty(hit.shape[0], np.int64)
+    cost = np.empty(hit.shape[0])
+    for j in range(hit.shape[0]):
+        a_loc[j] = b_loc[rows[hit[j]]]
+        cost[j] = tariff + max(0.0, a_l[j] - trim) * excess
+    if a_t.shape[0]:  # Admissions.record, then the counterfactual: the same admissions
+        _add_times(sums_admissions, bounds, a_loc, a_t, _ONES, 0.0, _NO_WEIGHTS)
+        _add_times(sums_declined, bounds, a_loc, a_t, _ONES, 0.0, _NO_WEIGHTS)
+        _add_times(sums_bed_days, bounds, a_loc, a_t, _ARRAY, 0.0, a_l)
+        _add_times(sums_cost, bounds, a_loc, a_t, _ARRAY, 0.0, cost)
+        _add_times(sums_counterfactual, bounds, a_loc, a_t, _ONES, 0.0, _NO_WEIGHTS)
+    return a_loc, a_t, a_l
+
+
+@njit(cache=True, nogil=True)
 def _admit(
     due: np.ndarray,
     day: int,
@@ -866,6 +921,24 @@ class CaseloadSteps:
             sums["admissions"], sums["admissions_from_caseload"], sums["admissions_from_waiting_list"],
             sums["bed_days"], sums["hospital_cost_gbp"], sums["visits_cancelled"], sums["waiting_list_days"],
             sums["caseload_days"], sums["episodes_ended_by_admission"], sums["counterfactual_admissions"],
+        )  # fmt: skip
+
+    def declined(
+        self, block: ReferralBlock, rows: np.ndarray, hazard: np.ndarray, admissions: Admissions
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`fundsim.sim.admissions.Admissions.declined` bar the ward's hook, in one call.
+
+        Returns the admissions (locality, time, stay) for a virtual ward's step-down offers.
+        """
+        b = block
+        sums = self.accounts.sums
+        return _declined(
+            np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(hazard, dtype=np.float64),
+            self.accounts._bounds, float(admissions.m_untreated), float(admissions.m_post),
+            float(admissions.tariff), float(admissions.trim), float(admissions.excess),
+            b.loc, b.time, b.planned_end, b.window_end, b.budgets, b.ends, b.los,
+            sums["admissions"], sums["admissions_declined_referrals"], sums["bed_days"], sums["hospital_cost_gbp"],
+            sums["counterfactual_admissions"],
         )  # fmt: skip
 
     def join(
