@@ -60,6 +60,21 @@ STAFF_METRICS = (
 
 
 @njit(cache=True, nogil=True)
+def _select(slots: np.ndarray, mask: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled; slots[mask]
+    """The slots where ``mask`` is true, in their order: the ``slots[mask]`` of the references, as int64."""
+    n = 0
+    for i in range(mask.shape[0]):
+        n += mask[i]
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            out[k] = slots[i]
+            k += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _schedule_one(
     s: int,
     t_days: float,
@@ -216,20 +231,14 @@ def _complete_assessments(
         stage_start_day[s] = t_days
     _set_multiplier(slots, t_days, m_care, base_hazard, mult, since, budget_left, admission_day)
     day = int(t_days)
-    n_done = 0
+    no_visits = np.empty(n, np.bool_)
     for i in range(n):
         s = slots[i]
         nxt = day + interval_days[s]
         next_due_day[s] = nxt
         due_since_day[s] = nxt
-        n_done += n_visits[s] == 0
-    done = np.empty(n_done, np.int64)
-    k = 0
-    for i in range(n):
-        if n_visits[slots[i]] == 0:
-            done[k] = slots[i]
-            k += 1
-    return done
+        no_visits[i] = n_visits[s] == 0
+    return _select(slots, no_visits)
 
 
 @njit(cache=True, nogil=True)
@@ -251,22 +260,15 @@ def _complete_visits(
         loc[i] = locality[slots[i]]
     _add_times(sums_visits_delivered, bounds, loc, np.full(n, t_days), _ONES, 0.0, _NO_WEIGHTS)
     day = int(t_days)
-    n_done = 0
+    finished = np.empty(n, np.bool_)
     for i in range(n):
         s = slots[i]
         visits_done[s] += 1
         nxt = day + interval_days[s]
         next_due_day[s] = nxt
         due_since_day[s] = nxt
-        n_done += visits_done[s] >= n_visits[s]
-    done = np.empty(n_done, np.int64)
-    k = 0
-    for i in range(n):
-        s = slots[i]
-        if visits_done[s] >= n_visits[s]:
-            done[k] = s
-            k += 1
-    return done
+        finished[i] = visits_done[s] >= n_visits[s]  # the slots are distinct: no later pass changes this one
+    return _select(slots, finished)
 
 
 @njit(cache=True, nogil=True)
@@ -782,30 +784,20 @@ def _defer_visits(
         if n_missed:
             for j in range(n_loc):
                 sums_missed[j, month] += missed_by_loc[j]
-    missed = np.empty(n_missed, np.int64)
-    k = 0
-    for i in range(n):
-        if late[i]:
-            missed[k] = slots[i]
-            k += 1
-    n_finished = 0
-    for s in missed:  # missed: the plan moves on to the next visit, and the risk rises for a while
+    missed = _select(slots, late)
+    finished = np.empty(n_missed, np.bool_)
+    for j in range(n_missed):  # missed: the plan moves on to the next visit, and the risk rises for a while
+        s = missed[j]
         visits_done[s] += 1
         nxt = max(day + 1, due_since_day[s] + interval_days[s])
         next_due_day[s] = nxt
         due_since_day[s] = nxt
-        n_finished += visits_done[s] >= n_visits[s]
+        finished[j] = visits_done[s] >= n_visits[s]
     if missed_effect_days > 0:
         for s in missed:
             raised_until_day[s] = day + missed_effect_days
         _set_multiplier(missed, float(day), m_missed, base_hazard, mult, since, budget_left, admission_day)
-    finished = np.empty(n_finished, np.int64)
-    k = 0
-    for s in missed:
-        if visits_done[s] >= n_visits[s]:
-            finished[k] = s
-            k += 1
-    return finished
+    return _select(missed, finished)
 
 
 @njit(cache=True, nogil=True)
