@@ -47,7 +47,7 @@ class Lists(Protocol):
 class Admissions:
     """The hospital side of the service's day: admissions, discharges and the follow-up window."""
 
-    def __init__(self, service: Lists) -> None:
+    def __init__(self, service: Lists, steps: CaseloadSteps | None) -> None:
         self.service = service
         sc = service.scenario
         out = sc.outcomes
@@ -63,14 +63,14 @@ class Admissions:
         # The hazard-path walks: pure Python, or numba's bit-identical twins (fundsim.sim.kernels).
         self._no_care = no_care_admissions
         self._post_discharge: PathsWalk | None = None  # None: the pure walk, person by person
-        self._steps: CaseloadSteps | None = None  # the compiled discharge (fundsim.sim.service_compiled)
+        # The compiled discharge, admission and end of raised hazards (fundsim.sim.service_compiled): the
+        # service's own steps (None on the pure path), over the same table and accounts, so one to set up and keep.
+        self._steps = steps
         if getattr(service, "kernel", "pure") == "compiled":
             from fundsim.sim import hazard_compiled
-            from fundsim.sim.service_compiled import CaseloadSteps
 
             self._no_care = hazard_compiled.no_care_admissions
             self._post_discharge = hazard_compiled.post_discharge_admissions
-            self._steps = CaseloadSteps(service.people, service.accounts)
 
     def declined(self, b: ReferralBlock, rows: np.ndarray, hazard: np.ndarray) -> None:
         """Referrals ``rows`` of block ``b`` were declined: they get no care.

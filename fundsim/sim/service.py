@@ -127,7 +127,7 @@ class ServiceModel:
             self.work_sources = [CompiledAssessments(self), CompiledFollowUpVisits(self)]
         # A virtual ward beside the core (fundsim.sim.virtual_ward): step-ups instead of admissions, step-downs.
         self.ward = VirtualWardService.build(self, streams, grade_index)
-        self.admissions = Admissions(self)
+        self.admissions = Admissions(self, self._steps)  # the steps built above (compiled kernel), shared
         self.last_allocation: Allocation | None = None
         ucr = scenario.addons.urgent_response if scenario.addons is not None else None
         # A 2-hour urgent response beside the core (fundsim.sim.urgent_response): its calls run once, here.
