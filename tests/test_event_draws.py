@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from fundsim.sim.event_draws import EventDraws, _hash, _mix64, float_key, uniforms_after
+from fundsim.sim.event_draws import EventDraws, _hash, _mix64, float_key
 from fundsim.sim.streams import RandomStreams
 
 
@@ -86,21 +86,3 @@ def test_a_generator_from_a_hashed_prefix_draws_the_keys_own_numbers() -> None:
         )
         fresh.state = state
         assert np.random.Generator(fresh).random(5).tolist() == want
-
-
-def test_uniforms_for_many_keys_are_each_keys_own_number() -> None:
-    """The vectorised keyed uniform is the one-key Python draw, bit for bit (signed zeros, huge counts too)."""
-    draws = EventDraws(RandomStreams(11, 2), "virtual_ward")
-    rng = np.random.default_rng(5)
-    times = np.concatenate(([0.0, -0.0, 1e-300, 1e300, -5.5], rng.uniform(-10, 4000, 2_000)))
-    counts = rng.integers(0, 2**62, len(times), dtype=np.int64)
-    counts[:3] = 0
-    locs = rng.integers(0, 3, len(times))
-    prefixes = [draws.uniform_prefix((4, i)) for i in range(3)]
-    keys = zip(locs.tolist(), times.tolist(), counts.tolist(), strict=True)
-    one_by_one = [draws.uniform_after(prefixes[i], (float_key(t), k)) for i, t, k in keys]
-    at_once = uniforms_after(
-        np.array(prefixes, dtype=np.uint64)[locs], (times.view(np.uint64), counts.astype(np.uint64))
-    )
-    assert at_once.dtype == np.float64
-    assert at_once.tobytes() == np.array(one_by_one).tobytes()

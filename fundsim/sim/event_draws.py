@@ -44,26 +44,6 @@ def _mix64(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _mix64_array(x: np.ndarray) -> np.ndarray:
-    """:func:`_mix64` of each ``uint64`` (numpy's unsigned arithmetic wraps modulo 2**64, as the mask does)."""
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-def uniforms_after(prefixes: np.ndarray, parts: tuple[np.ndarray, ...]) -> np.ndarray:
-    """:meth:`EventDraws.uniform_after` of many keys at once: the same numbers, bit for bit.
-
-    ``prefixes`` holds each key's ``uniform_prefix`` (``uint64``); ``parts`` the rest of the keys, one
-    ``uint64`` array per position (a float's part as its bits, ``float_key``: ``values.view(np.uint64)``).
-    """
-    h = np.asarray(prefixes, dtype=np.uint64)
-    for part in parts:
-        h = _mix64_array(h ^ np.asarray(part, dtype=np.uint64))
-    return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
 def _hash(key: tuple[int, ...], salt: int) -> int:
     return _extend(_mix64(salt), key)
 
@@ -127,4 +107,4 @@ class EventDraws:
         return self._rng
 
 
-__all__ = ["EVENTS_ENTITY", "EventDraws", "float_key", "uniforms_after"]
+__all__ = ["EVENTS_ENTITY", "EventDraws", "float_key"]

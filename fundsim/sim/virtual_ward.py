@@ -46,7 +46,7 @@ from fundsim.scenario.addon_models import VirtualWard
 from fundsim.scenario.models import Scenario
 from fundsim.sim.accounts import Accounts, DailySums
 from fundsim.sim.calendar import Calendar
-from fundsim.sim.event_draws import EventDraws, float_key, uniforms_after
+from fundsim.sim.event_draws import EventDraws, float_key
 from fundsim.sim.patients import CASELOAD, PatientTable
 from fundsim.sim.sampling import sample
 from fundsim.sim.streams import RandomStreams
@@ -161,7 +161,6 @@ class VirtualWardService:
         self._draws = EventDraws(streams, "virtual_ward")
         # Hash states of the keys' common starts (kind, locality), so an event hashes only its own parts.
         self._up_prefix = [self._draws.uniform_prefix((_STEP_UP_KEY, i)) for i in range(n_loc)]
-        self._up_prefixes = np.array(self._up_prefix, dtype=np.uint64)
         self._down_prefix = [self._draws.uniform_prefix((_STEP_DOWN_KEY, i)) for i in range(n_loc)]
         self._up_gen = [self._draws.generator_prefix((_STEP_UP_KEY, i)) for i in range(n_loc)]
         self._down_gen = [self._draws.generator_prefix((_STEP_DOWN_KEY, i)) for i in range(n_loc)]
@@ -255,15 +254,10 @@ class VirtualWardService:
         arrivals of GP step-ups and step-downs are taken in between, at their times (the outside
         stays' by the night engine, :mod:`fundsim.sim.ward_night`).
         """
-        direct: list[int] = []
-        if len(due):
-            to_hospital = self._straight_to_hospital(due)
-            direct = due[to_hospital].tolist()
-            due = due[~to_hospital]
         if self._nothing_tonight(day, due):
             if day in self._month_starts:
                 self._add_ended_stays()
-            return np.array(direct, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64)
         cols = self.host.people.cols
         candidates = list(zip(cols["admission_day"][due].tolist(), due.tolist(), strict=True))
         heapq.heapify(candidates)
@@ -294,36 +288,7 @@ class VirtualWardService:
         if day in self._month_starts:  # the month just closed is whole before the provider's review reads it
             self._add_ended_stays()
         # In slot order, as the core lists them: the order they are released in decides later slots.
-        return np.array(sorted(hospital + direct), dtype=np.int64)
-
-    def _straight_to_hospital(self, due: np.ndarray) -> np.ndarray:
-        """Which of ``due`` go to hospital whatever else the night brings (a mask over ``due``).
-
-        Those not on the ward whom :meth:`_due` would not step up: off the caseload, or whose keyed
-        uniform is at or above ``step_up_share`` (the same number, drawn for all at once). For them
-        :meth:`_due` only lists them for hospital, and nothing else the night does can change that
-        (only their own step-up puts a caseload person on the ward, and only a stay on the ward moves
-        their admission), so they skip the night's loop: about four in five of the due admissions.
-        """
-        cols = self.host.people.cols
-        share = self.spec.step_up_share
-        direct = cols["stage"][due] != CASELOAD
-        if share > 0.0 and not direct.all():
-            up = due[~direct]
-            bits = np.ascontiguousarray(cols["referral_day"][up], dtype=np.float64).view(np.uint64)
-            k = cols["k"][up].astype(np.uint64)
-            direct[~direct] = uniforms_after(self._up_prefixes[cols["locality"][up]], (bits, k)) >= share
-        else:
-            direct[:] = True
-        on_ward = [key for by_loc in self.occupants for key in by_loc]
-        if on_ward:
-            keys = set(on_ward)
-            pick = np.flatnonzero(direct)
-            uid = cols["uid"][due[pick]].tolist()
-            for j, s, u in zip(pick.tolist(), due[pick].tolist(), uid, strict=True):
-                if (s, u) in keys:
-                    direct[j] = False
-        return direct
+        return np.array(sorted(hospital), dtype=np.int64)
 
     def _free(self, loc: int) -> bool:
         return bool(self._occupied[loc] < self.places[loc])
