@@ -2,10 +2,12 @@
 
 Simulates the shipped scenarios at several sizes and horizons, records the wall time, the people
 alive at the peak and the state bytes, and fits (non-negative least squares) the seconds per day,
-per locality-day and per expected event that ``estimate.py`` uses. Prints the measurements, the
-fitted constants and how far the model is from each measurement.
+per locality-day and per expected event that ``estimate.py`` uses for the path of the day's steps
+in use (``estimate.COST_MODELS``; :mod:`fundsim.sim.kernels`). Prints the measurements, the fitted
+model and how far the model is from each measurement.
 
-    python benchmarks/bench_estimate.py            # about a minute on 2 CPUs
+    python benchmarks/bench_estimate.py                        # the compiled path (about a minute on 2 CPUs)
+    FUNDSIM_KERNEL=pure python benchmarks/bench_estimate.py    # the pure path
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fundsim.scenario.loader import load_scenario
 from fundsim.scenario.models import Scenario
 from fundsim.scenario.scaling import scale_size
 from fundsim.sim import simulate
+from fundsim.sim.kernels import kernel_choice
 
 ROOT = Path(__file__).resolve().parents[1] / "scenarios"
 #: (scenario file, size factor, horizon in years)
@@ -52,21 +55,14 @@ def main() -> None:
         sim = scenario.simulation
         days = sim.warmup_days + sim.horizon_years * 365.25
         cost = estimate.simulation_cost(scenario)
-        # Rebuild the event count the model predicts (the same arithmetic as simulation_cost).
-        events = (
-            cost.seconds
-            - estimate.SECONDS_PER_SIMULATION
-            - estimate.SECONDS_PER_DAY * days
-            - estimate.SECONDS_PER_LOCALITY_DAY * days * len(scenario.localities)
-        ) / estimate.SECONDS_PER_EVENT
-        features.append([days, days * len(scenario.localities), events])
+        features.append([days, days * len(scenario.localities), estimate.expected_events(scenario)])
         seconds.append(took - estimate.SECONDS_PER_SIMULATION)
         rows.append((name, factor, years, took, run.peak_live_people, run.peak_state_bytes, cost))
     coef, _ = nnls(np.array(features), np.array(seconds))
     day, locality_day, event = coef
     print(
-        f"fitted: SECONDS_PER_DAY = {day:.2e}, SECONDS_PER_LOCALITY_DAY = {locality_day:.2e}, "
-        f"SECONDS_PER_EVENT = {event:.2e}"
+        f"fitted on the {kernel_choice()} path: "
+        f"CostModel(per_day={day:.2e}, per_locality_day={locality_day:.2e}, per_event={event:.2e})"
     )
     for (name, factor, years, took, people, state, cost), feat in zip(rows, features, strict=True):
         model = estimate.SECONDS_PER_SIMULATION + float(np.dot(coef, feat))

@@ -1,10 +1,11 @@
 """How long a job will take and how much memory it will need, before it starts.
 
 A small cost model, calibrated on measurements (``benchmarks/bench_estimate.py`` measures and fits
-it; the constants below are its result on a 2-CPU Linux virtual machine). One simulation costs
+it; the constants below are its result on a 2-CPU Linux virtual machine, for each path of the
+day's steps, :mod:`fundsim.sim.kernels`: the compiled one about three times faster). One simulation costs
 
-    seconds = SECONDS_PER_DAY × days + SECONDS_PER_LOCALITY_DAY × days × localities
-              + SECONDS_PER_EVENT × expected events
+    seconds = SECONDS_PER_SIMULATION + per day × days + per locality-day × days × localities
+              + per event × expected events
 
 where ``days`` is the warm-up plus the horizon and the expected events are the referrals over
 those days times (2 + the mean number of visits per episode): an assessment and the visits of
@@ -25,11 +26,24 @@ from dataclasses import dataclass
 
 from fundsim.errors import FundsimError
 from fundsim.scenario.models import Scenario
+from fundsim.sim.kernels import kernel_choice
 
-#: Seconds per simulated day, per locality-day and per event (fitted: benchmarks/bench_estimate.py).
-SECONDS_PER_DAY = 1.8e-3
-SECONDS_PER_LOCALITY_DAY = 1.7e-4
-SECONDS_PER_EVENT = 2.5e-6
+
+@dataclass(frozen=True)
+class CostModel:
+    """Seconds per simulated day, per locality-day and per expected event of one path of the day's steps."""
+
+    per_day: float
+    per_locality_day: float
+    per_event: float
+
+
+#: The fitted model of each path (``python benchmarks/bench_estimate.py``, and with ``FUNDSIM_KERNEL=pure``;
+#: 2026-11-27, fundsim 0.4.0 on a 2-CPU Linux virtual machine; refit when a path's speed changes).
+COST_MODELS = {
+    "compiled": CostModel(per_day=2.4e-4, per_locality_day=8.1e-5, per_event=2.3e-7),
+    "pure": CostModel(per_day=6.6e-4, per_locality_day=2.7e-4, per_event=5.8e-7),
+}
 #: Fixed cost of a simulation (building the model and the ledger), seconds.
 SECONDS_PER_SIMULATION = 0.02
 #: Bytes of a process that has imported fundsim (measured: about 190 MB resident).
@@ -110,15 +124,21 @@ class SimulationCost:
     ledger_columns: int
 
 
-def simulation_cost(scenario: Scenario) -> SimulationCost:
-    """The modelled cost of simulating ``scenario`` once (see the module docstring)."""
+def expected_events(scenario: Scenario) -> float:
+    """The events a simulation of ``scenario`` is expected to have: each referral, its assessment and its visits."""
     sim = scenario.simulation
     days = sim.warmup_days + sim.horizon_years * 365.25
-    years = days / 365.25
+    return _referrals_per_day(scenario) * days * (2.0 + _mean_visits_and_episode_days(scenario)[0])
+
+
+def _referrals_per_day(scenario: Scenario) -> float:
+    years = (scenario.simulation.warmup_days + scenario.simulation.horizon_years * 365.25) / 365.25
     growth = (1.0 + scenario.demand.growth_per_year) ** (years / 2.0)
-    referrals_per_day = (
-        sum(loc.population * loc.referral_rate_per_1000_per_year for loc in scenario.localities) / 1000.0 / 365.25
-    ) * growth
+    per_year = sum(loc.population * loc.referral_rate_per_1000_per_year for loc in scenario.localities) / 1000.0
+    return per_year / 365.25 * growth
+
+
+def _mean_visits_and_episode_days(scenario: Scenario) -> tuple[float, float]:
     mix = scenario.demand.complexity_mix
     visits, episode_days = 0.0, 0.0
     for tier in scenario.tiers:
@@ -126,14 +146,22 @@ def simulation_cost(scenario: Scenario) -> SimulationCost:
         mean_visits = float(tier.visits.mean)
         visits += share * mean_visits
         episode_days += share * mean_visits * float(tier.interval_days)
-    events = referrals_per_day * days * (2.0 + visits)
+    return visits, episode_days
+
+
+def simulation_cost(scenario: Scenario, kernel: str | None = None) -> SimulationCost:
+    """The modelled cost of simulating ``scenario`` once on ``kernel``'s path (default: the one in use)."""
+    model = COST_MODELS[kernel or kernel_choice()]
+    sim = scenario.simulation
+    days = sim.warmup_days + sim.horizon_years * 365.25
     seconds = (
         SECONDS_PER_SIMULATION
-        + SECONDS_PER_DAY * days
-        + SECONDS_PER_LOCALITY_DAY * days * len(scenario.localities)
-        + SECONDS_PER_EVENT * events
+        + model.per_day * days
+        + model.per_locality_day * days * len(scenario.localities)
+        + model.per_event * expected_events(scenario)
     )
-    people = PEAK_TO_MEAN_PEOPLE * referrals_per_day * max(episode_days, 1.0)
+    episode_days = _mean_visits_and_episode_days(scenario)[1]
+    people = PEAK_TO_MEAN_PEOPLE * _referrals_per_day(scenario) * max(episode_days, 1.0)
     months = math.ceil(sim.horizon_years * 12) + 1
     columns = LEDGER_BASE_COLUMNS + 4 * len(scenario.tiers) + len(scenario.demand.sources)
     return SimulationCost(
