@@ -95,6 +95,41 @@ def _schedule_one(
 
 
 @njit(cache=True, nogil=True)
+def _no_care_of(
+    rows: np.ndarray,
+    start_day: np.ndarray,
+    planned_end_day: np.ndarray,
+    window_end: np.ndarray,
+    hazard: np.ndarray,
+    budgets: np.ndarray,
+    ends: np.ndarray,
+    los: np.ndarray,
+    m_untreated: float,
+    m_post: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """:func:`fundsim.sim.hazard_compiled._no_care` of ``rows`` of the per-person columns, to ``window_end``.
+
+    ``window_end`` and ``hazard`` are given per row; the rest is gathered from the columns.
+    """
+    n = rows.shape[0]
+    nb = budgets.shape[1]
+    start = np.empty(n)
+    planned = np.empty(n)
+    rows_budgets = np.empty((n, nb))
+    rows_ends = np.empty((n, nb), np.bool_)
+    rows_los = np.empty((n, nb))
+    for i in range(n):
+        r = rows[i]
+        start[i] = start_day[r]
+        planned[i] = planned_end_day[r]
+        for b in range(nb):
+            rows_budgets[i, b] = budgets[r, b]
+            rows_ends[i, b] = ends[r, b]
+            rows_los[i, b] = los[r, b]
+    return _no_care(start, planned, window_end, hazard, rows_budgets, rows_ends, rows_los, m_untreated, m_post)
+
+
+@njit(cache=True, nogil=True)
 def _close_counterfactual(
     slots: np.ndarray,
     loc: np.ndarray,
@@ -111,24 +146,12 @@ def _close_counterfactual(
     sums_counterfactual: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; the reference is Admissions.close_counterfactual
     """The no-care admissions of ``slots`` (localities ``loc``) to the ends of their windows, counted."""
-    n = slots.shape[0]
-    nb = budgets.shape[1]
-    start = np.empty(n)
-    planned = np.empty(n)
-    hazard = np.empty(n)
-    rows_budgets = np.empty((n, nb))
-    rows_ends = np.empty((n, nb), np.bool_)
-    rows_los = np.empty((n, nb))
-    for i in range(n):
-        s = slots[i]
-        start[i] = referral_day[s]
-        planned[i] = planned_end_day[s]
-        hazard[i] = base_hazard[s]
-        for b in range(nb):
-            rows_budgets[i, b] = budgets[s, b]
-            rows_ends[i, b] = ends[s, b]
-            rows_los[i, b] = los[s, b]
-    rows, t, _ = _no_care(start, planned, window_end, hazard, rows_budgets, rows_ends, rows_los, m_untreated, m_post)
+    hazard = np.empty(slots.shape[0])
+    for i in range(slots.shape[0]):
+        hazard[i] = base_hazard[slots[i]]
+    rows, t, _ = _no_care_of(
+        slots, referral_day, planned_end_day, window_end, hazard, budgets, ends, los, m_untreated, m_post
+    )
     if t.shape[0]:
         a_loc = np.empty(rows.shape[0], np.int64)
         for j in range(rows.shape[0]):
@@ -391,24 +414,12 @@ def _declined(
     sums_cost: np.ndarray,
     sums_counterfactual: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled; the reference is Admissions.declined
-    n = rows.shape[0]
-    nb = b_budgets.shape[1]
-    start = np.empty(n)
-    planned = np.empty(n)
-    window = np.empty(n)
-    budgets = np.empty((n, nb))
-    ends = np.empty((n, nb), np.bool_)
-    los = np.empty((n, nb))
-    for i in range(n):
-        r = rows[i]
-        start[i] = b_time[r]
-        planned[i] = b_planned_end[r]
-        window[i] = b_window_end[r]
-        for b in range(nb):
-            budgets[i, b] = b_budgets[r, b]
-            ends[i, b] = b_ends[r, b]
-            los[i, b] = b_los[r, b]
-    hit, a_t, a_l = _no_care(start, planned, window, hazard, budgets, ends, los, m_untreated, m_post)
+    window = np.empty(rows.shape[0])
+    for i in range(rows.shape[0]):
+        window[i] = b_window_end[rows[i]]
+    hit, a_t, a_l = _no_care_of(
+        rows, b_time, b_planned_end, window, hazard, b_budgets, b_ends, b_los, m_untreated, m_post
+    )
     a_loc = np.empty(hit.shape[0], np.int64)
     cost = np.empty(hit.shape[0])
     for j in range(hit.shape[0]):
