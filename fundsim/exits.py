@@ -33,7 +33,7 @@ import click
 
 from fundsim.crash import write_crash_report
 from fundsim.errors import FundsimError
-from fundsim.interrupts import exit_status, signal_name, signals_as_interrupts
+from fundsim.interrupts import exit_status, interrupt_in, signal_name, signals_as_interrupts
 from fundsim.safeio import printable
 from fundsim.sim.checks import InvariantError
 
@@ -150,4 +150,9 @@ class FundsimGroup(click.Group):
             except RecursionError as exc:
                 _internal(exc)
             except Exception as exc:
+                # A signal that landed in a callback from compiled code comes back as a SystemError
+                # caused by the interrupt (fundsim.interrupts.interrupt_in): it is still an interrupt.
+                interrupt = interrupt_in(exc) if isinstance(exc, SystemError) else None
+                if interrupt is not None:
+                    _interrupted(interrupt, ctx)
                 _internal(exc)

@@ -44,6 +44,24 @@ def exit_status(exc: BaseException) -> int:
     return 128 + int(signal.SIGINT)
 
 
+def interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C, SIGTERM or SIGHUP that caused ``exc``, if one did; else ``None``.
+
+    A signal's handler runs at the next Python bytecode, wherever that is. When that is a callback
+    compiled code makes into Python (numba boxing a kernel's result calls
+    ``numba.core.serialize._numba_unpickle``), the handler's exception comes back out of the kernel
+    as a ``SystemError`` ("returned a result with an exception set") whose cause is the interrupt.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def signal_name(exc: BaseException) -> str:
     """``Ctrl-C`` for a keyboard interrupt, else the signal's name."""
     return exc.name if isinstance(exc, Interrupted) else "Ctrl-C"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,43 @@ def test_handlers_are_restored_and_an_ignored_ctrl_c_stays_ignored() -> None:
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before[signal.SIGINT])
+
+
+def _kernel_stopped_by(signum: int):  # type: ignore[no-untyped-def]
+    """A compiled kernel as numba hands it back when a signal's handler raised inside its callback into Python."""
+
+    def kernel(*_args):  # type: ignore[no-untyped-def]
+        try:
+            raise KeyboardInterrupt() if signum == signal.SIGINT else Interrupted(signum)
+        except KeyboardInterrupt as exc:
+            raise SystemError(
+                "CPUDispatcher(<function _allocate_day>) returned a result with an exception set"
+            ) from exc
+
+    return kernel
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)  # fmt: skip
+def test_a_signal_inside_compiled_code_is_still_an_interrupt(monkeypatch, tmp_path, signum: int, status: int) -> None:
+    """Seen in the signals suite: a SIGTERM that landed in numba's ``_numba_unpickle`` made `run` exit 70."""
+    pytest.importorskip("numba")
+    from click.testing import CliRunner
+
+    from fundsim.cli import main
+    from fundsim.scenario.loader import load_scenario
+    from fundsim.sim import allocation_compiled, kernels, simulate
+
+    tiny = Path(__file__).resolve().parent.parent / "scenarios" / "tiny.yaml"
+    monkeypatch.setenv(kernels.ENV_VAR, "compiled")
+    monkeypatch.setattr(allocation_compiled, "_allocate_day", _kernel_stopped_by(signum))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        simulate(load_scenario(tiny), 0)
+    assert exit_status(caught.value) == status
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(tiny), "-r", "1", "-j", "1", "-q", "-o", str(out)])
+    assert result.exit_code == status, result.output
+    assert "internal error" not in result.output
+    assert "interrupted by" in result.output
+    assert not out.exists()

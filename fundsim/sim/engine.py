@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import simpy
 
+from fundsim.interrupts import interrupt_in
 from fundsim.scenario.models import Scenario
 from fundsim.sim.calendar import Calendar, build_calendar
 from fundsim.sim.checks import check_allocation, check_day
@@ -80,7 +81,20 @@ def simulate(scenario: Scenario, replication: int = 0, *, check: bool = False) -
     The same ``(scenario.simulation.seed, replication)`` always gives the same ledger. With
     ``check`` the model's invariants (:mod:`fundsim.sim.checks`) are verified every day; a
     violation raises :class:`~fundsim.sim.checks.InvariantError`. Checking never changes a number.
+    A Ctrl-C, SIGTERM or SIGHUP arriving while compiled code runs is raised as itself, not as the
+    ``SystemError`` it comes back as (:func:`fundsim.interrupts.interrupt_in`), so every caller's
+    clean-up for an interrupt runs.
     """
+    try:
+        return _simulate(scenario, replication, check)
+    except SystemError as exc:
+        interrupt = interrupt_in(exc)
+        if interrupt is None:
+            raise
+        raise interrupt from exc
+
+
+def _simulate(scenario: Scenario, replication: int, check: bool) -> RunResult:
     calendar = build_calendar(scenario.simulation)
     streams = RandomStreams(scenario.simulation.seed, replication)
     service = ServiceModel(scenario, calendar, streams)
