@@ -126,14 +126,16 @@ class SimulationCost:
 
 def expected_events(scenario: Scenario) -> float:
     """The events a simulation of ``scenario`` is expected to have: each referral, its assessment and its visits."""
-    sim = scenario.simulation
-    days = sim.warmup_days + sim.horizon_years * 365.25
-    return _referrals_per_day(scenario) * days * (2.0 + _mean_visits_and_episode_days(scenario)[0])
+    return _referrals_per_day(scenario) * _days(scenario) * (2.0 + _mean_visits_and_episode_days(scenario)[0])
+
+
+def _days(scenario: Scenario) -> float:
+    """Simulated days: the warm-up and the horizon."""
+    return scenario.simulation.warmup_days + scenario.simulation.horizon_years * 365.25
 
 
 def _referrals_per_day(scenario: Scenario) -> float:
-    years = (scenario.simulation.warmup_days + scenario.simulation.horizon_years * 365.25) / 365.25
-    growth = (1.0 + scenario.demand.growth_per_year) ** (years / 2.0)
+    growth = (1.0 + scenario.demand.growth_per_year) ** (_days(scenario) / 365.25 / 2.0)
     per_year = sum(loc.population * loc.referral_rate_per_1000_per_year for loc in scenario.localities) / 1000.0
     return per_year / 365.25 * growth
 
@@ -152,8 +154,7 @@ def _mean_visits_and_episode_days(scenario: Scenario) -> tuple[float, float]:
 def simulation_cost(scenario: Scenario, kernel: str | None = None) -> SimulationCost:
     """The modelled cost of simulating ``scenario`` once on ``kernel``'s path (default: the one in use)."""
     model = COST_MODELS[kernel or kernel_choice()]
-    sim = scenario.simulation
-    days = sim.warmup_days + sim.horizon_years * 365.25
+    days = _days(scenario)
     seconds = (
         SECONDS_PER_SIMULATION
         + model.per_day * days
@@ -162,7 +163,7 @@ def simulation_cost(scenario: Scenario, kernel: str | None = None) -> Simulation
     )
     episode_days = _mean_visits_and_episode_days(scenario)[1]
     people = PEAK_TO_MEAN_PEOPLE * _referrals_per_day(scenario) * max(episode_days, 1.0)
-    months = math.ceil(sim.horizon_years * 12) + 1
+    months = math.ceil(scenario.simulation.horizon_years * 12) + 1
     columns = LEDGER_BASE_COLUMNS + 4 * len(scenario.tiers) + len(scenario.demand.sources)
     return SimulationCost(
         seconds=seconds,
