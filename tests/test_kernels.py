@@ -369,6 +369,17 @@ def _variant(name: str) -> dict:
         d["provider_policy"]["mode"] = "passive"
         if name == "declines-ward":  # the declined referrals' admissions offered to a virtual ward (step-down)
             d["addons"] = {"virtual_ward": {"places_per_100k": 60, "staffing": "dedicated"}}
+    elif name == "ward-full":  # a small, often-full ward offered every due admission, many escalating, shared staff
+        loc["referral_rate_per_1000_per_year"] *= 1.5
+        d["addons"] = {
+            "virtual_ward": {
+                "places_per_locality": 3,
+                "step_up_share": 1.0,
+                "escalation_probability": 0.5,
+                "step_down_share": 0.5,
+                "staffing": "shared",
+            }
+        }
     elif name == "continuous":
         d["simulation"]["scheduling"] = "continuous"
         d["provider_policy"]["mode"] = "passive"
@@ -378,7 +389,9 @@ def _variant(name: str) -> dict:
     return d
 
 
-@pytest.mark.parametrize("variant", ["stretched", "declines", "declines-ward", "continuous", "two-localities"])
+@pytest.mark.parametrize(
+    "variant", ["stretched", "declines", "declines-ward", "ward-full", "continuous", "two-localities"]
+)
 def test_varied_small_scenarios_give_bit_identical_ledgers_on_both_paths(variant, monkeypatch) -> None:
     scenario = build(_variant(variant))
     monkeypatch.setenv(kernels.ENV_VAR, "pure")
@@ -394,6 +407,12 @@ def test_varied_small_scenarios_give_bit_identical_ledgers_on_both_paths(variant
         assert pure.ledger["referrals_declined"].sum() > 0
     if variant == "declines-ward":
         assert pure.ledger["vw_admissions_step_down"].sum() > 0
+    if variant == "ward-full":  # step-ups of both kinds, admissions from the ward, a full ward refusing
+        for column in ("vw_admissions_step_up", "vw_admissions_avoided_direct", "vw_admissions_from_ward"):
+            assert pure.ledger[column].sum() > 0, column
+        assert pure.ledger["vw_refused_full"].sum() > 0
+        from_caseload = pure.ledger["vw_admissions_step_up"].sum() - pure.ledger["vw_admissions_step_up_gp"].sum()
+        assert from_caseload > 0
 
 
 # --------------------------------------------------------------------------- choosing the path

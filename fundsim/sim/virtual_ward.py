@@ -37,7 +37,7 @@ import bisect
 import heapq
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -71,6 +71,9 @@ from fundsim.sim.ward_night import (
     NightEngine,
     PureNight,
 )
+
+if TYPE_CHECKING:
+    from fundsim.sim.ward_overnight_compiled import CompiledWardNight
 
 MINUTES_PER_HOUR = 60.0
 #: The ward's ledger columns, present only when a scenario has one (units and meanings in fundsim.columns).
@@ -137,7 +140,8 @@ class VirtualWardService:
 
     Stays of people from the caseload are Python objects (their events move the core's patient table);
     stays from outside it (GP step-ups, step-downs), most of the ward's events, are a night engine's
-    (:mod:`fundsim.sim.ward_night`; over arrays in a numba loop on the compiled path).
+    (:mod:`fundsim.sim.ward_night`). On the compiled path one numba loop takes both
+    (:mod:`fundsim.sim.ward_overnight_compiled`), asking back only for a step-up's draws.
     """
 
     def __init__(self, spec: VirtualWard, host: Host, streams: RandomStreams, staff_grades: list[int]) -> None:
@@ -206,10 +210,20 @@ class VirtualWardService:
         # The outside stays' night: Python's heaps, or the same over arrays compiled (fundsim.sim.kernels).
         parts = (gp_rows, self.places, self._bounds, self._counts, self._values, self._occupied, n_gp)
         self._night: NightEngine
+        #: On the compiled path the night engine takes the caseload's events too (one call a night).
+        self._whole_night: CompiledWardNight | None = None
         if getattr(host, "kernel", "pure") == "compiled":
-            from fundsim.sim.ward_night_compiled import CompiledNight  # numba: imported only when chosen
+            from fundsim.sim.ward_overnight_compiled import CompiledWardNight  # numba: imported only when chosen
 
-            self._night = CompiledNight(*parts, self._draws, self._down_prefix)
+            self._night = self._whole_night = CompiledWardNight(
+                *parts,
+                self._draws,
+                self._down_prefix,
+                up_prefixes=self._up_prefix,
+                step_up_share=spec.step_up_share,
+                escalation_probability=spec.escalation_probability,
+                admission_relative_risk=spec.admission_relative_risk,
+            )
         else:
             self._night = PureNight(*parts, self._draws, self._down_prefix)
 
@@ -258,6 +272,11 @@ class VirtualWardService:
             if day in self._month_starts:
                 self._add_ended_stays()
             return np.zeros(0, dtype=np.int64)
+        if self._whole_night is not None:  # the same steps in one compiled loop, bar a step-up's draws
+            out = self._whole_night.overnight(day, due, self.host.people, self.host.m_care, self._step_up_draws)
+            if day in self._month_starts:
+                self._add_ended_stays()
+            return out
         cols = self.host.people.cols
         candidates = list(zip(cols["admission_day"][due].tolist(), due.tolist(), strict=True))
         heapq.heapify(candidates)
@@ -289,6 +308,17 @@ class VirtualWardService:
             self._add_ended_stays()
         # In slot order, as the core lists them: the order they are released in decides later slots.
         return np.array(sorted(hospital), dtype=np.int64)
+
+    def _step_up_draws(self, s: int) -> tuple[float, float, float]:
+        """Person ``s``'s step-up draws: the escalation's and its timing's uniforms, and the length of stay.
+
+        From the generator keyed (_STEP_UP_KEY, locality, referral time, admission number), as ``_due`` draws them.
+        """
+        cols = self.host.people.cols
+        loc, k = int(cols["locality"][s]), int(cols["k"][s])
+        rng = self._draws.generator_after(self._up_gen[loc], (float_key(float(cols["referral_day"][s])), k))
+        u_escalate, u_when = rng.random(2).tolist()
+        return u_escalate, u_when, float(sample(self.spec.length_of_stay_days, rng, 1)[0])
 
     def _free(self, loc: int) -> bool:
         return bool(self._occupied[loc] < self.places[loc])
@@ -348,9 +378,7 @@ class VirtualWardService:
             self._count(REFUSED, loc, t)
             hospital.append(s)
             return
-        rng = self._draws.generator_after(self._up_gen[loc], (referral, k))  # key (_STEP_UP_KEY, loc, referral, k)
-        u_escalate, u_when = rng.random(2)
-        length = float(sample(spec.length_of_stay_days, rng, 1)[0])
+        u_escalate, u_when, length = self._step_up_draws(s)
         if u_escalate < spec.escalation_probability:
             self._count(UP_ESCALATED, loc, t)
             # Admitted from the ward part-way through the stay, on the same deterioration (budget k).

@@ -1,0 +1,379 @@
+"""The virtual ward's whole night compiled: the caseload's due admissions and stays too, not only outside ones.
+
+:class:`~fundsim.sim.ward_night_compiled.CompiledNight` takes the stays of people from outside the
+caseload in one numba loop and hands back to Python at each of the caseload's events: a due
+admission (admitted from the ward, stepped up onto it, or sent to hospital) and the planned end of
+a caseload person's stay. :class:`CompiledWardNight` takes those too, over the core's patient
+columns, so a night is one call. It is :meth:`fundsim.sim.virtual_ward.VirtualWardService.overnight`
+(with ``_due`` and ``_depart``) step for step, with the same floating-point operations in the same
+order, so a run's numbers are the same to the last bit (``tests/test_kernels.py`` compares whole
+runs on both paths).
+
+One thing stays in Python: a step-up's escalation, timing and length of stay come from a keyed
+Philox generator (:meth:`fundsim.sim.event_draws.EventDraws.generator_after`) and numpy's samplers.
+The loop stops before such a step-up (having changed nothing for it) and asks for the draws; the
+caller makes them and calls again, and the loop, finding the same event first, uses them. Arrays
+that fill up are handled the same way: the loop stops before the event, the caller grows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from fundsim.sim.hazard import MAX_ADMISSIONS
+from fundsim.sim.patients import CASELOAD, PatientTable
+from fundsim.sim.ward_night import (
+    CORE_DEPARTURE,
+    FROM_WARD,
+    HOME,
+    NOTHING,
+    REFUSED,
+    UP_AVOIDED,
+    UP_ESCALATED,
+    V_BED_DAYS_SAVED,
+    V_STAY_DAYS,
+)
+from fundsim.sim.ward_night_compiled import _ENDED_FULL, _N_ENDED, _SEQ, CompiledNight, _advance, _mix64, _pop, _push
+
+#: Entries of the state vector after CompiledNight's five: candidates, caseload departures, hospital
+#: list, whether draws are waiting (and for which slot the loop asks), and a fresh night to start.
+_N_CAND, _N_CDEP, _N_HOSP, _PENDING, _ASK, _FRESH = range(5, 11)
+N_STATE = 11
+#: The loop's answers besides NOTHING: an array is full (grow them and call again); a step-up needs its draws.
+FULL, NEED_DRAWS = 4, 5
+#: Rows of the caseload stays' table (one column a stay; at most the ward's places are open).
+_S_ACTIVE, _S_LOC, _S_START, _S_END, _S_SLOT, _S_UID, _S_ESC, _S_SEQ = range(8)
+#: Rows of the caseload departures' heap (end, seq, locality, slot, uid) and the candidates' (time, slot).
+_D_END, _D_SEQ, _D_LOC, _D_SLOT, _D_UID = range(5)
+#: Entries of the waiting draws: the slot they are for, the escalation's and the timing's uniforms, the stay.
+_P_SLOT, _P_ESCALATE, _P_WHEN, _P_LENGTH = range(4)
+
+
+@njit(cache=True, nogil=True)
+def _col(bounds: np.ndarray, t: float) -> int:  # pragma: no cover - compiled
+    """A time's month column: bisect_right over the month starts, as the pure path's ``_count``."""
+    return int(np.searchsorted(bounds, t, side="right"))
+
+
+@njit(cache=True, nogil=True)
+def _find_stay(stays: np.ndarray, loc: int, s: int, uid: float) -> int:  # pragma: no cover - compiled
+    """The column of the open caseload stay of (``s``, ``uid``) in ``loc``, or -1 (the pure path's occupants dict)."""
+    for r in range(stays.shape[1]):
+        if stays[_S_ACTIVE, r] != 0.0 and stays[_S_SLOT, r] == s and stays[_S_UID, r] == uid:
+            if stays[_S_LOC, r] == loc:
+                return r
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _end_stay(
+    stays: np.ndarray,
+    r: int,
+    t: float,
+    admitted: bool,
+    state: np.ndarray,
+    occupied: np.ndarray,
+    ended: np.ndarray,
+    counts: np.ndarray,
+    values: np.ndarray,
+    bounds: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """A caseload stay ends at ``t``: home, or (``admitted``) in hospital (VirtualWardService._end_stay)."""
+    loc = int(stays[_S_LOC, r])
+    start = stays[_S_START, r]
+    stays[_S_ACTIVE, r] = 0.0
+    occupied[loc] -= 1
+    n_e = state[_N_ENDED]
+    ended[0, n_e] = loc
+    ended[1, n_e] = start
+    ended[2, n_e] = t
+    state[_N_ENDED] = n_e + 1
+    col = _col(bounds, t)
+    counts[FROM_WARD if admitted else HOME, loc, col] += 1
+    values[V_STAY_DAYS, loc, col] += t - start
+
+
+@njit(cache=True, nogil=True)
+def _overnight(
+    day: int,
+    due: np.ndarray,
+    state: np.ndarray,
+    occupied: np.ndarray,
+    places: np.ndarray,
+    out: np.ndarray,
+    gp: np.ndarray,
+    step_downs: np.ndarray,
+    counts: np.ndarray,
+    values: np.ndarray,
+    bounds: np.ndarray,
+    ended: np.ndarray,
+    cand: np.ndarray,
+    cdep: np.ndarray,
+    stays: np.ndarray,
+    hosp: np.ndarray,
+    pending: np.ndarray,
+    up_prefix: np.ndarray,
+    params: np.ndarray,
+    admission_day: np.ndarray,
+    locality: np.ndarray,
+    uid: np.ndarray,
+    stage: np.ndarray,
+    k_col: np.ndarray,
+    referral_bits: np.ndarray,
+    budget_left: np.ndarray,
+    hazard_since_day: np.ndarray,
+    multiplier: np.ndarray,
+    base_hazard: np.ndarray,
+    return_day: np.ndarray,
+    next_due_day: np.ndarray,
+    due_since_day: np.ndarray,
+    raised_until_day: np.ndarray,
+    budgets: np.ndarray,
+    los: np.ndarray,
+) -> int:  # pragma: no cover - compiled; tests/test_kernels.py compares whole runs with the pure path
+    inf = np.inf
+    step_up_share, escalation_probability, m_care, m_ward = params[0], params[1], params[2], params[3]
+    row = np.empty(5)  # a caseload departure
+    pair = np.empty(2)  # a candidate
+    if state[_FRESH] != 0:  # a new night: the due people are the first candidates, nobody is sent yet
+        state[_FRESH] = 0
+        state[_N_HOSP] = 0
+        state[_N_CAND] = 0
+        for j in range(due.shape[0]):
+            s = due[j]
+            pair[0], pair[1] = admission_day[s], s
+            _push(cand, state[_N_CAND], pair)
+            state[_N_CAND] += 1
+    while True:
+        n_cdep = state[_N_CDEP]
+        if n_cdep > 0 and cdep[_D_END, 0] <= day:
+            t_core, q_core = cdep[_D_END, 0], int(cdep[_D_SEQ, 0])
+        else:
+            t_core, q_core = inf, 0
+        n_cand = state[_N_CAND]
+        t_due = cand[0, 0] if n_cand > 0 else inf
+        nxt = _advance(
+            day, t_core, q_core, t_due, state, occupied, places, out, gp, step_downs, counts, values, bounds, ended
+        )
+        if nxt == _ENDED_FULL:
+            return FULL
+        if nxt == NOTHING:
+            return NOTHING
+        # A core event adds at most one of each: stop before it if any array is full.
+        if (
+            n_cand >= cand.shape[1]
+            or n_cdep >= cdep.shape[1]
+            or state[_N_HOSP] >= hosp.shape[0]
+            or state[_N_ENDED] >= ended.shape[1]
+        ):
+            return FULL
+        if nxt == CORE_DEPARTURE:  # the planned end of a caseload person's stay (VirtualWardService._depart)
+            end, loc, s, u = cdep[_D_END, 0], int(cdep[_D_LOC, 0]), int(cdep[_D_SLOT, 0]), cdep[_D_UID, 0]
+            _pop(cdep, n_cdep)
+            state[_N_CDEP] = n_cdep - 1
+            r = _find_stay(stays, loc, s, u)
+            if r < 0 or stays[_S_END, r] != end or stays[_S_ESC, r] != 0.0:
+                continue  # ended already (admitted from the ward), or the core admits them at its end
+            _end_stay(stays, r, end, False, state, occupied, ended, counts, values, bounds)
+            if uid[s] != u or stage[s] != CASELOAD:
+                continue
+            # From the end of the stay (or later, if a lever already moved this person's hazard on):
+            # PatientTable.set_multiplier_one.
+            since = max(end, hazard_since_day[s])
+            base = base_hazard[s]
+            budget = budget_left[s] - base * multiplier[s] * (since - hazard_since_day[s])
+            if budget >= 0:
+                budget_left[s] = budget
+                hazard_since_day[s] = since
+                multiplier[s] = m_care
+                rate = base * m_care
+                admission_day[s] = since + (budget / rate if rate > 0 else inf)
+            if admission_day[s] <= day:
+                pair[0], pair[1] = admission_day[s], s
+                _push(cand, state[_N_CAND], pair)
+                state[_N_CAND] += 1
+            continue
+        # A due admission (VirtualWardService._due): only a person's current one counts, once.
+        t, s = cand[0, 0], int(cand[1, 0])
+        n_h = state[_N_HOSP]
+        skip = admission_day[s] != t
+        for j in range(n_h):
+            if hosp[j] == s:
+                skip = True
+        if skip:
+            _pop(cand, n_cand)
+            state[_N_CAND] = n_cand - 1
+            continue
+        loc = locality[s]
+        u = float(uid[s])
+        r = _find_stay(stays, loc, s, u)
+        to_hospital = True
+        if r >= 0:  # on the ward: admitted from it
+            _end_stay(stays, r, t, True, state, occupied, ended, counts, values, bounds)
+        elif step_up_share > 0.0 and stage[s] == CASELOAD:
+            kk = int(k_col[s])
+            h = _mix64(_mix64(up_prefix[loc] ^ referral_bits[s]) ^ np.uint64(kk))
+            if float(h >> np.uint64(11)) * 2.0**-53 < step_up_share:
+                if occupied[loc] >= places[loc]:
+                    counts[REFUSED, loc, _col(bounds, t)] += 1
+                elif state[_PENDING] == 0 or pending[_P_SLOT] != s:
+                    state[_ASK] = s
+                    return NEED_DRAWS  # nothing changed for this event yet: the caller draws, then calls again
+                else:
+                    to_hospital = False
+        _pop(cand, n_cand)
+        state[_N_CAND] = n_cand - 1
+        if to_hospital:
+            hosp[n_h] = s
+            state[_N_HOSP] = n_h + 1
+            continue
+        # A step-up, with its draws.
+        state[_PENDING] = 0
+        u_escalate, u_when, length = pending[_P_ESCALATE], pending[_P_WHEN], pending[_P_LENGTH]
+        col = _col(bounds, t)
+        escalated = u_escalate < escalation_probability
+        if escalated:  # admitted from the ward part-way through the stay, on the same deterioration
+            counts[UP_ESCALATED, loc, col] += 1
+            end = t + u_when * length
+            admission_day[s] = end
+            budget_left[s] = 0.0
+            hazard_since_day[s] = end
+        else:  # treated at home; the next budget runs from now at the ward's hazard (start_hazard_one)
+            end = t + length
+            counts[UP_AVOIDED, loc, col] += 1
+            values[V_BED_DAYS_SAVED, loc, col] += los[s, kk]
+            k_col[s] = kk + 1
+            k2 = kk + 1
+            budget = budgets[s, min(k2, MAX_ADMISSIONS - 1)] if k2 < MAX_ADMISSIONS else inf
+            budget_left[s] = budget
+            hazard_since_day[s] = t
+            multiplier[s] = m_ward
+            rate = base_hazard[s] * m_ward
+            admission_day[s] = t + (budget / rate if rate > 0 else inf)
+        seq = state[_SEQ]
+        state[_SEQ] = seq + 1
+        back = max(int(np.ceil(end)), day)  # off the caseload's visits until the day after the stay
+        return_day[s] = back
+        next_due_day[s] = back
+        due_since_day[s] = back
+        raised_until_day[s] = 0
+        free = 0
+        while stays[_S_ACTIVE, free] != 0.0:  # a free column: open caseload stays are fewer than the places
+            free += 1
+        stays[_S_ACTIVE, free] = 1.0
+        stays[_S_LOC, free] = loc
+        stays[_S_START, free] = t
+        stays[_S_END, free] = end
+        stays[_S_SLOT, free] = s
+        stays[_S_UID, free] = u
+        stays[_S_ESC, free] = 1.0 if escalated else 0.0
+        stays[_S_SEQ, free] = seq
+        occupied[loc] += 1
+        row[_D_END], row[_D_SEQ], row[_D_LOC], row[_D_SLOT], row[_D_UID] = end, seq, loc, s, u
+        _push(cdep, state[_N_CDEP], row)
+        state[_N_CDEP] += 1
+        if admission_day[s] <= day:
+            pair[0], pair[1] = admission_day[s], s
+            _push(cand, state[_N_CAND], pair)
+            state[_N_CAND] += 1
+
+
+def _doubled(a: np.ndarray) -> np.ndarray:
+    """``a`` with its last axis twice as long (the new part zero)."""
+    return np.concatenate((a, np.zeros_like(a)), axis=-1)
+
+
+class CompiledWardNight(CompiledNight):
+    """:class:`CompiledNight` that also takes the caseload's events: a whole night in one compiled loop.
+
+    ``parts`` are CompiledNight's arguments; ``up_prefixes`` the hash states of the step-up keys'
+    start by locality; ``step_up_share``, ``escalation_probability`` and ``admission_relative_risk``
+    the ward's (VirtualWard's fields).
+    """
+
+    def __init__(
+        self,
+        *parts: Any,
+        up_prefixes: list[int],
+        step_up_share: float,
+        escalation_probability: float,
+        admission_relative_risk: float,
+    ) -> None:
+        super().__init__(*parts)
+        self._ward = (step_up_share, escalation_probability, admission_relative_risk)
+        self._state = np.concatenate((self._state, np.zeros(N_STATE - len(self._state), dtype=np.int64)))
+        self._up_prefix = np.array(up_prefixes, dtype=np.uint64)
+        self._stays = np.zeros((8, max(int(self._places.sum()), 1)))  # open caseload stays: at most the places
+        self._cdep = np.zeros((5, 8))  # small: every run grows them, so growing is tested
+        self._cand = np.zeros((2, 8))
+        self._hosp = np.zeros(8, dtype=np.int64)
+        self._pending = np.zeros(4)
+
+    def nothing_before(self, day: int) -> bool:
+        """Whether no event, outside or of a caseload stay, is due before the start of ``day``."""
+        if self._state[_N_CDEP] > 0 and self._cdep[_D_END, 0] <= day:
+            return False
+        return super().nothing_before(day)
+
+    def overnight(
+        self,
+        day: int,
+        due: np.ndarray,
+        people: PatientTable,
+        m_care: float,
+        draw: Callable[[int], tuple[float, float, float]],
+    ) -> np.ndarray:
+        """The night's events up to the start of ``day``; who goes to hospital, in slot order.
+
+        ``due`` are the people whose admission is due by ``day``, ``m_care`` the caseload's hazard
+        multiplier under care now; ``draw(slot)`` gives a step-up's escalation uniform, timing
+        uniform and length of stay.
+        """
+        share, escalation, relative_risk = self._ward
+        params = np.array((share, escalation, m_care, m_care * relative_risk))
+        state = self._state
+        state[_FRESH] = 1
+        while self._cand.shape[1] <= len(due):
+            self._cand = _doubled(self._cand)
+        c = people.cols
+        while True:
+            answer = _overnight(
+                day, due, state, self.occupied, self._places, self._out, self._gp, self._step_downs, self.counts,
+                self.values, self._bounds, self._ended, self._cand, self._cdep, self._stays, self._hosp,
+                self._pending, self._up_prefix, params, c["admission_day"], c["locality"], c["uid"],
+                c["stage"], c["k"], c["referral_day"].view(np.uint64), c["budget_left"], c["hazard_since_day"],
+                c["multiplier"], c["base_hazard"], c["return_day"], c["next_due_day"], c["due_since_day"],
+                c["raised_until_day"], people.budgets, people.los,
+            )  # fmt: skip
+            if answer == NOTHING:
+                return np.sort(self._hosp[: state[_N_HOSP]])
+            if answer == NEED_DRAWS:
+                slot = int(state[_ASK])
+                self._pending[:] = (slot, *draw(slot))
+                state[_PENDING] = 1
+                continue
+            # FULL: grow whichever arrays are (the loop stopped before changing anything they would hold).
+            if state[_N_CAND] >= self._cand.shape[1]:
+                self._cand = _doubled(self._cand)
+            if state[_N_CDEP] >= self._cdep.shape[1]:
+                self._cdep = _doubled(self._cdep)
+            if state[_N_HOSP] >= len(self._hosp):
+                self._hosp = _doubled(self._hosp)
+            if state[_N_ENDED] >= self._ended.shape[1]:
+                self._grow_ended()
+
+    def open_stays(self) -> list[tuple[int, int, float, float]]:
+        """The open stays, outside and caseload alike: (locality, seq, start, planned end)."""
+        stays = self._stays[:, self._stays[_S_ACTIVE] != 0.0]
+        caseload = [
+            (int(loc), int(seq), start, end)
+            for loc, seq, start, end in zip(*stays[[_S_LOC, _S_SEQ, _S_START, _S_END]].tolist(), strict=True)
+        ]
+        return super().open_stays() + caseload
+
+
+__all__ = ["FULL", "NEED_DRAWS", "CompiledWardNight"]
