@@ -17,6 +17,7 @@ from scipy import stats
 
 from fundsim.scenario.addon_models import ENGLAND_UCR_CALLS_PER_100K_PER_MONTH, UrgentResponse
 from fundsim.scenario.service_models import DurationMinutes
+from fundsim.sim.kernels import numba_available
 from fundsim.sim.urgent_response import (
     draw_call_times,
     fcfs_waits,
@@ -120,7 +121,15 @@ def test_staffing_changes_only_the_waits_common_random_numbers() -> None:
     assert one.admitted.sum() >= many.admitted.sum()
 
 
-@pytest.mark.parametrize("waits_of", [queue_waits, fcfs_waits])
+def _compiled_fcfs_waits(arrival: np.ndarray, busy: np.ndarray, responders: int) -> np.ndarray:
+    """fundsim.sim.addons_compiled.fcfs_waits (numba's twin); the test skips without numba."""
+    pytest.importorskip("numba")
+    from fundsim.sim.addons_compiled import fcfs_waits as compiled
+
+    return compiled(arrival, busy, responders)
+
+
+@pytest.mark.parametrize("waits_of", [queue_waits, fcfs_waits, _compiled_fcfs_waits])
 def test_fifo_waits_by_hand(waits_of) -> None:  # type: ignore[no-untyped-def]
     """Two responders; calls at 0, 10, 20, 30 minutes each holding one for 25 minutes."""
     waits = waits_of(np.array([0.0, 10.0, 20.0, 30.0]), np.full(4, 25.0), 2)
@@ -143,6 +152,9 @@ def test_the_recursion_is_the_simpy_queue(responders: int) -> None:
         np.testing.assert_allclose(
             fcfs_waits(arrival, busy, responders), queue_waits(arrival, busy, responders), rtol=0, atol=1e-7
         )
+        if numba_available():  # the compiled twin takes the least free time without a heap: the same bits
+            compiled = _compiled_fcfs_waits(arrival, busy, responders)
+            assert compiled.tobytes() == fcfs_waits(arrival, busy, responders).tobytes()
 
 
 def test_responder_minutes_by_day_add_up() -> None:

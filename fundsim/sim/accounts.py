@@ -28,6 +28,7 @@ __all__ = [
     "URGENT_KPI_DAYS",
     "WAIT_BANDS_WEEKS",
     "Accounts",
+    "DailyArraySums",
     "DailySums",
     "accounts_class",
     "source_columns",
@@ -263,6 +264,43 @@ class DailySums:
             if any(sums):
                 self._accounts.sums[metric][:, self._month] += sums
                 self._sums[metric] = [0.0] * len(sums)
+        self._month = -1
+
+
+class DailyArraySums:
+    """:class:`DailySums` in an array a compiled step adds to: row ``r`` of :attr:`sums` is ``metrics[r]``.
+
+    The compiled add-on steps (:mod:`fundsim.sim.addons_compiled`) add a day's values to the rows in
+    day order, as :meth:`DailySums.add` adds them to its lists: the same sums, bit for bit.
+    """
+
+    def __init__(self, accounts: Accounts, metrics: tuple[str, ...]) -> None:
+        self._accounts = accounts
+        self._month_of_day = accounts.calendar.month_of_day.tolist()
+        self.metrics = metrics
+        #: The month's running sums: (metric, locality).
+        self.sums = np.zeros((len(metrics), accounts.n_localities))
+        self._month = -1
+
+    def start(self, day: int) -> bool:
+        """Ready the sums for integer ``day``'s month; ``False`` in the warm-up, whose days are not kept."""
+        month = self._month_of_day[day]
+        if month < 0:
+            return False
+        if month != self._month:
+            self.flush()
+            self._month = month
+        return True
+
+    def flush(self) -> None:
+        """Add the month's running sums to the accounts and start again from zero."""
+        if self._month < 0:
+            return
+        for row, metric in enumerate(self.metrics):
+            sums = self.sums[row]
+            if sums.any():
+                self._accounts.sums[metric][:, self._month] += sums
+                sums[:] = 0.0
         self._month = -1
 
 

@@ -143,6 +143,7 @@ class ServiceModel:
                 [grade_index[g] for g in (ucr.responder_grades or tiers[-1].allowed_grades)],
                 scenario.hospital,
                 self.pay_index,
+                self.kernel,
             )
         )
         if scenario.initial_state is not None:

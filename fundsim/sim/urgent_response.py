@@ -20,7 +20,7 @@ the same callers.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +28,7 @@ import simpy
 
 from fundsim.scenario.addon_models import HOURS_PER_DAY, UrgentResponse
 from fundsim.scenario.service_models import Hospital
-from fundsim.sim.accounts import Accounts, DailySums
+from fundsim.sim.accounts import Accounts, DailyArraySums, DailySums
 from fundsim.sim.sampling import sample
 from fundsim.sim.streams import RandomStreams
 
@@ -82,15 +82,23 @@ def draw_call_times(spec: UrgentResponse, population: int, n_days: int, rng: np.
 
 
 def simulate_calls(
-    spec: UrgentResponse, population: int, n_days: int, responders: int, rng: np.random.Generator
+    spec: UrgentResponse,
+    population: int,
+    n_days: int,
+    responders: int,
+    rng: np.random.Generator,
+    waits_of: Callable[[np.ndarray, np.ndarray, int], np.ndarray] | None = None,
 ) -> UrgentCalls:
-    """One locality's UCR over ``n_days`` with ``responders`` on duty: every call and its outcome."""
+    """One locality's UCR over ``n_days`` with ``responders`` on duty: every call and its outcome.
+
+    ``waits_of`` runs the queue (default :func:`fcfs_waits`; its compiled twin gives the same waits).
+    """
     arrival = draw_call_times(spec, population, n_days, rng)
     n = len(arrival)
     travel = sample(spec.travel_minutes, rng, n)
     on_scene = sample(spec.on_scene_minutes, rng, n)
     u = rng.random(n)
-    wait = fcfs_waits(arrival * MINUTES_PER_DAY, travel + on_scene, responders)
+    wait = (waits_of or fcfs_waits)(arrival * MINUTES_PER_DAY, travel + on_scene, responders)
     reached = wait + travel <= spec.target_hours * MINUTES_PER_HOUR
     p_admit = np.where(reached, spec.admission_probability_reached, spec.admission_probability_late)
     return UrgentCalls(
@@ -229,6 +237,7 @@ class UrgentResponseService:
         responder_grades: list[int],
         hospital: Hospital,
         pay_index: np.ndarray,
+        kernel: str = "pure",
     ) -> None:
         self.spec = spec
         self.accounts = accounts
@@ -236,10 +245,24 @@ class UrgentResponseService:
         self.pay_index = pay_index
         accounts.add_metrics(UCR_METRICS)
         #: A shared team's daily hours and bank cost, added to the accounts at each month's close.
-        self.daily = DailySums(accounts, ("ucr_core_hours", "ucr_bank_hours", "ucr_staff_cost_gbp"))
+        daily_metrics = ("ucr_core_hours", "ucr_bank_hours", "ucr_staff_cost_gbp")
+        self._sums = DailySums(accounts, daily_metrics)
+        self.daily: DailySums | DailyArraySums = self._sums
+        waits_of = None
+        self._compiled_day: Callable[..., None] | None = None
+        self._array_sums = DailyArraySums(accounts, daily_metrics)
+        if kernel == "compiled":  # the queue and (one responder grade) the day's take, compiled: the same bits
+            from fundsim.sim import addons_compiled  # numba: imported only when chosen
+
+            waits_of = addons_compiled.fcfs_waits
+            if len(responder_grades) == 1:
+                self._compiled_day = addons_compiled.urgent_day
+                self.daily = self._array_sums
         n_loc = len(populations)
         calls = [
-            simulate_calls(spec, people, n_days, spec.responders_per_locality, streams.stream("urgent_response", i))
+            simulate_calls(
+                spec, people, n_days, spec.responders_per_locality, streams.stream("urgent_response", i), waits_of
+            )
             for i, people in enumerate(populations)
         ]
         self.calls = calls
@@ -273,6 +296,16 @@ class UrgentResponseService:
         if spec.staffing != "shared" or not self._any_minutes[day]:
             return rostered
         grades = self.responder_grades
+        if self._compiled_day is not None:
+            daily = self._array_sums
+            out = rostered.copy()
+            record = daily.start(day)
+            pay = float(self.pay_index[day])
+            self._compiled_day(
+                out, grades[0], self.minutes[day], spec.shared_cap_share, spec.responder_hourly_cost_gbp, pay,
+                daily.sums, record,
+            )  # fmt: skip
+            return out
         if len(grades) != 1:
             need = self.minutes[day]
             out, taken_a = take_shared_minutes(rostered, need, grades, spec.shared_cap_share)
@@ -291,7 +324,7 @@ class UrgentResponseService:
 
     def _record(self, day: int, core_h: list[float], bank_h: list[float]) -> None:
         """Add a shared day's hours from the core and from bank staff, and the bank's cost (at the month's close)."""
-        daily = self.daily
+        daily = self._sums
         daily.add("ucr_core_hours", day, core_h)
         daily.add("ucr_bank_hours", day, bank_h)
         rate, pay = self.spec.responder_hourly_cost_gbp, float(self.pay_index[day])

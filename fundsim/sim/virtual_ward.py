@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -44,7 +45,7 @@ import numpy as np
 from fundsim.columns import VIRTUAL_WARD_COLUMNS
 from fundsim.scenario.addon_models import VirtualWard
 from fundsim.scenario.models import Scenario
-from fundsim.sim.accounts import Accounts, DailySums
+from fundsim.sim.accounts import Accounts, DailyArraySums, DailySums
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.event_draws import EventDraws, float_key
 from fundsim.sim.patients import CASELOAD, PatientTable
@@ -151,7 +152,16 @@ class VirtualWardService:
         self.staff_grades = staff_grades
         acc.add_metrics(VW_METRICS)
         #: The day's staff minutes and bank cost, added to the accounts at each month's close.
-        self.daily = DailySums(acc, ("vw_staff_minutes", "vw_core_minutes", "vw_bank_minutes", "vw_cost_gbp"))
+        daily_metrics = ("vw_staff_minutes", "vw_core_minutes", "vw_bank_minutes", "vw_cost_gbp")
+        self._sums = DailySums(acc, daily_metrics)
+        self.daily: DailySums | DailyArraySums = self._sums
+        self._array_sums = DailyArraySums(acc, daily_metrics)
+        self._compiled_day: Callable[..., bool] | None = None
+        if getattr(host, "kernel", "pure") == "compiled" and len(staff_grades) == 1:
+            from fundsim.sim.addons_compiled import ward_day  # numba: imported only when chosen
+
+            self._compiled_day = ward_day  # the day's minutes in one call (one staff grade): the same bits
+            self.daily = self._array_sums
         sc = host.scenario
         populations = [loc.population for loc in sc.localities]
         n_loc = len(populations)
@@ -426,8 +436,18 @@ class VirtualWardService:
         Called after the night's events (:meth:`overnight`), so the occupied places are the day's.
         """
         mpp = self.minutes_per_place
+        if self._compiled_day is not None:
+            out = rostered.copy()
+            record = self._array_sums.start(day)
+            shared = self.spec.staffing == "shared"
+            pay = float(self.host.pay_index[day])
+            took = self._compiled_day(
+                out, self.staff_grades[0], self._occupied, mpp, shared, self.spec.shared_cap_share,
+                self.hourly_cost_gbp, pay, self._array_sums.sums, record,
+            )  # fmt: skip
+            return out if took else rostered
         need_l = [float(n) * mpp for n in self._occupied.tolist()]  # the float products numpy makes
-        self.daily.add("vw_staff_minutes", day, need_l)
+        self._sums.add("vw_staff_minutes", day, need_l)
         if self.spec.staffing != "shared" or not any(need_l):
             return rostered
         if len(self.staff_grades) != 1:
@@ -445,7 +465,7 @@ class VirtualWardService:
 
     def _record_shared(self, day: int, taken: list[float], bank: list[float]) -> None:
         """Add a shared day's minutes from the core and from bank staff, and the bank's cost."""
-        daily = self.daily
+        daily = self._sums
         daily.add("vw_core_minutes", day, taken)
         daily.add("vw_bank_minutes", day, bank)
         rate, pay = self.hourly_cost_gbp, float(self.host.pay_index[day])
