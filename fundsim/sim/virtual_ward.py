@@ -100,6 +100,12 @@ _KIND_METRICS: dict[int, tuple[str, ...]] = {
     FROM_WARD: ("vw_stays_ended", "vw_admissions_from_ward"),
     FROM_WARD_GP: ("vw_stays_ended", "vw_admissions_from_ward", "vw_admissions_from_ward_gp"),
 }
+#: The metrics counted, and which kinds each counts (metric × kind, 0 or 1).
+_COUNT_METRICS = tuple(dict.fromkeys(m for metrics in _KIND_METRICS.values() for m in metrics))
+_KIND_MATRIX = np.array(
+    [[int(metric in _KIND_METRICS.get(kind, ())) for kind in range(N_KINDS)] for metric in _COUNT_METRICS],
+    dtype=np.int64,
+)
 #: The ledger column of each row of the ward's value sums.
 _VALUE_METRICS = {
     V_STAY_DAYS: "vw_stay_days",
@@ -171,6 +177,8 @@ class VirtualWardService:
         self._occupied = np.zeros(n_loc, dtype=np.int64)
         self.occupants: list[dict[tuple[int, int], _Stay]] = [{} for _ in populations]
         self._departures: list[tuple[float, int, int, tuple[int, int]]] = []  # caseload stays: (end, seq, loc, key)
+        #: The service's emergency admissions (locality, time, stay arrays) since the last night.
+        self._hospital_stays: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         # Per-event draws keyed by the event (fundsim.sim.event_draws), never by the order events come in.
         self._draws = EventDraws(streams, "virtual_ward")
         # Hash states of the keys' common starts (kind, locality), so an event hashes only its own parts.
@@ -266,6 +274,7 @@ class VirtualWardService:
 
     def _nothing_tonight(self, day: int, due: np.ndarray) -> bool:
         """Whether no event is due before the start of ``day`` (about half the nights)."""
+        self._offer_step_downs()
         if len(due) or (self._departures and self._departures[0][0] <= day):
             return False
         return self._night.nothing_before(day)
@@ -417,11 +426,26 @@ class VirtualWardService:
     # ------------------------------------------------------------------ hooks from the core
 
     def hospital_stays(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray) -> None:
-        """The service's emergency admissions (locality, time, stay): a share step down onto the ward."""
-        share = self.spec.step_down_share
-        if share <= 0.0 or len(t) == 0:
+        """The service's emergency admissions (locality, time, stay): a share step down onto the ward.
+
+        Kept until the ward's next night (:meth:`_offer_step_downs`), when those of the day's several
+        calls are offered together, in the order they came: the step-downs are numbered in that order,
+        and no other stay is numbered before the night.
+        """
+        if self.spec.step_down_share > 0.0 and len(t):
+            self._hospital_stays.append((loc, t, los))
+
+    def _offer_step_downs(self) -> None:
+        """Offer the admissions kept since the last night a step-down (those offered join the queue)."""
+        kept = self._hospital_stays
+        if not kept:
             return
-        days_saved = self.spec.step_down_days_saved
+        self._hospital_stays = []
+        if len(kept) == 1:
+            loc, t, los = kept[0]
+        else:
+            loc, t, los = (np.concatenate(parts) for parts in zip(*kept, strict=True))
+        share, days_saved = self.spec.step_down_share, self.spec.step_down_days_saved
         # Each admission's key is (_STEP_DOWN_KEY, its locality, its time's bits); the start hashed once per locality.
         for j in self._night.offered(loc, t, share):
             i, when, stay = int(loc[j]), float(t[j]), float(los[j])
@@ -437,9 +461,9 @@ class VirtualWardService:
         """
         mpp = self.minutes_per_place
         if self._compiled_day is not None:
-            out = rostered.copy()
-            record = self._array_sums.start(day)
             shared = self.spec.staffing == "shared"
+            out = rostered.copy() if shared else rostered  # a dedicated ward's day takes nothing
+            record = self._array_sums.start(day)
             pay = float(self.host.pay_index[day])
             took = self._compiled_day(
                 out, self.staff_grades[0], self._occupied, mpp, shared, self.spec.shared_cap_share,
@@ -480,12 +504,9 @@ class VirtualWardService:
         # Warm-up and post-horizon times are not kept, as in add_times. Adding a cell's 0.0 changes
         # nothing (the ward's sums are never -0.0), so whole months are added, each cell once.
         months = slice(1, self._n_months + 1)
-        counts = self._counts[:, :, months]
-        totals: dict[str, np.ndarray] = {}
-        for kind, metrics in _KIND_METRICS.items():
-            for metric in metrics:
-                totals[metric] = totals[metric] + counts[kind] if metric in totals else counts[kind]
-        for metric, total in totals.items():
+        # Each metric's count is the sum of its kinds' counts: integers, so one product gives them exactly.
+        totals = np.tensordot(_KIND_MATRIX, self._counts[:, :, months], axes=1)
+        for metric, total in zip(_COUNT_METRICS, totals, strict=True):
             acc.sums[metric] += total  # counts below 2^53: exact as floats
         for row, metric in _VALUE_METRICS.items():
             acc.sums[metric] += self._values[row, :, months]
