@@ -269,8 +269,11 @@ class UrgentResponseService:
         #: Responder minutes each day in each locality: (n_days, n_localities).
         self.minutes = np.stack([c.minutes_by_day(n_days) for c in calls], axis=1) if n_loc else np.zeros((n_days, 0))
         # The same as Python lists, and whether a day has any: read once a day, cheaper than numpy on 3 numbers.
-        self._minutes_list: list[list[float]] = self.minutes.tolist()
-        self._any_minutes = [any(row) for row in self._minutes_list]
+        self._any_minutes: list[bool] = (self.minutes != 0.0).any(axis=1).tolist()
+        # The pure path's one-grade day reads Python floats (a few thousand objects: only when it runs).
+        self._minutes_list: list[list[float]] = (
+            self.minutes.tolist() if self._compiled_day is None and spec.staffing == "shared" else []
+        )
         for i, c in enumerate(calls):
             loc = np.full(len(c.arrival_day), i, dtype=np.int64)
             start = c.start_day
