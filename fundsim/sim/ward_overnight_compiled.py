@@ -312,6 +312,10 @@ class CompiledWardNight(CompiledNight):
         self._cand = np.zeros((2, 8))
         self._hosp = np.zeros(8, dtype=np.int64)
         self._pending = np.zeros(4)
+        # Step-up share, escalation probability, and (set each night) the hazard multipliers under care, on the ward.
+        self._params = np.array((step_up_share, escalation_probability, 1.0, admission_relative_risk))
+        self._args: tuple[Any, ...] | None = None
+        self._args_columns: np.ndarray | None = None
 
     def nothing_before(self, day: int) -> bool:
         """Whether no event, outside or of a caseload stay, is due before the start of ``day``."""
@@ -333,22 +337,16 @@ class CompiledWardNight(CompiledNight):
         multiplier under care now; ``draw(slot)`` gives a step-up's escalation uniform, timing
         uniform and length of stay.
         """
-        share, escalation, relative_risk = self._ward
-        params = np.array((share, escalation, m_care, m_care * relative_risk))
+        params = self._params
+        params[2] = m_care
+        params[3] = m_care * self._ward[2]
         state = self._state
         state[_FRESH] = 1
         while self._cand.shape[1] <= len(due):
             self._cand = _doubled(self._cand)
-        c = people.cols
+            self._args = None
         while True:
-            answer = _overnight(
-                day, due, state, self.occupied, self._places, self._out, self._gp, self._step_downs, self.counts,
-                self.values, self._bounds, self._ended, self._cand, self._cdep, self._stays, self._hosp,
-                self._pending, self._up_prefix, params, c["admission_day"], c["locality"], c["uid"],
-                c["stage"], c["k"], c["referral_day"].view(np.uint64), c["budget_left"], c["hazard_since_day"],
-                c["multiplier"], c["base_hazard"], c["return_day"], c["next_due_day"], c["due_since_day"],
-                c["raised_until_day"], people.budgets, people.los,
-            )  # fmt: skip
+            answer = _overnight(day, due, *self._arguments(people))
             if answer == NOTHING:
                 return np.sort(self._hosp[: state[_N_HOSP]])
             if answer == NEED_DRAWS:
@@ -357,6 +355,7 @@ class CompiledWardNight(CompiledNight):
                 state[_PENDING] = 1
                 continue
             # FULL: grow whichever arrays are (the loop stopped before changing anything they would hold).
+            self._args = None
             if state[_N_CAND] >= self._cand.shape[1]:
                 self._cand = _doubled(self._cand)
             if state[_N_CDEP] >= self._cdep.shape[1]:
@@ -365,6 +364,35 @@ class CompiledWardNight(CompiledNight):
                 self._hosp = _doubled(self._hosp)
             if state[_N_ENDED] >= self._ended.shape[1]:
                 self._grow_ended()
+
+    def _arguments(self, people: PatientTable) -> tuple[Any, ...]:
+        """The loop's arrays after the day and the due people, built again only when one is replaced.
+
+        Looking up sixteen columns and passing fresh views each call cost more than the night's work
+        on most nights; the arrays are the same objects until the patient table or an array grows.
+        """
+        c = people.cols
+        if self._args is None or self._args_columns is not c["admission_day"]:
+            self._args_columns = c["admission_day"]
+            self._args = (
+                self._state, self.occupied, self._places, self._out, self._gp, self._step_downs, self.counts,
+                self.values, self._bounds, self._ended, self._cand, self._cdep, self._stays, self._hosp,
+                self._pending, self._up_prefix, self._params, c["admission_day"], c["locality"], c["uid"],
+                c["stage"], c["k"], c["referral_day"].view(np.uint64), c["budget_left"], c["hazard_since_day"],
+                c["multiplier"], c["base_hazard"], c["return_day"], c["next_due_day"], c["due_since_day"],
+                c["raised_until_day"], people.budgets, people.los,
+            )  # fmt: skip
+        return self._args
+
+    def _grow_ended(self) -> None:
+        super()._grow_ended()
+        self._args = None
+
+    def push_step_down(self, t: float, length: float, saved: float, loc: int) -> None:
+        """:meth:`CompiledNight.push_step_down` (which may grow the step-downs' heap: the arguments are rebuilt)."""
+        super().push_step_down(t, length, saved, loc)
+        if self._args is not None and self._args[5] is not self._step_downs:
+            self._args = None
 
     def open_stays(self) -> list[tuple[int, int, float, float]]:
         """The open stays, outside and caseload alike: (locality, seq, start, planned end)."""
