@@ -241,6 +241,8 @@ class VirtualWardService:
                 step_up_share=spec.step_up_share,
                 escalation_probability=spec.escalation_probability,
                 admission_relative_risk=spec.admission_relative_risk,
+                step_down_share=spec.step_down_share,
+                step_down_days_saved=spec.step_down_days_saved,
             )
         else:
             self._night = PureNight(*parts, self._draws, self._down_prefix)
@@ -275,6 +277,8 @@ class VirtualWardService:
     def _nothing_tonight(self, day: int, due: np.ndarray) -> bool:
         """Whether no event is due before the start of ``day`` (about half the nights)."""
         self._offer_step_downs()
+        if self._whole_night is not None and not self._whole_night.nothing_kept():
+            return False
         if len(due) or (self._departures and self._departures[0][0] <= day):
             return False
         return self._night.nothing_before(day)
@@ -291,8 +295,10 @@ class VirtualWardService:
             if day in self._month_starts:
                 self._add_ended_stays()
             return np.zeros(0, dtype=np.int64)
-        if self._whole_night is not None:  # the same steps in one compiled loop, bar a step-up's draws
-            out = self._whole_night.overnight(day, due, self.host.people, self.host.m_care, self._step_up_draws)
+        if self._whole_night is not None:  # the same steps in one compiled loop, bar the keyed draws
+            out = self._whole_night.overnight(
+                day, due, self.host.people, self.host.m_care, self._step_up_draws, self._step_down_length
+            )
             if day in self._month_starts:
                 self._add_ended_stays()
             return out
@@ -433,7 +439,10 @@ class VirtualWardService:
         and no other stay is numbered before the night.
         """
         if self.spec.step_down_share > 0.0 and len(t):
-            self._hospital_stays.append((loc, t, los))
+            if self._whole_night is not None:
+                self._whole_night.keep(loc, t, los)  # offered in the compiled night
+            else:
+                self._hospital_stays.append((loc, t, los))
 
     def _offer_step_downs(self) -> None:
         """Offer the admissions kept since the last night a step-down (those offered join the queue)."""
@@ -449,10 +458,14 @@ class VirtualWardService:
         # Each admission's key is (_STEP_DOWN_KEY, its locality, its time's bits); the start hashed once per locality.
         for j in self._night.offered(loc, t, share):
             i, when, stay = int(loc[j]), float(t[j]), float(los[j])
-            rng = self._draws.generator_after(self._down_gen[i], (float_key(when),))  # key (_STEP_DOWN_KEY, i, time)
-            length = float(sample(self.spec.length_of_stay_days, rng, 1)[0])
+            length = self._step_down_length(i, when)
             saved = min(days_saved, stay)
             self._night.push_step_down(when + stay - saved, length, saved, i)
+
+    def _step_down_length(self, i: int, when: float) -> float:
+        """The length of stay of the step-down from locality ``i``'s admission at ``when`` (keyed by both)."""
+        rng = self._draws.generator_after(self._down_gen[i], (float_key(when),))  # key (_STEP_DOWN_KEY, i, time)
+        return float(sample(self.spec.length_of_stay_days, rng, 1)[0])
 
     def take_core_minutes(self, day: int, rostered: np.ndarray) -> np.ndarray:
         """The core's rostered minutes (locality × grade) after the day's ward work; records the ward's minutes.

@@ -37,14 +37,29 @@ from fundsim.sim.ward_night import (
     V_BED_DAYS_SAVED,
     V_STAY_DAYS,
 )
-from fundsim.sim.ward_night_compiled import _ENDED_FULL, _N_ENDED, _SEQ, CompiledNight, _advance, _mix64, _pop, _push
+from fundsim.sim.ward_night_compiled import (
+    _ENDED_FULL,
+    _N_ENDED,
+    _N_SD,
+    _SEQ,
+    CompiledNight,
+    _advance,
+    _mix64,
+    _pop,
+    _push,
+)
 
 #: Entries of the state vector after CompiledNight's five: candidates, caseload departures, hospital
 #: list, whether draws are waiting (and for which slot the loop asks), and a fresh night to start.
-_N_CAND, _N_CDEP, _N_HOSP, _PENDING, _ASK, _FRESH = range(5, 11)
-N_STATE = 11
-#: The loop's answers besides NOTHING: an array is full (grow them and call again); a step-up needs its draws.
-FULL, NEED_DRAWS = 4, 5
+#: The kept admissions (offered step-downs at the night's start): how many, and how many are taken.
+_N_CAND, _N_CDEP, _N_HOSP, _PENDING, _ASK, _FRESH, _N_KEPT, _KEPT_DONE = range(5, 13)
+N_STATE = 13
+#: The loop's answers besides NOTHING: an array is full (grow them and call again); a step-up needs its
+#: draws; a step-down needs its length of stay.
+FULL, NEED_DRAWS, NEED_LENGTH = 4, 5, 6
+#: Entries of the parameters: step-up share, escalation probability, the hazard multipliers under
+#: care and on the ward (set each night), step-down share and the hospital days a step-down saves.
+_SHARE_UP, _ESCALATION, _M_CARE, _M_WARD, _SHARE_DOWN, _DAYS_SAVED = range(6)
 #: Rows of the caseload stays' table (one column a stay; at most the ward's places are open).
 _S_ACTIVE, _S_LOC, _S_START, _S_END, _S_SLOT, _S_UID, _S_ESC, _S_SEQ = range(8)
 #: Rows of the caseload departures' heap (end, seq, locality, slot, uid) and the candidates' (time, slot).
@@ -117,6 +132,9 @@ def _overnight(
     hosp: np.ndarray,
     pending: np.ndarray,
     up_prefix: np.ndarray,
+    down_prefix: np.ndarray,
+    kept: np.ndarray,
+    kept_bits: np.ndarray,
     params: np.ndarray,
     admission_day: np.ndarray,
     locality: np.ndarray,
@@ -136,10 +154,34 @@ def _overnight(
     los: np.ndarray,
 ) -> int:  # pragma: no cover - compiled; tests/test_kernels.py compares whole runs with the pure path
     inf = np.inf
-    step_up_share, escalation_probability, m_care, m_ward = params[0], params[1], params[2], params[3]
-    row = np.empty(5)  # a caseload departure
+    step_up_share, escalation_probability = params[_SHARE_UP], params[_ESCALATION]
+    m_care, m_ward = params[_M_CARE], params[_M_WARD]
+    row = np.empty(5)  # a caseload departure, or a step-down
     pair = np.empty(2)  # a candidate
-    if state[_FRESH] != 0:  # a new night: the due people are the first candidates, nobody is sent yet
+    if state[_FRESH] != 0:  # a new night: first the step-downs offered, then the due people are the candidates
+        # The service's emergency admissions since the last night, in order (VirtualWardService._offer_step_downs):
+        # each offered a step-down when its keyed uniform is below the share, numbered in that order.
+        share_down, days_saved = params[_SHARE_DOWN], params[_DAYS_SAVED]
+        while state[_KEPT_DONE] < state[_N_KEPT]:
+            j = state[_KEPT_DONE]
+            loc, when, stay = int(kept[0, j]), kept[1, j], kept[2, j]
+            h = _mix64(down_prefix[loc] ^ kept_bits[j])
+            if float(h >> np.uint64(11)) * 2.0**-53 < share_down:
+                if state[_N_SD] >= step_downs.shape[1]:
+                    return FULL
+                if state[_PENDING] == 0 or pending[_P_SLOT] != -1 - j:
+                    state[_ASK] = j
+                    return NEED_LENGTH  # the caller draws its length of stay, then calls again
+                state[_PENDING] = 0
+                saved = stay if stay < days_saved else days_saved  # min(days_saved, stay)
+                row[0], row[1], row[2] = when + stay - saved, state[_SEQ], loc
+                row[3], row[4] = pending[_P_LENGTH], saved
+                state[_SEQ] += 1
+                _push(step_downs, state[_N_SD], row)
+                state[_N_SD] += 1
+            state[_KEPT_DONE] = j + 1
+        state[_N_KEPT] = 0
+        state[_KEPT_DONE] = 0
         state[_FRESH] = 0
         state[_N_HOSP] = 0
         state[_N_CAND] = 0
@@ -291,8 +333,7 @@ class CompiledWardNight(CompiledNight):
     """:class:`CompiledNight` that also takes the caseload's events: a whole night in one compiled loop.
 
     ``parts`` are CompiledNight's arguments; ``up_prefixes`` the hash states of the step-up keys'
-    start by locality; ``step_up_share``, ``escalation_probability`` and ``admission_relative_risk``
-    the ward's (VirtualWard's fields).
+    start by locality; the rest are the ward's (VirtualWard's fields).
     """
 
     def __init__(
@@ -302,6 +343,8 @@ class CompiledWardNight(CompiledNight):
         step_up_share: float,
         escalation_probability: float,
         admission_relative_risk: float,
+        step_down_share: float,
+        step_down_days_saved: float,
     ) -> None:
         super().__init__(*parts)
         self._ward = (step_up_share, escalation_probability, admission_relative_risk)
@@ -312,8 +355,11 @@ class CompiledWardNight(CompiledNight):
         self._cand = np.zeros((2, 8))
         self._hosp = np.zeros(8, dtype=np.int64)
         self._pending = np.zeros(4)
-        # Step-up share, escalation probability, and (set each night) the hazard multipliers under care, on the ward.
-        self._params = np.array((step_up_share, escalation_probability, 1.0, admission_relative_risk))
+        self._params = np.array(
+            (step_up_share, escalation_probability, 1.0, admission_relative_risk, step_down_share, step_down_days_saved)
+        )
+        #: The service's emergency admissions kept for the night's step-down offers: (locality, time, stay).
+        self._kept = np.zeros((3, 8))
         self._args: tuple[Any, ...] | None = None
         self._args_columns: np.ndarray | None = None
 
@@ -330,12 +376,14 @@ class CompiledWardNight(CompiledNight):
         people: PatientTable,
         m_care: float,
         draw: Callable[[int], tuple[float, float, float]],
+        length: Callable[[int, float], float],
     ) -> np.ndarray:
         """The night's events up to the start of ``day``; who goes to hospital, in slot order.
 
         ``due`` are the people whose admission is due by ``day``, ``m_care`` the caseload's hazard
         multiplier under care now; ``draw(slot)`` gives a step-up's escalation uniform, timing
-        uniform and length of stay.
+        uniform and length of stay, ``length(locality, time)`` a step-down's length of stay.
+        The admissions kept since the last night (:meth:`keep`) are offered step-downs first.
         """
         params = self._params
         params[2] = m_care
@@ -354,6 +402,11 @@ class CompiledWardNight(CompiledNight):
                 self._pending[:] = (slot, *draw(slot))
                 state[_PENDING] = 1
                 continue
+            if answer == NEED_LENGTH:
+                j = int(state[_ASK])
+                self._pending[:] = (-1 - j, 0.0, 0.0, length(int(self._kept[0, j]), float(self._kept[1, j])))
+                state[_PENDING] = 1
+                continue
             # FULL: grow whichever arrays are (the loop stopped before changing anything they would hold).
             self._args = None
             if state[_N_CAND] >= self._cand.shape[1]:
@@ -364,6 +417,8 @@ class CompiledWardNight(CompiledNight):
                 self._hosp = _doubled(self._hosp)
             if state[_N_ENDED] >= self._ended.shape[1]:
                 self._grow_ended()
+            if state[_N_SD] >= self._step_downs.shape[1]:
+                self._step_downs = _doubled(self._step_downs)
 
     def _arguments(self, people: PatientTable) -> tuple[Any, ...]:
         """The loop's arrays after the day and the due people, built again only when one is replaced.
@@ -377,12 +432,30 @@ class CompiledWardNight(CompiledNight):
             self._args = (
                 self._state, self.occupied, self._places, self._out, self._gp, self._step_downs, self.counts,
                 self.values, self._bounds, self._ended, self._cand, self._cdep, self._stays, self._hosp,
-                self._pending, self._up_prefix, self._params, c["admission_day"], c["locality"], c["uid"],
+                self._pending, self._up_prefix, self._step_down_prefixes, self._kept, self._kept[1].view(np.uint64),
+                self._params, c["admission_day"], c["locality"], c["uid"],
                 c["stage"], c["k"], c["referral_day"].view(np.uint64), c["budget_left"], c["hazard_since_day"],
                 c["multiplier"], c["base_hazard"], c["return_day"], c["next_due_day"], c["due_since_day"],
                 c["raised_until_day"], people.budgets, people.los,
             )  # fmt: skip
         return self._args
+
+    def keep(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray) -> None:
+        """Keep the service's emergency admissions (locality, time, stay) to offer step-downs at the next night."""
+        state = self._state
+        n, m = int(state[_N_KEPT]), len(t)
+        while n + m > self._kept.shape[1]:
+            self._kept = _doubled(self._kept)
+            self._args = None
+        kept = self._kept
+        kept[0, n : n + m] = loc
+        kept[1, n : n + m] = t
+        kept[2, n : n + m] = los
+        state[_N_KEPT] = n + m
+
+    def nothing_kept(self) -> bool:
+        """Whether no admission waits to be offered a step-down."""
+        return not self._state[_N_KEPT]
 
     def _grow_ended(self) -> None:
         super()._grow_ended()
