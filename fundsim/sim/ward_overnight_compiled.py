@@ -351,7 +351,8 @@ class CompiledWardNight(CompiledNight):
         self._state = np.concatenate((self._state, np.zeros(N_STATE - len(self._state), dtype=np.int64)))
         self._up_prefix = np.array(up_prefixes, dtype=np.uint64)
         self._stays = np.zeros((8, max(int(self._places.sum()), 1)))  # open caseload stays: at most the places
-        self._cdep = np.zeros((5, 8))  # small: every run grows them, so growing is tested
+        self._step_downs = np.zeros((5, 4))  # small: every run grows them, so growing is tested
+        self._cdep = np.zeros((5, 8))
         self._cand = np.zeros((2, 8))
         self._hosp = np.zeros(8, dtype=np.int64)
         self._pending = np.zeros(4)
