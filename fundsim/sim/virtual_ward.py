@@ -514,6 +514,8 @@ class VirtualWardService:
         locs, starts, ends = self._night.take_ended()
         if len(locs):
             acc.add_area("vw_occupied_place_days", locs, starts, ends)
+        if not (self._counts.any() or self._values.any()):
+            return  # nothing since the last time (the night's later calls on a month's first day)
         # Warm-up and post-horizon times are not kept, as in add_times. Adding a cell's 0.0 changes
         # nothing (the ward's sums are never -0.0), so whole months are added, each cell once.
         months = slice(1, self._n_months + 1)
