@@ -26,6 +26,7 @@ from numba import njit
 
 from fundsim.sim.hazard import MAX_ADMISSIONS
 from fundsim.sim.patients import CASELOAD, PatientTable
+from fundsim.sim.service_compiled import _schedule_one
 from fundsim.sim.ward_night import (
     CORE_DEPARTURE,
     FROM_WARD,
@@ -226,14 +227,11 @@ def _overnight(
             # From the end of the stay (or later, if a lever already moved this person's hazard on):
             # PatientTable.set_multiplier_one.
             since = max(end, hazard_since_day[s])
-            base = base_hazard[s]
-            budget = budget_left[s] - base * multiplier[s] * (since - hazard_since_day[s])
-            if budget >= 0:
-                budget_left[s] = budget
-                hazard_since_day[s] = since
-                multiplier[s] = m_care
-                rate = base * m_care
-                admission_day[s] = since + (budget / rate if rate > 0 else inf)
+            budget = budget_left[s] - base_hazard[s] * multiplier[s] * (since - hazard_since_day[s])
+            if budget >= 0:  # else spent already: the admission stands at its own time
+                _schedule_one(
+                    s, since, budget, m_care, base_hazard, multiplier, hazard_since_day, budget_left, admission_day
+                )
             if admission_day[s] <= day:
                 pair[0], pair[1] = admission_day[s], s
                 _push(cand, state[_N_CAND], pair)
@@ -291,11 +289,7 @@ def _overnight(
             k_col[s] = kk + 1
             k2 = kk + 1
             budget = budgets[s, min(k2, MAX_ADMISSIONS - 1)] if k2 < MAX_ADMISSIONS else inf
-            budget_left[s] = budget
-            hazard_since_day[s] = t
-            multiplier[s] = m_ward
-            rate = base_hazard[s] * m_ward
-            admission_day[s] = t + (budget / rate if rate > 0 else inf)
+            _schedule_one(s, t, budget, m_ward, base_hazard, multiplier, hazard_since_day, budget_left, admission_day)
         seq = state[_SEQ]
         state[_SEQ] = seq + 1
         back = max(int(np.ceil(end)), day)  # off the caseload's visits until the day after the stay
@@ -428,7 +422,7 @@ class CompiledWardNight(CompiledNight):
         on most nights; the arrays are the same objects until the patient table or an array grows.
         """
         c = people.cols
-        if self._args is None or self._args_columns is not c["admission_day"]:
+        if self._args is None or self._args_columns is not c["admission_day"] or self._args[5] is not self._step_downs:
             self._args_columns = c["admission_day"]
             self._args = (
                 self._state, self.occupied, self._places, self._out, self._gp, self._step_downs, self.counts,
@@ -461,12 +455,6 @@ class CompiledWardNight(CompiledNight):
     def _grow_ended(self) -> None:
         super()._grow_ended()
         self._args = None
-
-    def push_step_down(self, t: float, length: float, saved: float, loc: int) -> None:
-        """:meth:`CompiledNight.push_step_down` (which may grow the step-downs' heap: the arguments are rebuilt)."""
-        super().push_step_down(t, length, saved, loc)
-        if self._args is not None and self._args[5] is not self._step_downs:
-            self._args = None
 
     def open_stays(self) -> list[tuple[int, int, float, float]]:
         """The open stays, outside and caseload alike: (locality, seq, start, planned end)."""
