@@ -147,8 +147,9 @@ class VirtualWardService:
 
     Stays of people from the caseload are Python objects (their events move the core's patient table);
     stays from outside it (GP step-ups, step-downs), most of the ward's events, are a night engine's
-    (:mod:`fundsim.sim.ward_night`). On the compiled path one numba loop takes both
-    (:mod:`fundsim.sim.ward_overnight_compiled`), asking back only for a step-up's draws.
+    (:mod:`fundsim.sim.ward_night`). On the compiled path one numba loop takes both, and the
+    step-down offers (:mod:`fundsim.sim.ward_overnight_compiled`), asking back only for the keyed
+    draws: a step-up's, and a step-down's length of stay.
     """
 
     def __init__(self, spec: VirtualWard, host: Host, streams: RandomStreams, staff_grades: list[int]) -> None:

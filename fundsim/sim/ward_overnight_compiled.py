@@ -4,16 +4,18 @@
 caseload in one numba loop and hands back to Python at each of the caseload's events: a due
 admission (admitted from the ward, stepped up onto it, or sent to hospital) and the planned end of
 a caseload person's stay. :class:`CompiledWardNight` takes those too, over the core's patient
-columns, so a night is one call. It is :meth:`fundsim.sim.virtual_ward.VirtualWardService.overnight`
-(with ``_due`` and ``_depart``) step for step, with the same floating-point operations in the same
-order, so a run's numbers are the same to the last bit (``tests/test_kernels.py`` compares whole
-runs on both paths).
+columns, and offers the day's emergency admissions step-downs first, so a night is one call.
+It is :meth:`fundsim.sim.virtual_ward.VirtualWardService.overnight` (with ``_offer_step_downs``,
+``_due`` and ``_depart``) step for step, with the same floating-point operations in the same order,
+so a run's numbers are the same to the last bit (``tests/test_kernels.py`` compares whole runs on
+both paths).
 
-One thing stays in Python: a step-up's escalation, timing and length of stay come from a keyed
-Philox generator (:meth:`fundsim.sim.event_draws.EventDraws.generator_after`) and numpy's samplers.
-The loop stops before such a step-up (having changed nothing for it) and asks for the draws; the
-caller makes them and calls again, and the loop, finding the same event first, uses them. Arrays
-that fill up are handled the same way: the loop stops before the event, the caller grows them.
+One thing stays in Python: a step-up's escalation, timing and length of stay, and a step-down's
+length of stay, come from a keyed Philox generator
+(:meth:`fundsim.sim.event_draws.EventDraws.generator_after`) and numpy's samplers. The loop stops
+before such an event (having changed nothing for it) and asks for the draws; the caller makes them
+and calls again, and the loop, finding the same event first, uses them. Arrays that fill up are
+handled the same way: the loop stops before the event, the caller grows them.
 """
 
 from __future__ import annotations
