@@ -228,58 +228,16 @@ class Accounts:
             self.snapshots[name][:, month] = counts[:, b]
 
 
-class DailySums:
-    """Daily per-locality additions to metrics one part of the model alone writes, added once a month.
+class _MonthSums:
+    """Running sums of one month, by metric and locality, added to the accounts at the month's close.
 
-    :meth:`Accounts.add_day` adds a day's values to the month's cells, day after day; this keeps
-    each month's running sums in Python floats instead and adds them at the month's close
-    (:meth:`flush`). A cell no one else writes starts at 0.0, so ``0.0 + (((0.0 + x1) + x2) + ...)``
-    is the same float as ``((0.0 + x1) + x2) + ...``: the same sums, bit for bit, without a numpy
-    call per metric per day. Warm-up days are not kept, as in ``add_day``.
+    The month bookkeeping shared by :class:`DailySums` and :class:`DailyArraySums`; a subclass holds
+    the sums and adds them (:meth:`_add_month`).
     """
 
-    def __init__(self, accounts: Accounts, metrics: tuple[str, ...]) -> None:
+    def __init__(self, accounts: Accounts) -> None:
         self._accounts = accounts
         self._month_of_day = accounts.calendar.month_of_day.tolist()
-        self._sums = {metric: [0.0] * accounts.n_localities for metric in metrics}
-        self._month = -1
-
-    def add(self, metric: str, day: int, values: list[float]) -> None:
-        """Add ``values`` (one per locality) to ``metric`` in the month of integer ``day``."""
-        month = self._month_of_day[day]
-        if month < 0:
-            return
-        if month != self._month:
-            self.flush()
-            self._month = month
-        sums = self._sums[metric]
-        for i, value in enumerate(values):
-            sums[i] += value
-
-    def flush(self) -> None:
-        """Add the month's running sums to the accounts and start again from zero."""
-        if self._month < 0:
-            return
-        for metric, sums in self._sums.items():
-            if any(sums):
-                self._accounts.sums[metric][:, self._month] += sums
-                self._sums[metric] = [0.0] * len(sums)
-        self._month = -1
-
-
-class DailyArraySums:
-    """:class:`DailySums` in an array a compiled step adds to: row ``r`` of :attr:`sums` is ``metrics[r]``.
-
-    The compiled add-on steps (:mod:`fundsim.sim.addons_compiled`) add a day's values to the rows in
-    day order, as :meth:`DailySums.add` adds them to its lists: the same sums, bit for bit.
-    """
-
-    def __init__(self, accounts: Accounts, metrics: tuple[str, ...]) -> None:
-        self._accounts = accounts
-        self._month_of_day = accounts.calendar.month_of_day.tolist()
-        self.metrics = metrics
-        #: The month's running sums: (metric, locality).
-        self.sums = np.zeros((len(metrics), accounts.n_localities))
         self._month = -1
 
     def start(self, day: int) -> bool:
@@ -296,12 +254,62 @@ class DailyArraySums:
         """Add the month's running sums to the accounts and start again from zero."""
         if self._month < 0:
             return
+        self._add_month(self._accounts.sums, self._month)
+        self._month = -1
+
+    def _add_month(self, sums: dict[str, np.ndarray], month: int) -> None:
+        raise NotImplementedError
+
+
+class DailySums(_MonthSums):
+    """Daily per-locality additions to metrics one part of the model alone writes, added once a month.
+
+    :meth:`Accounts.add_day` adds a day's values to the month's cells, day after day; this keeps
+    each month's running sums in Python floats instead and adds them at the month's close
+    (:meth:`flush`). A cell no one else writes starts at 0.0, so ``0.0 + (((0.0 + x1) + x2) + ...)``
+    is the same float as ``((0.0 + x1) + x2) + ...``: the same sums, bit for bit, without a numpy
+    call per metric per day. Warm-up days are not kept, as in ``add_day``.
+    """
+
+    def __init__(self, accounts: Accounts, metrics: tuple[str, ...]) -> None:
+        super().__init__(accounts)
+        self._sums = {metric: [0.0] * accounts.n_localities for metric in metrics}
+
+    def add(self, metric: str, day: int, values: list[float]) -> None:
+        """Add ``values`` (one per locality) to ``metric`` in the month of integer ``day``."""
+        if not self.start(day):
+            return
+        sums = self._sums[metric]
+        for i, value in enumerate(values):
+            sums[i] += value
+
+    def _add_month(self, totals: dict[str, np.ndarray], month: int) -> None:
+        for metric, sums in self._sums.items():
+            if any(sums):
+                totals[metric][:, month] += sums
+                self._sums[metric] = [0.0] * len(sums)
+
+
+class DailyArraySums(_MonthSums):
+    """:class:`DailySums` in an array a compiled step adds to: row ``r`` of :attr:`sums` is ``metrics[r]``.
+
+    The compiled add-on steps (:mod:`fundsim.sim.addons_compiled`) add a day's values to the rows in
+    day order, after :meth:`start`, as :meth:`DailySums.add` adds them to its lists: the same sums,
+    bit for bit.
+    """
+
+    def __init__(self, accounts: Accounts, metrics: tuple[str, ...]) -> None:
+        super().__init__(accounts)
+        self.metrics = metrics
+        #: The month's running sums: (metric, locality).
+        self.sums = np.zeros((len(metrics), accounts.n_localities))
+
+    def _add_month(self, totals: dict[str, np.ndarray], month: int) -> None:
         for row, metric in enumerate(self.metrics):
             sums = self.sums[row]
             if sums.any():
-                self._accounts.sums[metric][:, self._month] += sums
+                totals[metric][:, month] += sums
                 sums[:] = 0.0
-        self._month = -1
 
 
 def accounts_class(kernel: str) -> type[Accounts]:
