@@ -277,7 +277,6 @@ class VirtualWardService:
 
     def _nothing_tonight(self, day: int, due: np.ndarray) -> bool:
         """Whether no event is due before the start of ``day`` (about half the nights)."""
-        self._offer_step_downs()
         if self._whole_night is not None and not self._whole_night.nothing_kept():
             return False
         if len(due) or (self._departures and self._departures[0][0] <= day):
@@ -292,6 +291,7 @@ class VirtualWardService:
         arrivals of GP step-ups and step-downs are taken in between, at their times (the outside
         stays' by the night engine, :mod:`fundsim.sim.ward_night`).
         """
+        self._offer_step_downs()  # the day's admissions first: no other stay is numbered before them
         if self._nothing_tonight(day, due):
             if day in self._month_starts:
                 self._add_ended_stays()
