@@ -85,7 +85,7 @@ KIND_BY_FILE: dict[str, str] = {
             "test_addon_funding.py",
             "test_accounts.py", "test_allocation.py", "test_architecture.py", "test_calibrate_read.py",
             "test_calibrate_known.py", "test_event_draws.py", "test_virtual_ward_fast.py", "test_contract_years.py",
-            "test_ward_night.py",
+            "test_ward_night.py", "test_keyed_draws.py",
             "test_contract_properties.py", "test_contracts.py", "test_contracts_2025.py", "test_diagnostics.py",
             "test_hazard.py",
             "test_incidence_text.py", "test_interrupts.py", "test_loader.py", "test_observability.py",

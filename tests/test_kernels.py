@@ -415,6 +415,19 @@ def test_varied_small_scenarios_give_bit_identical_ledgers_on_both_paths(variant
         assert from_caseload > 0
 
 
+def test_without_the_compiled_draws_the_ward_night_runs_in_python_with_the_same_numbers(monkeypatch) -> None:
+    """A numba without numpy's ziggurat tables (a private module) leaves the night to the pure engine: same ledger."""
+    scenario = build(_variant("ward-full"))
+    monkeypatch.setenv(kernels.ENV_VAR, "compiled")
+    whole = simulate(scenario, 1)
+    monkeypatch.setitem(sys.modules, "fundsim.sim.ward_overnight_compiled", None)  # its import now fails
+    from fundsim.sim import virtual_ward
+
+    assert virtual_ward._compiled_night_class() is None
+    fallback = simulate(scenario, 1)
+    pd.testing.assert_frame_equal(whole.ledger, fallback.ledger, check_exact=True)
+
+
 # --------------------------------------------------------------------------- choosing the path
 
 

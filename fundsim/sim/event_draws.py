@@ -79,6 +79,11 @@ class EventDraws:
             "uinteger": 0,
         }
 
+    @property
+    def philox_key(self) -> tuple[int, int]:
+        """The Philox key of :meth:`generator` (for the compiled draws, :mod:`fundsim.sim.keyed_draws_compiled`)."""
+        return int(self._key[0]), int(self._key[1])
+
     def uniform(self, key: tuple[int, ...]) -> float:
         """One uniform number in [0, 1) for event ``key``."""
         return (_hash(key, self._salts[0]) >> 11) * 2.0**-53

@@ -4,7 +4,8 @@ Some steps of the day have a second, compiled implementation that does the same 
 operations in the same order: the allocation (:mod:`fundsim.sim.allocation_compiled`), the accounts'
 busiest additions (:mod:`fundsim.sim.accounts_compiled`), the hazard-path walks
 (:mod:`fundsim.sim.hazard_compiled`), the virtual ward's night (:mod:`fundsim.sim.ward_night_compiled`
-and, with the caseload's events, :mod:`fundsim.sim.ward_overnight_compiled`), the add-ons' queue and
+and, with the caseload's events and their keyed draws, :mod:`fundsim.sim.ward_overnight_compiled` and
+:mod:`fundsim.sim.keyed_draws_compiled`), the add-ons' queue and
 shared minutes (:mod:`fundsim.sim.addons_compiled`),
 the work sources' collection (:mod:`fundsim.sim.work_compiled`) and the per-person steps of the day:
 arrival, assessment, visit, deferral, discharge, overnight admission, the end of a raised hazard

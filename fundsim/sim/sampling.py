@@ -6,21 +6,41 @@ import numpy as np
 
 from fundsim.scenario.models import Distribution, VisitCount
 
+#: Sampler codes of :func:`parameters`: how :func:`sample` draws a distribution.
+FIXED, EXPONENTIAL, GAMMA, LOGNORMAL = range(4)
+
+
+def parameters(dist: Distribution) -> tuple[int, float, float]:
+    """How :func:`sample` draws ``dist``: (sampler code, first parameter, second parameter).
+
+    Fixed: the value. Exponential: the scale. Gamma: the shape and scale. Lognormal: the
+    underlying normal's mean and standard deviation (so mean and cv are preserved). The compiled
+    keyed draws (:mod:`fundsim.sim.keyed_draws_compiled`) take the same numbers.
+    """
+    mean, cv = dist.mean, dist.cv
+    if dist.distribution == "exponential" and mean > 0.0:
+        return EXPONENTIAL, float(mean), 0.0
+    if dist.distribution == "fixed" or cv == 0.0 or mean == 0.0:
+        return FIXED, float(mean), 0.0
+    if dist.distribution == "gamma":
+        shape = 1.0 / cv**2
+        return GAMMA, shape, mean / shape
+    sigma2 = float(np.log1p(cv**2))
+    return LOGNORMAL, float(np.log(mean) - sigma2 / 2.0), float(np.sqrt(sigma2))
+
 
 def sample(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` draws from ``dist`` (mean and cv are preserved by every family)."""
     if n == 0:
         return np.empty(0)
-    mean, cv = dist.mean, dist.cv
-    if dist.distribution == "exponential" and mean > 0.0:
-        return rng.exponential(mean, n)
-    if dist.distribution == "fixed" or cv == 0.0 or mean == 0.0:
-        return np.full(n, float(mean))
-    if dist.distribution == "gamma":
-        shape = 1.0 / cv**2
-        return rng.gamma(shape, mean / shape, n)
-    sigma2 = np.log1p(cv**2)
-    return rng.lognormal(np.log(mean) - sigma2 / 2.0, np.sqrt(sigma2), n)
+    code, a, b = parameters(dist)
+    if code == EXPONENTIAL:
+        return rng.exponential(a, n)
+    if code == FIXED:
+        return np.full(n, a)
+    if code == GAMMA:
+        return rng.gamma(a, b, n)
+    return rng.lognormal(a, b, n)
 
 
 def sample_visit_count(spec: VisitCount, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -49,7 +49,7 @@ from fundsim.sim.accounts import Accounts, DailyArraySums, DailySums
 from fundsim.sim.calendar import Calendar
 from fundsim.sim.event_draws import EventDraws, float_key
 from fundsim.sim.patients import CASELOAD, PatientTable
-from fundsim.sim.sampling import sample
+from fundsim.sim.sampling import parameters, sample
 from fundsim.sim.streams import RandomStreams
 from fundsim.sim.urgent_response import take_one_grade, take_shared_minutes
 from fundsim.sim.ward_night import (
@@ -142,14 +142,28 @@ class _Stay:
     seq: int
 
 
+def _compiled_night_class() -> type[CompiledWardNight] | None:
+    """The compiled night, or ``None`` when it cannot be imported (numba without numpy's ziggurat tables).
+
+    Its draws use the ziggurat tables numba ships (``numba.np.random._constants``, not a public
+    module); a numba without them leaves the ward's night to the pure path, which gives the same
+    numbers, more slowly.
+    """
+    try:
+        from fundsim.sim.ward_overnight_compiled import CompiledWardNight  # numba: imported only when chosen
+    except ImportError:
+        return None
+    return CompiledWardNight
+
+
 class VirtualWardService:
     """The virtual ward of every locality: its places, stays, ledger columns and (shared) the core's time.
 
     Stays of people from the caseload are Python objects (their events move the core's patient table);
     stays from outside it (GP step-ups, step-downs), most of the ward's events, are a night engine's
-    (:mod:`fundsim.sim.ward_night`). On the compiled path one numba loop takes both, and the
-    step-down offers (:mod:`fundsim.sim.ward_overnight_compiled`), asking back only for the keyed
-    draws: a step-up's, and a step-down's length of stay.
+    (:mod:`fundsim.sim.ward_night`). On the compiled path one numba loop takes both, the step-down
+    offers and their keyed draws (:mod:`fundsim.sim.ward_overnight_compiled`, drawing with
+    :mod:`fundsim.sim.keyed_draws_compiled`).
     """
 
     def __init__(self, spec: VirtualWard, host: Host, streams: RandomStreams, staff_grades: list[int]) -> None:
@@ -231,14 +245,17 @@ class VirtualWardService:
         self._night: NightEngine
         #: On the compiled path the night engine takes the caseload's events too (one call a night).
         self._whole_night: CompiledWardNight | None = None
-        if getattr(host, "kernel", "pure") == "compiled":
-            from fundsim.sim.ward_overnight_compiled import CompiledWardNight  # numba: imported only when chosen
-
-            self._night = self._whole_night = CompiledWardNight(
+        whole_night = _compiled_night_class() if getattr(host, "kernel", "pure") == "compiled" else None
+        if whole_night is not None:
+            self._night = self._whole_night = whole_night(
                 *parts,
                 self._draws,
                 self._down_prefix,
+                draws=self._draws,
                 up_prefixes=self._up_prefix,
+                up_generators=self._up_gen,
+                down_generators=self._down_gen,
+                length_of_stay=parameters(spec.length_of_stay_days),
                 step_up_share=spec.step_up_share,
                 escalation_probability=spec.escalation_probability,
                 admission_relative_risk=spec.admission_relative_risk,
@@ -297,9 +314,7 @@ class VirtualWardService:
                 self._add_ended_stays()
             return np.zeros(0, dtype=np.int64)
         if self._whole_night is not None:  # the same steps in one compiled loop, bar the keyed draws
-            out = self._whole_night.overnight(
-                day, due, self.host.people, self.host.m_care, self._step_up_draws, self._step_down_length
-            )
+            out = self._whole_night.overnight(day, due, self.host.people, self.host.m_care)
             if day in self._month_starts:
                 self._add_ended_stays()
             return out

@@ -10,23 +10,24 @@ It is :meth:`fundsim.sim.virtual_ward.VirtualWardService.overnight` (with ``_off
 so a run's numbers are the same to the last bit (``tests/test_kernels.py`` compares whole runs on
 both paths).
 
-One thing stays in Python: a step-up's escalation, timing and length of stay, and a step-down's
-length of stay, come from a keyed Philox generator
-(:meth:`fundsim.sim.event_draws.EventDraws.generator_after`) and numpy's samplers. The loop stops
-before such an event (having changed nothing for it) and asks for the draws; the caller makes them
-and calls again, and the loop, finding the same event first, uses them. Arrays that fill up are
-handled the same way: the loop stops before the event, the caller grows them.
+The keyed draws are made in the loop too: a step-up's escalation, timing and length of stay, and a
+step-down's length of stay, come from the Philox generator that
+:meth:`fundsim.sim.event_draws.EventDraws.generator_after` starts for the event's key, and numpy's
+samplers, both reproduced bit for bit by :mod:`fundsim.sim.keyed_draws_compiled`. Only arrays that
+fill up hand back to Python: the loop stops before the event (having changed nothing for it), the
+caller grows them and calls again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numba import njit
 
+from fundsim.sim.event_draws import EventDraws
 from fundsim.sim.hazard import MAX_ADMISSIONS
+from fundsim.sim.keyed_draws_compiled import new_state, next_double, sample_one, start
 from fundsim.sim.patients import CASELOAD, PatientTable
 from fundsim.sim.service_compiled import _schedule_one
 from fundsim.sim.ward_night import (
@@ -53,22 +54,22 @@ from fundsim.sim.ward_night_compiled import (
 )
 
 #: Entries of the state vector after CompiledNight's five: candidates, caseload departures, hospital
-#: list, whether draws are waiting (and for which slot the loop asks), and a fresh night to start.
-#: The kept admissions (offered step-downs at the night's start): how many, and how many are taken.
-_N_CAND, _N_CDEP, _N_HOSP, _PENDING, _ASK, _FRESH, _N_KEPT, _KEPT_DONE = range(5, 13)
-N_STATE = 13
-#: The loop's answers besides NOTHING: an array is full (grow them and call again); a step-up needs its
-#: draws; a step-down needs its length of stay.
-FULL, NEED_DRAWS, NEED_LENGTH = 4, 5, 6
+#: list, and a fresh night to start. The kept admissions (offered step-downs at the night's start):
+#: how many, and how many are taken.
+_N_CAND, _N_CDEP, _N_HOSP, _FRESH, _N_KEPT, _KEPT_DONE = range(5, 11)
+N_STATE = 11
+#: The loop's answer besides NOTHING: an array is full (grow them and call again).
+FULL = 4
 #: Entries of the parameters: step-up share, escalation probability, the hazard multipliers under
-#: care and on the ward (set each night), step-down share and the hospital days a step-down saves.
-_SHARE_UP, _ESCALATION, _M_CARE, _M_WARD, _SHARE_DOWN, _DAYS_SAVED = range(6)
+#: care and on the ward (set each night), step-down share and the hospital days a step-down saves, and
+#: the ward's length of stay as ``fundsim.sim.sampling.parameters`` gives it (sampler code, two numbers).
+_SHARE_UP, _ESCALATION, _M_CARE, _M_WARD, _SHARE_DOWN, _DAYS_SAVED, _LOS_CODE, _LOS_A, _LOS_B = range(9)
 #: Rows of the caseload stays' table (one column a stay; at most the ward's places are open).
 _S_ACTIVE, _S_LOC, _S_START, _S_END, _S_SLOT, _S_UID, _S_ESC, _S_SEQ = range(8)
 #: Rows of the caseload departures' heap (end, seq, locality, slot, uid) and the candidates' (time, slot).
 _D_END, _D_SEQ, _D_LOC, _D_SLOT, _D_UID = range(5)
-#: Entries of the waiting draws: the slot they are for, the escalation's and the timing's uniforms, the stay.
-_P_SLOT, _P_ESCALATE, _P_WHEN, _P_LENGTH = range(4)
+#: Columns of the generator prefixes (EventDraws.generator_prefix): the counter's third and fourth words.
+_C2, _C3 = 0, 1
 
 
 @njit(cache=True, nogil=True)
@@ -133,9 +134,11 @@ def _overnight(
     cdep: np.ndarray,
     stays: np.ndarray,
     hosp: np.ndarray,
-    pending: np.ndarray,
+    rng: np.ndarray,
     up_prefix: np.ndarray,
     down_prefix: np.ndarray,
+    up_gen: np.ndarray,
+    down_gen: np.ndarray,
     kept: np.ndarray,
     kept_bits: np.ndarray,
     params: np.ndarray,
@@ -159,6 +162,7 @@ def _overnight(
     inf = np.inf
     step_up_share, escalation_probability = params[_SHARE_UP], params[_ESCALATION]
     m_care, m_ward = params[_M_CARE], params[_M_WARD]
+    los_code, los_a, los_b = int(params[_LOS_CODE]), params[_LOS_A], params[_LOS_B]
     row = np.empty(5)  # a caseload departure, or a step-down
     pair = np.empty(2)  # a candidate
     if state[_FRESH] != 0:  # a new night: first the step-downs offered, then the due people are the candidates
@@ -172,13 +176,13 @@ def _overnight(
             if float(h >> np.uint64(11)) * 2.0**-53 < share_down:
                 if state[_N_SD] >= step_downs.shape[1]:
                     return FULL
-                if state[_PENDING] == 0 or pending[_P_SLOT] != -1 - j:
-                    state[_ASK] = j
-                    return NEED_LENGTH  # the caller draws its length of stay, then calls again
-                state[_PENDING] = 0
+                # Its length of stay (VirtualWardService._step_down_length): key (_STEP_DOWN_KEY, locality, time).
+                bits = kept_bits[j]
+                start(rng, _mix64(down_gen[loc, _C2] ^ bits), _mix64(down_gen[loc, _C3] ^ bits))
+                length = sample_one(rng, los_code, los_a, los_b)
                 saved = stay if stay < days_saved else days_saved  # min(days_saved, stay)
                 row[0], row[1], row[2] = when + stay - saved, state[_SEQ], loc
-                row[3], row[4] = pending[_P_LENGTH], saved
+                row[3], row[4] = length, saved
                 state[_SEQ] += 1
                 _push(step_downs, state[_N_SD], row)
                 state[_N_SD] += 1
@@ -262,9 +266,6 @@ def _overnight(
             if float(h >> np.uint64(11)) * 2.0**-53 < step_up_share:
                 if occupied[loc] >= places[loc]:
                     counts[REFUSED, loc, _col(bounds, t)] += 1
-                elif state[_PENDING] == 0 or pending[_P_SLOT] != s:
-                    state[_ASK] = s
-                    return NEED_DRAWS  # nothing changed for this event yet: the caller draws, then calls again
                 else:
                     to_hospital = False
         _pop(cand, n_cand)
@@ -273,9 +274,13 @@ def _overnight(
             hosp[n_h] = s
             state[_N_HOSP] = n_h + 1
             continue
-        # A step-up, with its draws.
-        state[_PENDING] = 0
-        u_escalate, u_when, length = pending[_P_ESCALATE], pending[_P_WHEN], pending[_P_LENGTH]
+        # A step-up, with its draws (VirtualWardService._step_up_draws): key (_STEP_UP_KEY, locality,
+        # referral time, admission number); two uniforms, then the length of stay.
+        bits, ku = referral_bits[s], np.uint64(kk)
+        start(rng, _mix64(_mix64(up_gen[loc, _C2] ^ bits) ^ ku), _mix64(_mix64(up_gen[loc, _C3] ^ bits) ^ ku))
+        u_escalate = next_double(rng)
+        u_when = next_double(rng)
+        length = sample_one(rng, los_code, los_a, los_b)
         col = _col(bounds, t)
         escalated = u_escalate < escalation_probability
         if escalated:  # admitted from the ward part-way through the stay, on the same deterioration
@@ -329,13 +334,19 @@ class CompiledWardNight(CompiledNight):
     """:class:`CompiledNight` that also takes the caseload's events: a whole night in one compiled loop.
 
     ``parts`` are CompiledNight's arguments; ``up_prefixes`` the hash states of the step-up keys'
-    start by locality; the rest are the ward's (VirtualWard's fields).
+    start by locality, ``up_generators`` and ``down_generators`` those of the step-ups' and step-downs'
+    generators (``EventDraws.generator_prefix``), ``length_of_stay`` the ward's length of stay as
+    ``fundsim.sim.sampling.parameters`` gives it; the rest are the ward's (VirtualWard's fields).
     """
 
     def __init__(
         self,
         *parts: Any,
+        draws: EventDraws,
         up_prefixes: list[int],
+        up_generators: list[tuple[int, int]],
+        down_generators: list[tuple[int, int]],
+        length_of_stay: tuple[int, float, float],
         step_up_share: float,
         escalation_probability: float,
         admission_relative_risk: float,
@@ -346,15 +357,20 @@ class CompiledWardNight(CompiledNight):
         self._ward = (step_up_share, escalation_probability, admission_relative_risk)
         self._state = np.concatenate((self._state, np.zeros(N_STATE - len(self._state), dtype=np.int64)))
         self._up_prefix = np.array(up_prefixes, dtype=np.uint64)
+        self._up_gen = np.array(up_generators, dtype=np.uint64).reshape(-1, 2)
+        self._down_gen = np.array(down_generators, dtype=np.uint64).reshape(-1, 2)
+        self._rng = new_state(draws.philox_key)
         self._stays = np.zeros((8, max(int(self._places.sum()), 1)))  # open caseload stays: at most the places
         self._step_downs = np.zeros((5, 4))  # small: every run grows them, so growing is tested
         self._cdep = np.zeros((5, 8))
         self._cand = np.zeros((2, 8))
         self._hosp = np.zeros(8, dtype=np.int64)
-        self._pending = np.zeros(4)
         self._params = np.array(
-            (step_up_share, escalation_probability, 1.0, admission_relative_risk, step_down_share, step_down_days_saved)
-        )
+            (
+                step_up_share, escalation_probability, 1.0, admission_relative_risk, step_down_share,
+                step_down_days_saved, *length_of_stay,
+            )
+        )  # fmt: skip
         #: The service's emergency admissions kept for the night's step-down offers: (locality, time, stay).
         self._kept = np.zeros((3, 8))
         self._args: tuple[Any, ...] | None = None
@@ -372,15 +388,12 @@ class CompiledWardNight(CompiledNight):
         due: np.ndarray,
         people: PatientTable,
         m_care: float,
-        draw: Callable[[int], tuple[float, float, float]],
-        length: Callable[[int, float], float],
     ) -> np.ndarray:
         """The night's events up to the start of ``day``; who goes to hospital, in slot order.
 
         ``due`` are the people whose admission is due by ``day``, ``m_care`` the caseload's hazard
-        multiplier under care now; ``draw(slot)`` gives a step-up's escalation uniform, timing
-        uniform and length of stay, ``length(locality, time)`` a step-down's length of stay.
-        The admissions kept since the last night (:meth:`keep`) are offered step-downs first.
+        multiplier under care now. The admissions kept since the last night (:meth:`keep`) are
+        offered step-downs first.
         """
         params = self._params
         params[2] = m_care
@@ -394,16 +407,6 @@ class CompiledWardNight(CompiledNight):
             answer = _overnight(day, due, *self._arguments(people))
             if answer == NOTHING:
                 return np.sort(self._hosp[: state[_N_HOSP]])
-            if answer == NEED_DRAWS:
-                slot = int(state[_ASK])
-                self._pending[:] = (slot, *draw(slot))
-                state[_PENDING] = 1
-                continue
-            if answer == NEED_LENGTH:
-                j = int(state[_ASK])
-                self._pending[:] = (-1 - j, 0.0, 0.0, length(int(self._kept[0, j]), float(self._kept[1, j])))
-                state[_PENDING] = 1
-                continue
             # FULL: grow whichever arrays are (the loop stopped before changing anything they would hold).
             self._args = None
             if state[_N_CAND] >= self._cand.shape[1]:
@@ -429,7 +432,8 @@ class CompiledWardNight(CompiledNight):
             self._args = (
                 self._state, self.occupied, self._places, self._out, self._gp, self._step_downs, self.counts,
                 self.values, self._bounds, self._ended, self._cand, self._cdep, self._stays, self._hosp,
-                self._pending, self._up_prefix, self._step_down_prefixes, self._kept, self._kept[1].view(np.uint64),
+                self._rng, self._up_prefix, self._step_down_prefixes, self._up_gen, self._down_gen, self._kept,
+                self._kept[1].view(np.uint64),
                 self._params, c["admission_day"], c["locality"], c["uid"],
                 c["stage"], c["k"], c["referral_day"].view(np.uint64), c["budget_left"], c["hazard_since_day"],
                 c["multiplier"], c["base_hazard"], c["return_day"], c["next_due_day"], c["due_since_day"],
@@ -468,4 +472,4 @@ class CompiledWardNight(CompiledNight):
         return super().open_stays() + caseload
 
 
-__all__ = ["FULL", "NEED_DRAWS", "CompiledWardNight"]
+__all__ = ["FULL", "CompiledWardNight"]
