@@ -142,6 +142,11 @@ class _Stay:
     seq: int
 
 
+#: No one to hospital tonight (shared, so read-only).
+_NO_ONE = np.zeros(0, dtype=np.int64)
+_NO_ONE.flags.writeable = False
+
+
 def _compiled_night_class() -> type[CompiledWardNight] | None:
     """The compiled night, or ``None`` when it cannot be imported (numba without numpy's ziggurat tables).
 
@@ -294,8 +299,6 @@ class VirtualWardService:
 
     def _nothing_tonight(self, day: int, due: np.ndarray) -> bool:
         """Whether no event is due before the start of ``day`` (about half the nights)."""
-        if self._whole_night is not None and not self._whole_night.nothing_kept():
-            return False
         if len(due) or (self._departures and self._departures[0][0] <= day):
             return False
         return self._night.nothing_before(day)
@@ -308,16 +311,20 @@ class VirtualWardService:
         arrivals of GP step-ups and step-downs are taken in between, at their times (the outside
         stays' by the night engine, :mod:`fundsim.sim.ward_night`).
         """
+        night = self._whole_night
+        if night is not None:  # the same steps in one compiled loop, the step-down offers first
+            if len(due) or not night.nothing_kept() or not night.nothing_before(day):
+                out = night.overnight(day, due, self.host.people, self.host.m_care)
+            else:
+                out = _NO_ONE
+            if day in self._month_starts:
+                self._add_ended_stays()
+            return out
         self._offer_step_downs()  # the day's admissions first: no other stay is numbered before them
         if self._nothing_tonight(day, due):
             if day in self._month_starts:
                 self._add_ended_stays()
-            return np.zeros(0, dtype=np.int64)
-        if self._whole_night is not None:  # the same steps in one compiled loop, bar the keyed draws
-            out = self._whole_night.overnight(day, due, self.host.people, self.host.m_care)
-            if day in self._month_starts:
-                self._add_ended_stays()
-            return out
+            return _NO_ONE
         cols = self.host.people.cols
         candidates = list(zip(cols["admission_day"][due].tolist(), due.tolist(), strict=True))
         heapq.heapify(candidates)

@@ -325,6 +325,22 @@ def _overnight(
             state[_N_CAND] += 1
 
 
+@njit(cache=True, nogil=True)
+def _keep(
+    kept: np.ndarray, state: np.ndarray, loc: np.ndarray, t: np.ndarray, los: np.ndarray
+) -> bool:  # pragma: no cover - compiled
+    """Append the admissions (locality, time, stay) to ``kept``; ``False``, changing nothing, if they do not fit."""
+    n, m = state[_N_KEPT], t.shape[0]
+    if n + m > kept.shape[1]:
+        return False
+    for j in range(m):
+        kept[0, n + j] = loc[j]
+        kept[1, n + j] = t[j]
+        kept[2, n + j] = los[j]
+    state[_N_KEPT] = n + m
+    return True
+
+
 def _doubled(a: np.ndarray) -> np.ndarray:
     """``a`` with its last axis twice as long (the new part zero)."""
     return np.concatenate((a, np.zeros_like(a)), axis=-1)
@@ -406,7 +422,9 @@ class CompiledWardNight(CompiledNight):
         while True:
             answer = _overnight(day, due, *self._arguments(people))
             if answer == NOTHING:
-                return np.sort(self._hosp[: state[_N_HOSP]])
+                hospital = self._hosp[: state[_N_HOSP]].copy()
+                hospital.sort()  # in slot order (np.sort's copy and sort, without its wrapper's cost)
+                return hospital
             # FULL: grow whichever arrays are (the loop stopped before changing anything they would hold).
             self._args = None
             if state[_N_CAND] >= self._cand.shape[1]:
@@ -443,16 +461,9 @@ class CompiledWardNight(CompiledNight):
 
     def keep(self, loc: np.ndarray, t: np.ndarray, los: np.ndarray) -> None:
         """Keep the service's emergency admissions (locality, time, stay) to offer step-downs at the next night."""
-        state = self._state
-        n, m = int(state[_N_KEPT]), len(t)
-        while n + m > self._kept.shape[1]:
+        while not _keep(self._kept, self._state, loc, t, los):  # one compiled call, unless the array is full
             self._kept = _doubled(self._kept)
             self._args = None
-        kept = self._kept
-        kept[0, n : n + m] = loc
-        kept[1, n : n + m] = t
-        kept[2, n : n + m] = los
-        state[_N_KEPT] = n + m
 
     def nothing_kept(self) -> bool:
         """Whether no admission waits to be offered a step-down."""
