@@ -256,7 +256,6 @@ class VirtualWardService:
                 *parts,
                 self._draws,
                 self._down_prefix,
-                draws=self._draws,
                 up_prefixes=self._up_prefix,
                 up_generators=self._up_gen,
                 down_generators=self._down_gen,

@@ -207,7 +207,8 @@ class CompiledNight:
         draws: EventDraws,
         step_down_prefixes: list[int],
     ) -> None:
-        # The step-down keys' hash states by locality, once (draws made them; the offers need no more of it).
+        # The step-down keys' hash states by locality, once (draws made them; the offers hash in the loop).
+        self._draws = draws
         self._step_down_prefixes = np.array(step_down_prefixes, dtype=np.uint64)
         # Sequence numbers and localities are held as floats beside the times: exact below 2^53.
         self._gp = np.ascontiguousarray(gp, dtype=np.float64)

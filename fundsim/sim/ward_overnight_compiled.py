@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from fundsim.sim.event_draws import EventDraws
 from fundsim.sim.hazard import MAX_ADMISSIONS
 from fundsim.sim.keyed_draws_compiled import new_state, next_double, sample_one, start
 from fundsim.sim.patients import CASELOAD, PatientTable
@@ -358,7 +357,6 @@ class CompiledWardNight(CompiledNight):
     def __init__(
         self,
         *parts: Any,
-        draws: EventDraws,
         up_prefixes: list[int],
         up_generators: list[tuple[int, int]],
         down_generators: list[tuple[int, int]],
@@ -375,7 +373,7 @@ class CompiledWardNight(CompiledNight):
         self._up_prefix = np.array(up_prefixes, dtype=np.uint64)
         self._up_gen = np.array(up_generators, dtype=np.uint64).reshape(-1, 2)
         self._down_gen = np.array(down_generators, dtype=np.uint64).reshape(-1, 2)
-        self._rng = new_state(draws.philox_key)
+        self._rng = new_state(self._draws.philox_key)  # the generator EventDraws.generator_after sets
         self._stays = np.zeros((8, max(int(self._places.sum()), 1)))  # open caseload stays: at most the places
         self._step_downs = np.zeros((5, 4))  # small: every run grows them, so growing is tested
         self._cdep = np.zeros((5, 8))
