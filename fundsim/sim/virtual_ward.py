@@ -298,6 +298,8 @@ class VirtualWardService:
 
     def _nothing_tonight(self, day: int, due: np.ndarray) -> bool:
         """Whether no event is due before the start of ``day`` (about half the nights)."""
+        if self._whole_night is not None and not self._whole_night.nothing_kept():
+            return False  # the compiled night offers the kept admissions their step-downs
         if len(due) or (self._departures and self._departures[0][0] <= day):
             return False
         return self._night.nothing_before(day)
@@ -311,19 +313,17 @@ class VirtualWardService:
         stays' by the night engine, :mod:`fundsim.sim.ward_night`).
         """
         night = self._whole_night
-        if night is not None:  # the same steps in one compiled loop, the step-down offers first
-            if len(due) or not night.nothing_kept() or not night.nothing_before(day):
-                out = night.overnight(day, due, self.host.people, self.host.m_care)
-            else:
-                out = _NO_ONE
-            if day in self._month_starts:
-                self._add_ended_stays()
-            return out
-        self._offer_step_downs()  # the day's admissions first: no other stay is numbered before them
+        if night is None:
+            self._offer_step_downs()  # the day's admissions first: no other stay is numbered before them
         if self._nothing_tonight(day, due):
             if day in self._month_starts:
                 self._add_ended_stays()
             return _NO_ONE
+        if night is not None:  # the same steps in one compiled loop, the step-down offers first
+            out = night.overnight(day, due, self.host.people, self.host.m_care)
+            if day in self._month_starts:
+                self._add_ended_stays()
+            return out
         cols = self.host.people.cols
         candidates = list(zip(cols["admission_day"][due].tolist(), due.tolist(), strict=True))
         heapq.heapify(candidates)
